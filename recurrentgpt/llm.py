@@ -1,0 +1,149 @@
+"""Calling chat models: bounded retries, loop detection and errors that name the role.
+
+A reply that cannot be used (unparseable, schema-invalid, looping, empty) is
+retried a bounded number of times, telling the model what was wrong. When every
+attempt fails, :class:`LLMReplyError` names the role and quotes the raw reply;
+the node raises it, so the run stops at the checkpoint before that node and can
+be resumed once the model or settings are fixed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel
+
+from recurrentgpt.text import count_words, is_looping, strip_loop
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+RAW_REPLY_QUOTE_CHARS = 600
+"""How much of a bad raw reply an error message quotes."""
+
+
+class LLMReplyError(RuntimeError):
+    """A role's model gave no usable reply within the allowed attempts."""
+
+    def __init__(self, role: str, attempts: int, problem: str, raw_reply: str) -> None:
+        self.role = role
+        self.raw_reply = raw_reply
+        quoted = raw_reply[:RAW_REPLY_QUOTE_CHARS]
+        super().__init__(
+            f"The {role} model gave no usable reply after {attempts} attempt(s): {problem}. "
+            f"Last raw reply: {quoted!r}. Nothing is lost: the novel is saved at the last "
+            "checkpoint; resume it after fixing the model or its settings."
+        )
+
+
+class ModelUnreachableError(RuntimeError):
+    """The chat model's server could not be reached."""
+
+
+def _raw_text(message: Any) -> str:
+    if isinstance(message, AIMessage):
+        if message.tool_calls:
+            return str(message.tool_calls[0].get("args"))
+        return str(message.content)
+    return str(message)
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    names = {type(e).__name__ for e in (error, error.__cause__, error.__context__) if e}
+    return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError"})
+
+
+def _looping_fields(parsed: BaseModel) -> list[str]:
+    return [
+        name
+        for name, value in parsed.model_dump().items()
+        if isinstance(value, str) and is_looping(value)
+    ]
+
+
+async def ask_structured(
+    model: BaseChatModel,
+    schema: type[SchemaT],
+    messages: list[BaseMessage],
+    *,
+    role: str,
+    method: str = "function_calling",
+    max_attempts: int = 3,
+) -> SchemaT:
+    """Ask ``model`` for a reply that satisfies ``schema``.
+
+    Returns:
+        The parsed reply; its strings are within the schema's bounds and do not loop.
+
+    Raises:
+        LLMReplyError: after ``max_attempts`` unusable replies.
+        ModelUnreachableError: when the model's server does not answer.
+    """
+    runnable = model.with_structured_output(schema, method=method, include_raw=True)  # type: ignore[arg-type]
+    conversation = list(messages)
+    problem, raw = "no reply", ""
+    for _ in range(max_attempts):
+        try:
+            result: Any = await runnable.ainvoke(conversation)
+        except Exception as error:
+            if _is_connection_error(error):
+                raise ModelUnreachableError(
+                    f"The {role} model's server is unreachable ({error}). Check the base URL "
+                    "and that the server is running; the novel is saved and can be resumed."
+                ) from error
+            problem, raw = f"{type(error).__name__}: {error}", ""
+            continue
+        raw = _raw_text(result.get("raw"))
+        parsed = result.get("parsed")
+        if result.get("parsing_error") is not None or not isinstance(parsed, schema):
+            problem = f"reply does not match the schema ({result.get('parsing_error')})"
+        elif looping := _looping_fields(parsed):
+            problem = f"reply repeats itself in {', '.join(looping)}"
+        else:
+            return parsed
+        conversation = [
+            *messages,
+            HumanMessage(
+                f"Your previous reply could not be used: {problem}. Reply again, "
+                "following the format exactly, with short, non-repeating text."
+            ),
+        ]
+    raise LLMReplyError(role, max_attempts, problem, raw)
+
+
+async def ask_text(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    *,
+    role: str,
+    min_words: int,
+    max_attempts: int = 3,
+) -> str:
+    """Ask ``model`` for free text (streamed when the caller streams tokens).
+
+    A trailing loop is cut off; a reply shorter than ``min_words`` after that
+    counts as a failed attempt.
+
+    Raises:
+        LLMReplyError: after ``max_attempts`` unusable replies.
+        ModelUnreachableError: when the model's server does not answer.
+    """
+    problem, raw = "no reply", ""
+    for _ in range(max_attempts):
+        try:
+            reply = await model.ainvoke(messages)
+        except Exception as error:
+            if _is_connection_error(error):
+                raise ModelUnreachableError(
+                    f"The {role} model's server is unreachable ({error}). Check the base URL "
+                    "and that the server is running; the novel is saved and can be resumed."
+                ) from error
+            problem, raw = f"{type(error).__name__}: {error}", ""
+            continue
+        raw = _raw_text(reply)
+        text = strip_loop(raw)
+        if count_words(text) >= min_words:
+            return text
+        problem = f"reply has {count_words(text)} usable words, fewer than {min_words}"
+    raise LLMReplyError(role, max_attempts, problem, raw)

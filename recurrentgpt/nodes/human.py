@@ -1,0 +1,185 @@
+"""The human turn: a person (or a simulated one) picks the next plan and edits anything.
+
+Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
+(JSON) is::
+
+    {"kind": "choose_plan", "novel_id": str, "title": str, "step": int,
+     "words_written": int, "target_steps": int, "target_words": int,
+     "paragraph": str, "short_term_memory": str, "plans": [str, str, str],
+     "error": str | None}
+
+Resume with ``Command(resume=value)`` where value is a
+:class:`~recurrentgpt.state.HumanDecision` as a dict (fields combine), or a
+shortcut: an int ``i`` (choose plan i, 1-based), ``"stop"``, or any other string
+(use it as the plan). An empty dict chooses plan 1. A value that cannot be used
+pauses again with ``error`` set, so nothing is lost to a typo.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+from pydantic import ValidationError
+
+from recurrentgpt.context import Context
+from recurrentgpt.llm import ask_structured
+from recurrentgpt.nodes.branching import branch_for_write
+from recurrentgpt.nodes.common import chapter_of, chat, novel_fields, target_reached
+from recurrentgpt.prompts import human as prompt
+from recurrentgpt.services import Services
+from recurrentgpt.state import HumanDecision, State
+from recurrentgpt.text import count_words
+
+NextNode = Literal["retriever", "__end__"]
+
+
+def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
+    """The JSON shown to the person at the pause."""
+    return {
+        "kind": "choose_plan",
+        "novel_id": state.get("novel_id", ""),
+        "title": state.get("title", ""),
+        "step": state.get("step", 0),
+        "words_written": state.get("words_written", 0),
+        "target_steps": state.get("target_steps", 0),
+        "target_words": state.get("target_words", 0),
+        "paragraph": state.get("last_paragraph", ""),
+        "short_term_memory": state.get("short_term_memory", ""),
+        "plans": list(state.get("plans") or []),
+        "error": error,
+    }
+
+
+def parse_decision(value: Any, plan_count: int) -> HumanDecision:
+    """Turn a resume value into a decision.
+
+    Raises:
+        ValueError: with a message fit to show the person.
+    """
+    if isinstance(value, HumanDecision):
+        decision = value
+    elif isinstance(value, bool):
+        raise ValueError(f"unusable resume value {value!r}")
+    elif isinstance(value, int):
+        decision = HumanDecision(plan_index=value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("empty answer: give a plan number, a plan text or 'stop'")
+        decision = HumanDecision(stop=True) if text.lower() == "stop" else HumanDecision(plan=text)
+    elif isinstance(value, dict) or value is None:
+        try:
+            decision = HumanDecision.model_validate(value or {})
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors()
+            )
+            raise ValueError(f"unusable resume value: {problems}") from error
+    else:
+        raise ValueError(f"unusable resume value of type {type(value).__name__}")
+    if decision.plan_index is not None and not 1 <= decision.plan_index <= plan_count:
+        raise ValueError(f"plan_index must be between 1 and {plan_count}, got {decision.plan_index}")
+    for name in ("plan", "short_term_memory", "paragraph"):
+        edited = getattr(decision, name)
+        if edited is not None and not edited.strip():
+            raise ValueError(f"{name} is empty; leave it out to keep the current one")
+    return decision
+
+
+def make_human_node(services: Services) -> Any:
+    """Build the node where the human (or the simulated human) decides."""
+
+    async def ask_simulated_human(state: State, context: Context) -> HumanDecision:
+        plans = list(state.get("plans") or [])
+        if context.mode == "auto-first" or len(plans) < 3:
+            return HumanDecision(plan_index=1)
+        choice = await ask_structured(
+            services.chat_model("human", context),
+            prompt.HumanChoice,
+            chat(
+                prompt.SYSTEM,
+                prompt.USER,
+                **novel_fields(state),
+                short_term_memory=state.get("short_term_memory", ""),
+                paragraph=state.get("last_paragraph", ""),
+                plan_1=plans[0],
+                plan_2=plans[1],
+                plan_3=plans[2],
+            ),
+            role="human",
+            method=context.structured_output_method,
+            max_attempts=context.max_attempts,
+        )
+        return HumanDecision(plan_index=choice.chosen_plan, plan=choice.revised_plan.strip())
+
+    def ask_person(state: State) -> HumanDecision:
+        # The node re-runs from the top on every resume; interrupts are matched by
+        # order, so each unusable answer adds one more pause with the error shown.
+        error: str | None = None
+        while True:
+            value = interrupt(pause_payload(state, error))
+            try:
+                return parse_decision(value, len(state.get("plans") or []))
+            except ValueError as problem:
+                error = str(problem)
+
+    async def apply_edited_paragraph(
+        state: State, context: Context, paragraph: str
+    ) -> dict[str, Any]:
+        memory = services.long_term_memory(context)
+        position = state.get("position", 0)
+        branch_id, segments = await branch_for_write(
+            memory, state, position, paragraph, replacing=True
+        )
+        await memory.store(
+            novel_id=state["novel_id"],
+            branch_id=branch_id,
+            position=position,
+            step=state.get("step", 0),
+            chapter=chapter_of(state.get("step", 0)),
+            text=paragraph,
+            summary="",
+        )
+        old_words = count_words(state.get("last_paragraph", ""))
+        return {
+            "last_paragraph": paragraph,
+            "words_written": state.get("words_written", 0) - old_words + count_words(paragraph),
+            "branch_id": branch_id,
+            "inherited_segments": segments,
+        }
+
+    async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:
+        """Choose the next plan (and apply any edits), or end the novel.
+
+        Ends at the target length without pausing. Edits are applied after the
+        pause, so the re-run on resume has no side effects before it.
+        """
+        context = runtime.context or Context()
+        if target_reached(state):
+            return Command(goto=END, update={"status": "finished"})
+        if context.mode == "interactive":
+            decision = ask_person(state)
+        else:
+            decision = await ask_simulated_human(state, context)
+        record = decision.model_dump(exclude_none=True, exclude_defaults=True)
+        if decision.stop:
+            return Command(goto=END, update={"status": "stopped", "last_decision": record})
+        plans = list(state.get("plans") or [])
+        plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
+        update: dict[str, Any] = {
+            "chosen_plan": plan.strip(),
+            "status": "writing",
+            "last_decision": record,
+        }
+        if decision.short_term_memory is not None:
+            update["short_term_memory"] = decision.short_term_memory.strip()
+        if decision.paragraph is not None:
+            edited = decision.paragraph.strip()
+            if edited != state.get("last_paragraph", ""):
+                update.update(await apply_edited_paragraph(state, context, edited))
+        return Command(goto="retriever", update=update)
+
+    return human_turn

@@ -1,0 +1,71 @@
+"""The memory updater: rewrite short-term memory, store the paragraph long-term."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from recurrentgpt.context import Context
+from recurrentgpt.llm import ask_structured
+from recurrentgpt.nodes.branching import branch_for_write
+from recurrentgpt.nodes.common import chapter_of, chat, novel_fields
+from recurrentgpt.prompts import memory as prompt
+from recurrentgpt.services import Services
+from recurrentgpt.state import State
+from recurrentgpt.text import count_words, truncate_words
+
+
+def make_memory_updater_node(services: Services) -> Any:
+    """Build the node that updates both memories with the new paragraph."""
+
+    async def update_memories(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Rewrite short-term memory (capped in words) and store the paragraph.
+
+        The paragraph is embedded once, with its summary, at a deterministic id:
+        re-running this node after a crash does not duplicate it.
+        """
+        context = runtime.context or Context()
+        paragraph = state.get("draft_paragraph", "")
+        update = await ask_structured(
+            services.chat_model("memory", context),
+            prompt.MemoryUpdate,
+            chat(
+                prompt.SYSTEM,
+                prompt.USER,
+                **novel_fields(state),
+                short_term_memory=state.get("short_term_memory", ""),
+                paragraph=paragraph,
+                max_words=context.short_term_memory_words,
+            ),
+            role="memory",
+            method=context.structured_output_method,
+            max_attempts=context.max_attempts,
+        )
+        step = state.get("step", 0) + 1
+        position = state.get("position", -1) + 1
+        memory = services.long_term_memory(context)
+        branch_id, segments = await branch_for_write(memory, state, position, paragraph)
+        await memory.store(
+            novel_id=state["novel_id"],
+            branch_id=branch_id,
+            position=position,
+            step=step,
+            chapter=chapter_of(step),
+            text=paragraph,
+            summary=update.paragraph_summary.strip(),
+        )
+        return {
+            "step": step,
+            "position": position,
+            "words_written": state.get("words_written", 0) + count_words(paragraph),
+            "last_paragraph": paragraph,
+            "draft_paragraph": "",
+            "short_term_memory": truncate_words(
+                update.updated_memory.strip(), context.short_term_memory_words
+            ),
+            "branch_id": branch_id,
+            "inherited_segments": segments,
+        }
+
+    return update_memories

@@ -1,0 +1,39 @@
+"""The planner: three different plans for the next paragraph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from recurrentgpt.context import Context
+from recurrentgpt.llm import ask_structured
+from recurrentgpt.nodes.common import chat, novel_fields
+from recurrentgpt.prompts import planner as prompt
+from recurrentgpt.services import Services
+from recurrentgpt.state import State
+
+
+def make_planner_node(services: Services) -> Any:
+    """Build the node that proposes the next three plans."""
+
+    async def propose_plans(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Propose three different plans for the next paragraph."""
+        context = runtime.context or Context()
+        plans = await ask_structured(
+            services.chat_model("planner", context),
+            prompt.Plans,
+            chat(
+                prompt.SYSTEM,
+                prompt.USER,
+                **novel_fields(state),
+                short_term_memory=state.get("short_term_memory", ""),
+                paragraph=state.get("last_paragraph", ""),
+            ),
+            role="planner",
+            method=context.structured_output_method,
+            max_attempts=context.max_attempts,
+        )
+        return {"plans": [p.strip() for p in plans.plans]}
+
+    return propose_plans

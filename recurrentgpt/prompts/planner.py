@@ -1,0 +1,31 @@
+"""The planner: three different plans for the next paragraph."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+SYSTEM = """You plan the {genre} novel "{title}". Write in {language}.
+Reply only through the requested structured format."""
+
+USER = """Short-term memory:
+{short_term_memory}
+
+The last paragraph:
+{paragraph}
+
+Propose three clearly different plans for the next paragraph, each a few sentences in \
+{language}: what happens, who acts, what changes. Make them interesting and consistent \
+with the story."""
+
+
+class Plans(BaseModel):
+    """The reply of the planner."""
+
+    plan_1: str = Field(description="First plan for the next paragraph.", min_length=1, max_length=600)
+    plan_2: str = Field(description="Second, different plan.", min_length=1, max_length=600)
+    plan_3: str = Field(description="Third, different plan.", min_length=1, max_length=600)
+
+    @property
+    def plans(self) -> list[str]:
+        """The three plans, in order."""
+        return [self.plan_1, self.plan_2, self.plan_3]

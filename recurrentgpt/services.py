@@ -1,0 +1,113 @@
+"""The outside world the nodes talk to: chat models per role and long-term memory.
+
+Nodes never build clients themselves; they ask a :class:`Services` object, which
+the graph builder receives. The default one builds real clients from the run's
+:class:`~recurrentgpt.context.Context` and caches them per process (one Qdrant
+client per folder, one local LLM server). Tests and embedders pass their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Literal, Protocol
+
+from langchain.chat_models import init_chat_model
+from langchain_core.language_models import BaseChatModel
+
+from recurrentgpt.context import Context
+from recurrentgpt.embeddings import load_embeddings
+from recurrentgpt.long_term_memory import DEFAULT_COLLECTION, LongTermMemory, open_qdrant
+
+Role = Literal["start", "writer", "memory", "planner", "human"]
+
+STRUCTURED_REPLY_TOKENS = 1024
+"""Token cap for the memory, planner and simulated-human replies."""
+OPENING_REPLY_TOKENS = 2560
+"""Token cap for the opening (title, outline, three paragraphs, summary, plans)."""
+
+
+def max_tokens_for(role: Role, context: Context) -> int:
+    """The hard token cap of one reply of ``role``.
+
+    The writer may use about three tokens per word it was asked for (enough for
+    Chinese, where a character is one word and up to two tokens), never fewer
+    than 256.
+    """
+    if role == "writer":
+        return max(256, 3 * context.words_per_paragraph)
+    if role == "start":
+        return max(OPENING_REPLY_TOKENS, 12 * context.words_per_paragraph)
+    return STRUCTURED_REPLY_TOKENS
+
+
+class Services(Protocol):
+    """What the nodes need from outside the graph."""
+
+    def chat_model(self, role: Role, context: Context) -> BaseChatModel:
+        """Return the chat model that plays ``role``."""
+        ...
+
+    def long_term_memory(self, context: Context) -> LongTermMemory:
+        """Return the long-term memory configured by ``context``."""
+        ...
+
+
+def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseChatModel:
+    """Build a chat model from a 'provider:model' string.
+
+    ``local:<name>`` starts (once per process) the bundled llama.cpp server and
+    talks to it over the OpenAI-compatible API, exactly as to any other server.
+    Any other provider goes through ``init_chat_model``; with a base URL set, the
+    OpenAI client is pointed at it.
+    """
+    provider, _, name = spec.partition(":")
+    if not name:
+        provider, name = "openai", spec
+    base_url = context.base_url
+    api_key = context.api_key
+    if provider == "local":
+        from recurrentgpt.local_llm import get_local_server
+
+        base_url, api_key, provider = get_local_server().base_url, "local", "openai"
+    kwargs: dict[str, object] = {"temperature": context.temperature, "max_tokens": max_tokens}
+    if provider == "openai" and base_url:
+        # Many compatible servers ignore max_completion_tokens (what the client sends),
+        # so the cap is sent under its old name as well.
+        kwargs.update(base_url=base_url, extra_body={"max_tokens": max_tokens})
+        kwargs["api_key"] = api_key or "not-needed"
+    elif provider == "openai" and api_key:
+        kwargs["api_key"] = api_key
+    return init_chat_model(name, model_provider=provider, **kwargs)
+
+
+class DefaultServices:
+    """Real chat models and Qdrant, built from the context and cached per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[tuple[object, ...], BaseChatModel] = {}
+        self._memories: dict[tuple[str, ...], LongTermMemory] = {}
+
+    def chat_model(self, role: Role, context: Context) -> BaseChatModel:
+        """Return the (cached) chat model configured for ``role``."""
+        spec = context.model_for(role)
+        max_tokens = max_tokens_for(role, context)
+        key = (spec, context.base_url, context.api_key, context.temperature, max_tokens)
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = build_chat_model(spec, context=context, max_tokens=max_tokens)
+            return self._models[key]
+
+    def long_term_memory(self, context: Context) -> LongTermMemory:
+        """Return the (cached) long-term memory for the context's Qdrant and embedder."""
+        location = context.resolved_qdrant_location
+        key = (location, context.qdrant_api_key, context.embedder, context.memory_embedding)
+        with self._lock:
+            if key not in self._memories:
+                self._memories[key] = LongTermMemory(
+                    open_qdrant(location, context.qdrant_api_key),
+                    load_embeddings(context.embedder),
+                    collection=DEFAULT_COLLECTION,
+                    embed_what=context.memory_embedding,
+                )
+            return self._memories[key]

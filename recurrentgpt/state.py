@@ -1,0 +1,127 @@
+"""The state carried from one RecurrentGPT step to the next.
+
+The state is deliberately bounded: it holds the last paragraph, the short-term
+memory, three plans and the k retrieved passages, never the manuscript. The full
+text lives in long-term memory (Qdrant payloads), so checkpoint bytes per step
+stay flat however long the novel grows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+Status = Literal["new", "writing", "finished", "stopped"]
+
+
+class BranchSegment(TypedDict):
+    """A stretch of one branch of the novel that the current branch inherits."""
+
+    branch_id: str
+    """Branch whose paragraphs are inherited."""
+    last_position: int
+    """Last paragraph position inherited from that branch (inclusive)."""
+
+
+class InputState(TypedDict, total=False):
+    """What a caller gives to start (or extend) a novel.
+
+    All fields are optional when continuing an existing thread; ``premise`` is
+    required for a new novel.
+    """
+
+    premise: str
+    """What the novel is about (the paper's 'topic')."""
+    genre: str
+    """Genre or type, e.g. 'science fiction'."""
+    language: str
+    """Language the novel is written in, e.g. 'English' or 'Chinese'."""
+    novel_id: str
+    """Namespace of the novel's long-term memory. Default: derived from the thread id."""
+    target_steps: int
+    """Stop after this many paragraphs written after the opening (0: no limit)."""
+    target_words: int
+    """Stop once the novel holds this many words (0: no limit)."""
+
+
+class State(InputState, total=False):
+    """Everything one step needs, and nothing that grows with the novel."""
+
+    status: Status
+    """Where the novel is in its life cycle."""
+    title: str
+    """Title chosen by the opening."""
+    outline: str
+    """Outline of the first chapter."""
+    step: int
+    """Paragraphs written after the opening (0 right after the opening)."""
+    position: int
+    """Position of the last paragraph in the whole novel (0-based, opening included)."""
+    words_written: int
+    """Words in the novel so far (opening included)."""
+    last_paragraph: str
+    """The most recent paragraph: the recurrence's 'input'."""
+    short_term_memory: str
+    """Rolling summary of the recent story, rewritten every step and capped in words."""
+    plans: list[str]
+    """Three proposals for the next paragraph (replaced every step)."""
+    chosen_plan: str
+    """The plan the next paragraph follows (chosen, edited or written by the human)."""
+    retrieved_passages: list[str]
+    """The k earlier passages most related to the chosen plan (replaced every step)."""
+    draft_paragraph: str
+    """Paragraph written this step, before the memory updater has stored it."""
+    branch_id: str
+    """Branch of long-term memory the novel currently writes to."""
+    inherited_segments: list[BranchSegment]
+    """Earlier branches this branch forked from; grows only when a novel is forked."""
+    last_decision: dict[str, Any]
+    """What the human (or the simulated human) decided at the last pause."""
+
+
+class OutputState(TypedDict, total=False):
+    """What a caller (or a parent graph) gets back."""
+
+    novel_id: str
+    """Namespace of the novel's long-term memory; pass it to export."""
+    title: str
+    """Title of the novel."""
+    status: Status
+    """'finished' at the target, 'stopped' when the human stopped."""
+    step: int
+    """Paragraphs written after the opening."""
+    words_written: int
+    """Words in the novel."""
+    last_paragraph: str
+    """The most recent paragraph."""
+    short_term_memory: str
+    """The short-term memory at the end."""
+
+
+class HumanDecision(BaseModel):
+    """The resume value accepted at the human pause (all fields optional).
+
+    Fields combine: ``{"plan_index": 2, "short_term_memory": "..."}`` chooses plan 2
+    and replaces the memory. Edits reach the next step's prompts; an edited
+    paragraph also replaces its copy in long-term memory.
+    """
+
+    plan_index: int | None = Field(
+        default=None, description="Choose plan 1, 2 or 3 (1-based) for the next paragraph."
+    )
+    plan: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Use this text as the plan (replaces or edits the chosen plan).",
+    )
+    short_term_memory: str | None = Field(
+        default=None, max_length=20000, description="Replace the short-term memory."
+    )
+    paragraph: str | None = Field(
+        default=None,
+        max_length=20000,
+        description="Replace the last paragraph (also in long-term memory).",
+    )
+    stop: bool = Field(default=False, description="End the novel here (it can be resumed).")

@@ -1,0 +1,84 @@
+"""Language-aware text helpers: counting words, capping length, catching loops.
+
+Chinese and Japanese text has no spaces, so each CJK character counts as one
+word; other scripts count whitespace-separated tokens.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CJK = (
+    r"\u3040-\u30ff"  # Hiragana, Katakana
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    r"\uac00-\ud7af"  # Hangul syllables
+)
+_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’」』)]*\s*")
+
+
+def words(text: str) -> list[str]:
+    """Split ``text`` into words (each CJK character is one word)."""
+    return _WORD.findall(text)
+
+
+def count_words(text: str) -> int:
+    """Count words in ``text``; a CJK character counts as one word."""
+    return len(_WORD.findall(text))
+
+
+def truncate_words(text: str, max_words: int) -> str:
+    """Return ``text`` cut to at most ``max_words`` words, at a sentence end if possible.
+
+    Text within the cap is returned unchanged.
+    """
+    matches = list(_WORD.finditer(text))
+    if len(matches) <= max_words:
+        return text
+    cut = matches[max_words - 1].end()
+    head = text[:cut]
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    # Keep whole sentences unless that would throw away more than half the budget.
+    if sentence_ends and sentence_ends[-1] >= cut // 2:
+        return head[: sentence_ends[-1]].rstrip()
+    return head.rstrip()
+
+
+def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def find_loop_start(text: str, n: int = 6, max_repeats: int = 3) -> int | None:
+    """Return where ``text`` starts looping, or None if it does not.
+
+    Small models fall into loops ("a beacon of light, a beacon of light, ...").
+    A loop is an ``n``-word sequence seen more than ``max_repeats`` times; the
+    returned offset is the start of its second occurrence, so everything before
+    it is the text without the loop.
+    """
+    matches = list(_WORD.finditer(text))
+    tokens = [m.group(0).lower() for m in matches]
+    if len(tokens) < n * (max_repeats + 1):
+        return None
+    seen: dict[tuple[str, ...], list[int]] = {}
+    for index, gram in enumerate(_ngrams(tokens, n)):
+        seen.setdefault(gram, []).append(index)
+        occurrences = seen[gram]
+        if len(occurrences) > max_repeats:
+            return matches[occurrences[1]].start()
+    return None
+
+
+def strip_loop(text: str) -> str:
+    """Return ``text`` without a trailing loop (unchanged if it does not loop)."""
+    start = find_loop_start(text)
+    if start is None:
+        return text.strip()
+    head = text[:start]
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    return (head[: sentence_ends[-1]] if sentence_ends else head).strip()
+
+
+def is_looping(text: str) -> bool:
+    """Tell whether ``text`` repeats itself the way a stuck small model does."""
+    return find_loop_start(text) is not None

@@ -1,0 +1,175 @@
+"""The one scripted fake chat model of the test suite, plus services built on it.
+
+``ScriptedChatModel`` answers structured requests (tool calls) with valid,
+step-numbered content for each schema of ``recurrentgpt.prompts`` and plain
+text for the writer, records every prompt it received, and streams text token
+by token like a real model. A test can replace the answer for one schema
+(``overrides``) to simulate a bad or specific reply.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict, Field
+
+from recurrentgpt.context import Context
+from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.services import Role
+
+Answer = dict[str, Any] | str
+Responder = Callable[[str, list[BaseMessage], int], Answer]
+
+
+def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
+    """A valid answer for ``schema`` (``"text"`` is the writer), numbered by call ``n``."""
+    language_is_chinese = "Chinese" in str(messages[0].content)
+    if schema == "Opening":
+        if language_is_chinese:
+            return {
+                "title": "灯塔",
+                "outline": "守塔人发现了一封信。",
+                "paragraph_1": "海边有一座古老的灯塔，守塔人名叫林海。",
+                "paragraph_2": "一天夜里，他在楼梯下发现了一封旧信。",
+                "paragraph_3": "信上写着一个陌生的名字：沈月。",
+                "summary": "林海在灯塔里发现了一封写给沈月的信。",
+                "plan_1": "林海去村里打听沈月。",
+                "plan_2": "林海把信藏起来。",
+                "plan_3": "暴风雨来临，灯塔熄灭。",
+            }
+        return {
+            "title": "The Lighthouse",
+            "outline": "A keeper finds a letter.",
+            "paragraph_1": "Opening paragraph one about the old lighthouse keeper Arlo.",
+            "paragraph_2": "Opening paragraph two: Arlo finds a brass key under the stairs.",
+            "paragraph_3": "Opening paragraph three: a storm gathers over the harbour.",
+            "summary": "Arlo keeps the lighthouse and found a brass key.",
+            "plan_1": "Arlo opens the locked cellar with the key.",
+            "plan_2": "A stranger knocks on the lighthouse door.",
+            "plan_3": "The lamp fails as the storm arrives.",
+        }
+    if schema == "MemoryUpdate":
+        return {
+            "rationale": f"Keep the key, add event {n}.",
+            "updated_memory": f"Memory after call {n}: Arlo, the key, the storm.",
+            "paragraph_summary": f"Summary of paragraph from call {n}.",
+        }
+    if schema == "Plans":
+        return {
+            "plan_1": f"Plan one of call {n}: Arlo climbs the tower.",
+            "plan_2": f"Plan two of call {n}: a ship appears.",
+            "plan_3": f"Plan three of call {n}: the key glows.",
+        }
+    if schema == "HumanChoice":
+        return {"chosen_plan": 2, "reason": "More tension.", "revised_plan": f"Revised plan {n}."}
+    if language_is_chinese:
+        return f"第{n}段：林海走上楼梯，风越来越大，他想起了沈月的信。"
+    return (
+        f"Paragraph {n}: Arlo walked along the shore while the wind rose, thinking about "
+        "the key, the letter and the light that had to stay lit through the night."
+    )
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that answers every role from a script and records its prompts."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    overrides: dict[str, Responder] = Field(default_factory=dict)
+    """Per-schema replacement answers (schema class name, or 'text' for the writer)."""
+    calls: list[tuple[str, list[BaseMessage]]] = Field(default_factory=list)
+    """Every request received: (schema name or 'text', messages)."""
+    counter: Any = Field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        """Remember the requested schema; ``tool_choice`` is implied."""
+        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools])
+
+    def prompts_for(self, schema: str) -> list[str]:
+        """The full text of every prompt sent for ``schema`` ('text': the writer)."""
+        return [
+            "\n".join(str(m.content) for m in messages)
+            for name, messages in self.calls
+            if name == schema
+        ]
+
+    def _answer(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None) -> AIMessage:
+        schema = tools[0]["function"]["name"] if tools else "text"
+        self.calls.append((schema, list(messages)))
+        n = next(self.counter)
+        responder = self.overrides.get(schema, _default_answer)
+        answer = responder(schema, list(messages), n)
+        if isinstance(answer, str):
+            return AIMessage(content=answer)
+        return AIMessage(
+            content="",
+            tool_calls=[{"name": schema, "args": answer, "id": f"call_{n}", "type": "tool_call"}],
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        message = self._answer(messages, kwargs.get("tools"))
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        message = self._answer(messages, kwargs.get("tools"))
+        if message.tool_calls:
+            chunk = AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    {
+                        "name": call["name"],
+                        "args": json.dumps(call["args"]),
+                        "id": call["id"],
+                        "index": 0,
+                        "type": "tool_call_chunk",
+                    }
+                    for call in message.tool_calls
+                ],
+            )
+            yield ChatGenerationChunk(message=chunk)
+            return
+        for token in str(message.content).split(" "):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token + " "))
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+
+class FakeServices:
+    """Services with one scripted model for every role and a given long-term memory."""
+
+    def __init__(self, model: ScriptedChatModel, memory: LongTermMemory) -> None:
+        self.model = model
+        self.memory = memory
+
+    def chat_model(self, role: Role, context: Context) -> BaseChatModel:
+        """Every role talks to the same scripted model."""
+        return self.model
+
+    def long_term_memory(self, context: Context) -> LongTermMemory:
+        """The memory given at construction."""
+        return self.memory
