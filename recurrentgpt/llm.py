@@ -80,7 +80,7 @@ async def ask_structured(
         LLMReplyError: after ``max_attempts`` unusable replies.
         ModelUnreachableError: when the model's server does not answer.
     """
-    runnable = model.with_structured_output(schema, method=method, include_raw=True)  # type: ignore[arg-type]
+    runnable = model.with_structured_output(schema, method=method, include_raw=True)
     conversation = list(messages)
     problem, raw = "no reply", ""
     for _ in range(max_attempts):

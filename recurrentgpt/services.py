@@ -8,8 +8,9 @@ client per folder, one local LLM server). Tests and embedders pass their own.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
@@ -69,7 +70,7 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
         from recurrentgpt.local_llm import get_local_server
 
         base_url, api_key, provider = get_local_server().base_url, "local", "openai"
-    kwargs: dict[str, object] = {"temperature": context.temperature, "max_tokens": max_tokens}
+    kwargs: dict[str, Any] = {"temperature": context.temperature, "max_tokens": max_tokens}
     if provider == "openai" and base_url:
         # Many compatible servers ignore max_completion_tokens (what the client sends),
         # so the cap is sent under its old name as well.
@@ -77,7 +78,8 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
         kwargs["api_key"] = api_key or "not-needed"
     elif provider == "openai" and api_key:
         kwargs["api_key"] = api_key
-    return init_chat_model(name, model_provider=provider, **kwargs)
+    model: BaseChatModel = init_chat_model(name, model_provider=provider, **kwargs)
+    return model
 
 
 class DefaultServices:
@@ -111,3 +113,19 @@ class DefaultServices:
                     embed_what=context.memory_embedding,
                 )
             return self._memories[key]
+
+
+async def chat_model_for(services: Services, role: Role, context: Context) -> BaseChatModel:
+    """Return ``services.chat_model(role, context)`` without blocking the event loop.
+
+    The first call may start the local model server or load a client, which blocks.
+    """
+    return await asyncio.to_thread(services.chat_model, role, context)
+
+
+async def long_term_memory_for(services: Services, context: Context) -> LongTermMemory:
+    """Return ``services.long_term_memory(context)`` without blocking the event loop.
+
+    The first call may open Qdrant on disk and load the embedding model, which blocks.
+    """
+    return await asyncio.to_thread(services.long_term_memory, context)

@@ -33,7 +33,9 @@ def route_entry(state: State) -> Literal["start", "human"]:
     return "human" if state.get("title") else "start"
 
 
-def build_graph(services: Services | None = None) -> StateGraph[State, Context, InputState, OutputState]:
+def build_graph(
+    services: Services | None = None,
+) -> StateGraph[State, Context, InputState, OutputState]:
     """Return the (uncompiled) co-writing graph wired to ``services``.
 
     Args:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
@@ -29,11 +28,13 @@ from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
 from recurrentgpt.nodes.common import chapter_of, chat, novel_fields, target_reached
 from recurrentgpt.prompts import human as prompt
-from recurrentgpt.services import Services
+from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import HumanDecision, State
 from recurrentgpt.text import count_words
 
 NextNode = Literal["retriever", "__end__"]
+TO_RETRIEVER: NextNode = "retriever"
+TO_END: NextNode = "__end__"
 
 
 def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
@@ -81,7 +82,9 @@ def parse_decision(value: Any, plan_count: int) -> HumanDecision:
     else:
         raise ValueError(f"unusable resume value of type {type(value).__name__}")
     if decision.plan_index is not None and not 1 <= decision.plan_index <= plan_count:
-        raise ValueError(f"plan_index must be between 1 and {plan_count}, got {decision.plan_index}")
+        raise ValueError(
+            f"plan_index must be between 1 and {plan_count}, got {decision.plan_index}"
+        )
     for name in ("plan", "short_term_memory", "paragraph"):
         edited = getattr(decision, name)
         if edited is not None and not edited.strip():
@@ -97,7 +100,7 @@ def make_human_node(services: Services) -> Any:
         if context.mode == "auto-first" or len(plans) < 3:
             return HumanDecision(plan_index=1)
         choice = await ask_structured(
-            services.chat_model("human", context),
+            await chat_model_for(services, "human", context),
             prompt.HumanChoice,
             chat(
                 prompt.SYSTEM,
@@ -129,7 +132,7 @@ def make_human_node(services: Services) -> Any:
     async def apply_edited_paragraph(
         state: State, context: Context, paragraph: str
     ) -> dict[str, Any]:
-        memory = services.long_term_memory(context)
+        memory = await long_term_memory_for(services, context)
         position = state.get("position", 0)
         branch_id, segments = await branch_for_write(
             memory, state, position, paragraph, replacing=True
@@ -159,14 +162,14 @@ def make_human_node(services: Services) -> Any:
         """
         context = runtime.context or Context()
         if target_reached(state):
-            return Command(goto=END, update={"status": "finished"})
+            return Command(goto=TO_END, update={"status": "finished"})
         if context.mode == "interactive":
             decision = ask_person(state)
         else:
             decision = await ask_simulated_human(state, context)
         record = decision.model_dump(exclude_none=True, exclude_defaults=True)
         if decision.stop:
-            return Command(goto=END, update={"status": "stopped", "last_decision": record})
+            return Command(goto=TO_END, update={"status": "stopped", "last_decision": record})
         plans = list(state.get("plans") or [])
         plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
         update: dict[str, Any] = {
@@ -180,6 +183,6 @@ def make_human_node(services: Services) -> Any:
             edited = decision.paragraph.strip()
             if edited != state.get("last_paragraph", ""):
                 update.update(await apply_edited_paragraph(state, context, edited))
-        return Command(goto="retriever", update=update)
+        return Command(goto=TO_RETRIEVER, update=update)
 
     return human_turn

@@ -11,7 +11,7 @@ from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
 from recurrentgpt.nodes.common import chapter_of, chat, novel_fields
 from recurrentgpt.prompts import memory as prompt
-from recurrentgpt.services import Services
+from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.text import count_words, truncate_words
 
@@ -28,7 +28,7 @@ def make_memory_updater_node(services: Services) -> Any:
         context = runtime.context or Context()
         paragraph = state.get("draft_paragraph", "")
         update = await ask_structured(
-            services.chat_model("memory", context),
+            await chat_model_for(services, "memory", context),
             prompt.MemoryUpdate,
             chat(
                 prompt.SYSTEM,
@@ -44,7 +44,7 @@ def make_memory_updater_node(services: Services) -> Any:
         )
         step = state.get("step", 0) + 1
         position = state.get("position", -1) + 1
-        memory = services.long_term_memory(context)
+        memory = await long_term_memory_for(services, context)
         branch_id, segments = await branch_for_write(memory, state, position, paragraph)
         await memory.store(
             novel_id=state["novel_id"],

@@ -10,7 +10,7 @@ from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.common import chat, novel_fields
 from recurrentgpt.prompts import planner as prompt
-from recurrentgpt.services import Services
+from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 
 
@@ -21,7 +21,7 @@ def make_planner_node(services: Services) -> Any:
         """Propose three different plans for the next paragraph."""
         context = runtime.context or Context()
         plans = await ask_structured(
-            services.chat_model("planner", context),
+            await chat_model_for(services, "planner", context),
             prompt.Plans,
             chat(
                 prompt.SYSTEM,

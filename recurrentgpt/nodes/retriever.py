@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.nodes.common import MAIN_BRANCH
-from recurrentgpt.services import Services
+from recurrentgpt.services import Services, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.text import truncate_words
 
@@ -16,16 +16,14 @@ from recurrentgpt.text import truncate_words
 def make_retriever_node(services: Services) -> Any:
     """Build the node that searches long-term memory with the chosen plan."""
 
-    async def retrieve_related_passages(
-        state: State, runtime: Runtime[Context]
-    ) -> dict[str, Any]:
+    async def retrieve_related_passages(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Return the k passages most related to the plan, oldest first.
 
         The last paragraph is excluded (the writer sees it anyway), and so is
         anything outside this novel's current branch ancestry.
         """
         context = runtime.context or Context()
-        memory = services.long_term_memory(context)
+        memory = await long_term_memory_for(services, context)
         query = state.get("chosen_plan") or state.get("last_paragraph", "")
         passages = await memory.search(
             query,

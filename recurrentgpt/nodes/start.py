@@ -11,7 +11,7 @@ from recurrentgpt.llm import ask_structured
 from recurrentgpt.long_term_memory import Passage
 from recurrentgpt.nodes.common import MAIN_BRANCH, chat, novel_fields, resolve_novel_id
 from recurrentgpt.prompts import start as prompt
-from recurrentgpt.services import Services
+from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.text import count_words, truncate_words
 
@@ -35,7 +35,7 @@ def make_start_node(services: Services) -> Any:
         novel_id = resolve_novel_id(state)
         fields = {**novel_fields(state), "premise": premise}
         opening = await ask_structured(
-            services.chat_model("start", context),
+            await chat_model_for(services, "start", context),
             prompt.Opening,
             chat(
                 prompt.SYSTEM,
@@ -48,7 +48,7 @@ def make_start_node(services: Services) -> Any:
             max_attempts=context.max_attempts,
         )
         paragraphs = [p.strip() for p in opening.paragraphs]
-        memory = services.long_term_memory(context)
+        memory = await long_term_memory_for(services, context)
         await memory.store_many(
             [
                 Passage(

@@ -11,7 +11,7 @@ from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_text
 from recurrentgpt.nodes.common import chat, novel_fields
 from recurrentgpt.prompts import writer as prompt
-from recurrentgpt.services import Services
+from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.text import truncate_words
 
@@ -47,7 +47,7 @@ def make_writer_node(services: Services) -> Any:
             new_character=prompt.NEW_CHARACTER if new_character else "",
         )
         paragraph = await ask_text(
-            services.chat_model("writer", context),
+            await chat_model_for(services, "writer", context),
             messages,
             role="writer",
             min_words=max(5, context.words_per_paragraph // 8),

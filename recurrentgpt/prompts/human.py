@@ -27,6 +27,4 @@ class HumanChoice(BaseModel):
 
     chosen_plan: int = Field(description="Number of the chosen plan: 1, 2 or 3.", ge=1, le=3)
     reason: str = Field(description="Why this plan.", min_length=1, max_length=400)
-    revised_plan: str = Field(
-        description="The chosen plan, revised.", min_length=1, max_length=600
-    )
+    revised_plan: str = Field(description="The chosen plan, revised.", min_length=1, max_length=600)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Self
+
+from pydantic import BaseModel, Field, model_validator
 
 SYSTEM = """You are a novelist starting a new {genre} novel. Write everything in {language}.
 Reply only through the requested structured format."""
@@ -23,9 +25,7 @@ class Opening(BaseModel):
     """The reply of the opening call."""
 
     title: str = Field(description="Title of the novel.", min_length=1, max_length=120)
-    outline: str = Field(
-        description="Outline of the first chapter.", min_length=1, max_length=1200
-    )
+    outline: str = Field(description="Outline of the first chapter.", min_length=1, max_length=1200)
     paragraph_1: str = Field(
         description="First paragraph of the novel.", min_length=1, max_length=2400
     )
@@ -40,9 +40,17 @@ class Opening(BaseModel):
         min_length=1,
         max_length=2400,
     )
-    plan_1: str = Field(description="First plan for the next paragraph.", min_length=1, max_length=600)
+    plan_1: str = Field(
+        description="First plan for the next paragraph.", min_length=1, max_length=600
+    )
     plan_2: str = Field(description="Second, different plan.", min_length=1, max_length=600)
     plan_3: str = Field(description="Third, different plan.", min_length=1, max_length=600)
+
+    @model_validator(mode="after")
+    def _plans_differ(self) -> Self:
+        if len({" ".join(p.lower().split()) for p in self.plans}) < 3:
+            raise ValueError("the three plans must be different")
+        return self
 
     @property
     def paragraphs(self) -> list[str]:
