@@ -53,6 +53,21 @@ LOG_FILENAME = "llama-server.log"
 """Server output file, appended to, inside :func:`model_cache_dir`."""
 
 
+_SERVER_LAUNCHER = """
+import os, runpy, threading, time
+
+def _exit_when_orphaned(parent: int = os.getppid()) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+threading.Thread(target=_exit_when_orphaned, daemon=True).start()
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+"""Runs ``python -m llama_cpp.server`` and ends it within a second of its parent's
+death, so a parent killed without running ``atexit`` (SIGTERM, SIGKILL) leaks nothing."""
+
+
 class LocalLLMError(RuntimeError):
     """The local model could not be installed, found or served."""
 
@@ -160,7 +175,9 @@ class LocalLLMServer:
     The constructor starts the process and returns once it answers
     ``GET /v1/models``. Its output goes to :data:`LOG_FILENAME` in the cache
     folder. The process is stopped by :meth:`stop`, on leaving a ``with`` block,
-    or at interpreter exit, whichever comes first.
+    or at interpreter exit, whichever comes first; if this process dies
+    without running ``atexit`` handlers, the server exits by itself within
+    about a second.
 
     Attributes:
         model_path: The served GGUF file.
@@ -210,8 +227,8 @@ class LocalLLMServer:
         self._log_start = self._log.tell()
         command = [
             sys.executable,
-            "-m",
-            "llama_cpp.server",
+            "-c",
+            _SERVER_LAUNCHER,
             "--model",
             str(self.model_path),
             "--host",

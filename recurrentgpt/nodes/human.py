@@ -157,8 +157,9 @@ def make_human_node(services: Services) -> Any:
     async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:
         """Choose the next plan (and apply any edits), or end the novel.
 
-        Ends at the target length without pausing. Edits are applied after the
-        pause, so the re-run on resume has no side effects before it.
+        Ends at the target length without pausing. Edits are applied (also when
+        stopping) after the pause, so the re-run on resume has no side effects
+        before it.
         """
         context = runtime.context or Context()
         if target_reached(state):
@@ -167,22 +168,28 @@ def make_human_node(services: Services) -> Any:
             decision = ask_person(state)
         else:
             decision = await ask_simulated_human(state, context)
-        record = decision.model_dump(exclude_none=True, exclude_defaults=True)
-        if decision.stop:
-            return Command(goto=TO_END, update={"status": "stopped", "last_decision": record})
-        plans = list(state.get("plans") or [])
-        plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
-        update: dict[str, Any] = {
-            "chosen_plan": plan.strip(),
-            "status": "writing",
-            "last_decision": record,
+        # What was decided, without copying edited texts into state a second time.
+        record: dict[str, Any] = {
+            "plan_index": decision.plan_index,
+            "edited": [
+                name
+                for name in ("plan", "short_term_memory", "paragraph")
+                if getattr(decision, name) is not None
+            ],
+            "stop": decision.stop,
         }
+        update: dict[str, Any] = {"last_decision": record}
         if decision.short_term_memory is not None:
             update["short_term_memory"] = decision.short_term_memory.strip()
         if decision.paragraph is not None:
             edited = decision.paragraph.strip()
             if edited != state.get("last_paragraph", ""):
                 update.update(await apply_edited_paragraph(state, context, edited))
+        if decision.stop:
+            return Command(goto=TO_END, update={**update, "status": "stopped"})
+        plans = list(state.get("plans") or [])
+        plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
+        update.update(chosen_plan=plan.strip(), status="writing")
         return Command(goto=TO_RETRIEVER, update=update)
 
     return human_turn
