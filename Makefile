@@ -1,0 +1,64 @@
+# Everything a fresh machine needs, from PyPI and apt only. `make novel` writes a
+# novel offline with the bundled defaults; `make test` runs the whole test suite.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= novels
+PREMISE ?= A lighthouse keeper on a remote island finds a letter addressed to someone who vanished fifty years ago.
+STEPS ?= 6
+ifndef NOVEL_ID
+NOVEL_ID := demo-$(shell date +%Y%m%d-%H%M%S)
+endif
+PYTEST_ARGS ?=
+
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export LANGSMITH_TRACING = false
+export HF_HUB_OFFLINE = 1
+
+.PHONY: setup novel test unit integration lint format bench bench-full clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	# torch first, pinned to the CPU build, so nothing pulls a multi-GB CUDA build.
+	$(BIN)/pip install "torch==2.13.0"
+	$(BIN)/pip install -e ".[local,server,bench,dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+	$(BIN)/python -m recurrentgpt.local_llm install
+
+novel: setup
+	$(BIN)/recurrentgpt --data-dir $(DATA_DIR) write --auto --steps $(STEPS) \
+		--genre "mystery" --premise "$(PREMISE)" --id $(NOVEL_ID)
+	$(BIN)/recurrentgpt --data-dir $(DATA_DIR) export $(NOVEL_ID)
+
+# The whole suite: unit, integration (real local LLM + embedder), server, Postgres.
+test: setup
+	POSTGRES_URI="$${POSTGRES_URI:-$$(bash scripts/start_postgres.sh)}" \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(VENV)/.installed
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/codespell recurrentgpt tests README.md
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python -m bench.run --quick
+
+bench-full: setup
+	$(BIN)/python -m bench.run --full
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,51 @@
+"""Regenerate the parts of README.md that come from the code.
+
+The graph drawing (mermaid) and the configuration table are written between
+``<!-- NAME:start -->`` / ``<!-- NAME:end -->`` markers; ``tests/unit/test_docs.py``
+fails when they are out of date. Run: ``python scripts/update_readme.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def graph_section() -> str:
+    """The mermaid drawing of the co-writing graph, as a fenced block."""
+    from recurrentgpt.graphs.cowriter import graph
+
+    return f"```mermaid\n{graph.get_graph().draw_mermaid().strip()}\n```"
+
+
+def config_section() -> str:
+    """The configuration table: every Context field, its default and description."""
+    from recurrentgpt.context import Context
+
+    rows = ["| field | default | meaning |", "|---|---|---|"]
+    rows += [
+        f"| `{f.name}` | `{f.default!r}` | {f.metadata.get('description', '')} |"
+        for f in fields(Context)
+    ]
+    return "\n".join(rows)
+
+
+SECTIONS = {"graph": graph_section, "config": config_section}
+
+
+def render(text: str) -> str:
+    """Return ``text`` with every generated section brought up to date."""
+    for name, make in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README.md has no {name} markers")
+        body = make()
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+if __name__ == "__main__":
+    README.write_text(render(README.read_text(encoding="utf-8")), encoding="utf-8")
