@@ -1,0 +1,221 @@
+"""The command line end to end, with the scripted fake model and a real SQLite + Qdrant."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qdrant_client import QdrantClient
+
+from recurrentgpt.cli import main
+from recurrentgpt.cli.terminal import render_pause
+from recurrentgpt.embeddings import HashingEmbeddings
+from recurrentgpt.long_term_memory import LongTermMemory
+from tests.fakes import FakeServices, ScriptedChatModel
+
+SMALL = ["--words-per-paragraph", "40"]
+
+
+@pytest.fixture
+def services() -> FakeServices:
+    return FakeServices(
+        ScriptedChatModel(), LongTermMemory(QdrantClient(":memory:"), HashingEmbeddings(64))
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> str:
+    return str(tmp_path / "data")
+
+
+def run(data_dir: str, services: FakeServices, *args: str, answers: Iterator[str] | None = None):
+    read = (lambda prompt: next(answers)) if answers is not None else input
+    return main(["--data-dir", data_dir, *args], services=services, read=read)
+
+
+def test_write_auto_then_export_markdown(data_dir, services, capsys):
+    code = run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "a lighthouse",
+        "--steps",
+        "3",
+        "--auto-first",
+        "--id",
+        "n1",
+        *SMALL,
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "[step 3 · " in out  # progress after each step
+    assert "Paragraph " in out  # streamed writer tokens
+    assert run(data_dir, services, "export", "n1") == 0
+    exported = Path(data_dir, "exports", "n1.md").read_text(encoding="utf-8")
+    assert exported.startswith("# The Lighthouse")
+    assert exported.count("Paragraph ") == 3
+    assert "Opening paragraph one" in exported
+
+
+def test_interactive_choices_edits_and_stop(data_dir, services, tmp_path, monkeypatch, capsys):
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys\np = sys.argv[1]\nopen(p, 'w').write('EDITED by the novelist.')\n"
+    )
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    answers = iter(["9", "2", "m", "1", "s"])
+    code = run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "x",
+        "--steps",
+        "5",
+        "--id",
+        "n2",
+        *SMALL,
+        answers=answers,
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "'9' is not a choice" in out
+    assert "stopped" in out
+    writer_prompts = services.model.prompts_for("text")
+    assert "A stranger knocks on the lighthouse door." in writer_prompts[0]  # plan 2
+    assert "EDITED by the novelist." in writer_prompts[1]  # the edited memory
+
+
+def test_resume_after_stop_extends_the_novel(data_dir, services):
+    run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "x",
+        "--steps",
+        "2",
+        "--auto-first",
+        "--id",
+        "n3",
+        *SMALL,
+    )
+    assert run(data_dir, services, "resume", "n3") == 0  # complete: nothing to do
+    assert run(data_dir, services, "resume", "n3", "--steps", "4") == 0
+    assert run(data_dir, services, "export", "n3", "--format", "txt") == 0
+    text = Path(data_dir, "exports", "n3.txt").read_text(encoding="utf-8")
+    assert text.count("Paragraph ") == 4
+
+
+def test_list_history_rewind_and_resume(data_dir, services, capsys):
+    run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "x",
+        "--steps",
+        "4",
+        "--auto-first",
+        "--id",
+        "n4",
+        *SMALL,
+    )
+    capsys.readouterr()
+    assert run(data_dir, services, "list") == 0
+    assert "n4\tfinished\tstep 4" in capsys.readouterr().out
+    assert run(data_dir, services, "history", "n4") == 0
+    history = capsys.readouterr().out
+    assert [line.split()[1] for line in history.splitlines()] == ["4", "3", "2", "1", "0"]
+    assert run(data_dir, services, "rewind", "n4", "--step", "2") == 0
+    assert run(data_dir, services, "resume", "n4") == 0
+    assert run(data_dir, services, "export", "n4") == 0
+    exported = Path(data_dir, "exports", "n4.md").read_text(encoding="utf-8")
+    assert exported.count("Paragraph ") == 4  # steps 1-2 kept, 3-4 rewritten, none doubled
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["write", "--premise", "   ", "--steps", "2"], "--premise is empty"),
+        (["resume", "nope"], "no novel 'nope'"),
+        (["export", "nope"], "no novel 'nope'"),
+        (["write", "--premise", "x", "--steps", "0"], "--steps must be a positive number"),
+        (["write", "--premise", "x", "--id", "../evil"], "invalid novel id"),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_nonzero_exit(data_dir, services, capsys, args, message):
+    assert run(data_dir, services, *args) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert message in err
+
+
+def test_rewind_to_a_missing_step_is_refused(data_dir, services, capsys):
+    run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "x",
+        "--steps",
+        "1",
+        "--auto-first",
+        "--id",
+        "n5",
+        *SMALL,
+    )
+    assert run(data_dir, services, "rewind", "n5", "--step", "7") == 1
+    assert "no step 7 to rewind to (available: 0..1)" in capsys.readouterr().err
+
+
+def test_data_dir_that_is_a_file(tmp_path, services, capsys):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    assert run(str(not_a_dir), services, "list") == 1
+    assert "cannot create data dir" in capsys.readouterr().err
+
+
+def test_model_failure_is_reported_and_resumable(data_dir, services, capsys):
+    services.model.overrides["Plans"] = lambda schema, messages, n: {"plan_1": "only one"}
+    code = run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "x",
+        "--steps",
+        "2",
+        "--auto-first",
+        "--id",
+        "n6",
+        *SMALL,
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "The planner model gave no usable reply" in err
+    del services.model.overrides["Plans"]
+    assert run(data_dir, services, "resume", "n6") == 0
+    assert "finished" in capsys.readouterr().out
+
+
+def test_render_pause_shows_everything_the_person_needs():
+    text = render_pause(
+        {
+            "title": "T",
+            "step": 2,
+            "target_steps": 5,
+            "words_written": 99,
+            "paragraph": "Para.",
+            "short_term_memory": "Mem.",
+            "plans": ["A", "B", "C"],
+            "error": "plan_index must be between 1 and 3, got 4",
+        }
+    )
+    for expected in ("step 2 of 5", "99 words", "Para.", "Mem.", " 1. A", " 3. C", "! plan_index"):
+        assert expected in text
