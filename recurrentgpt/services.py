@@ -23,8 +23,8 @@ Role = Literal["start", "writer", "memory", "planner", "human"]
 
 STRUCTURED_REPLY_TOKENS = 1024
 """Token cap for the memory, planner and simulated-human replies."""
-OPENING_REPLY_TOKENS = 2560
-"""Token cap for the opening (title, outline, three paragraphs, summary, plans)."""
+OPENING_REPLY_TOKENS = 600
+"""Token cap for the opening's title and outline."""
 
 
 def max_tokens_for(role: Role, context: Context) -> int:
@@ -37,7 +37,7 @@ def max_tokens_for(role: Role, context: Context) -> int:
     if role == "writer":
         return max(256, 3 * context.words_per_paragraph)
     if role == "start":
-        return max(OPENING_REPLY_TOKENS, 12 * context.words_per_paragraph)
+        return OPENING_REPLY_TOKENS
     return STRUCTURED_REPLY_TOKENS
 
 
@@ -70,7 +70,14 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
         from recurrentgpt.local_llm import get_local_server
 
         base_url, api_key, provider = get_local_server().base_url, "local", "openai"
-    kwargs: dict[str, Any] = {"temperature": context.temperature, "max_tokens": max_tokens}
+    kwargs: dict[str, Any] = {
+        "temperature": context.temperature,
+        "max_tokens": max_tokens,
+        # Paragraph tokens stream; tool-call (structured) replies are taken whole, because
+        # some OpenAI-compatible servers (llama-cpp-python) stream tool calls in pieces
+        # that do not reassemble into a parseable call.
+        "disable_streaming": "tool_calling",
+    }
     if provider == "openai" and base_url:
         # Many compatible servers ignore max_completion_tokens (what the client sends),
         # so the cap is sent under its old name as well.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -29,29 +30,43 @@ Answer = dict[str, Any] | str
 Responder = Callable[[str, list[BaseMessage], int], Answer]
 
 
+OPENING_EN = [
+    "Opening paragraph one about the old lighthouse keeper Arlo.",
+    "Opening paragraph two: Arlo finds a brass key under the stairs.",
+    "Opening paragraph three: a storm gathers over the harbour.",
+]
+OPENING_ZH = [
+    "海边有一座古老的灯塔，守塔人名叫林海。",
+    "一天夜里，他在楼梯下发现了一封旧信。",
+    "信上写着一个陌生的名字：沈月。",
+]
+
+
 def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     """A valid answer for ``schema`` (``"text"`` is the writer), numbered by call ``n``."""
     language_is_chinese = "Chinese" in str(messages[0].content)
-    if schema == "Opening":
+    prompt = "\n".join(str(m.content) for m in messages)
+    if schema == "NovelOutline":
         if language_is_chinese:
             return {
                 "title": "灯塔",
-                "outline": "守塔人发现了一封信。",
-                "paragraph_1": "海边有一座古老的灯塔，守塔人名叫林海。",
-                "paragraph_2": "一天夜里，他在楼梯下发现了一封旧信。",
-                "paragraph_3": "信上写着一个陌生的名字：沈月。",
-                "summary": "林海在灯塔里发现了一封写给沈月的信。",
+                "outline": "守塔人林海在灯塔的楼梯下发现了一封写给沈月的旧信，决定去村里寻找她。",
+            }
+        return {"title": "The Lighthouse", "outline": "A keeper named Arlo finds a letter."}
+    opening = re.search(r"paragraph (\d) of 3 of the novel's opening", prompt)
+    if schema == "text" and opening:
+        number = int(opening.group(1))
+        if language_is_chinese:
+            return OPENING_ZH[number - 1]
+        return OPENING_EN[number - 1]
+    if schema == "Plans" and (OPENING_EN[2] in prompt or OPENING_ZH[2] in prompt):
+        if language_is_chinese:
+            return {
                 "plan_1": "林海去村里打听沈月。",
                 "plan_2": "林海把信藏起来。",
                 "plan_3": "暴风雨来临，灯塔熄灭。",
             }
         return {
-            "title": "The Lighthouse",
-            "outline": "A keeper finds a letter.",
-            "paragraph_1": "Opening paragraph one about the old lighthouse keeper Arlo.",
-            "paragraph_2": "Opening paragraph two: Arlo finds a brass key under the stairs.",
-            "paragraph_3": "Opening paragraph three: a storm gathers over the harbour.",
-            "summary": "Arlo keeps the lighthouse and found a brass key.",
             "plan_1": "Arlo opens the locked cellar with the key.",
             "plan_2": "A stranger knocks on the lighthouse door.",
             "plan_3": "The lamp fails as the storm arrives.",

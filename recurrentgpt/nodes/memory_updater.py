@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
@@ -14,6 +15,34 @@ from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.text import count_words, truncate_words
+
+
+async def rewrite_memory(
+    model: BaseChatModel,
+    context: Context,
+    state: State,
+    *,
+    short_term_memory: str,
+    paragraph: str,
+) -> prompt.MemoryUpdate:
+    """Rewrite ``short_term_memory`` to take in ``paragraph``; the memory is capped in words."""
+    update = await ask_structured(
+        model,
+        prompt.MemoryUpdate,
+        chat(
+            prompt.SYSTEM,
+            prompt.USER,
+            **novel_fields(state),
+            short_term_memory=short_term_memory,
+            paragraph=paragraph,
+            max_words=context.short_term_memory_words,
+        ),
+        role="memory",
+        method=context.structured_output_method,
+        max_attempts=context.max_attempts,
+    )
+    capped = truncate_words(update.updated_memory.strip(), context.short_term_memory_words)
+    return update.model_copy(update={"updated_memory": capped})
 
 
 def make_memory_updater_node(services: Services) -> Any:
@@ -27,20 +56,12 @@ def make_memory_updater_node(services: Services) -> Any:
         """
         context = runtime.context or Context()
         paragraph = state.get("draft_paragraph", "")
-        update = await ask_structured(
+        update = await rewrite_memory(
             await chat_model_for(services, "memory", context),
-            prompt.MemoryUpdate,
-            chat(
-                prompt.SYSTEM,
-                prompt.USER,
-                **novel_fields(state),
-                short_term_memory=state.get("short_term_memory", ""),
-                paragraph=paragraph,
-                max_words=context.short_term_memory_words,
-            ),
-            role="memory",
-            method=context.structured_output_method,
-            max_attempts=context.max_attempts,
+            context,
+            state,
+            short_term_memory=state.get("short_term_memory", ""),
+            paragraph=paragraph,
         )
         step = state.get("step", 0) + 1
         position = state.get("position", -1) + 1
@@ -61,9 +82,7 @@ def make_memory_updater_node(services: Services) -> Any:
             "words_written": state.get("words_written", 0) + count_words(paragraph),
             "last_paragraph": paragraph,
             "draft_paragraph": "",
-            "short_term_memory": truncate_words(
-                update.updated_memory.strip(), context.short_term_memory_words
-            ),
+            "short_term_memory": update.updated_memory,
             "branch_id": branch_id,
             "inherited_segments": segments,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
@@ -21,38 +22,63 @@ def invites_new_character(novel_id: str, step: int, probability: float) -> bool:
     return random.Random(f"{novel_id}/{step}").random() < probability
 
 
+async def compose_paragraph(
+    model: BaseChatModel,
+    context: Context,
+    state: State,
+    *,
+    short_term_memory: str,
+    passages: list[str],
+    last_paragraph: str,
+    plan: str,
+    new_character: bool = False,
+) -> str:
+    """Write one paragraph of the novel described by ``state``; streams when streamed.
+
+    The paragraph is cut before any loop and capped at twice the target length.
+    """
+    numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
+    messages = chat(
+        prompt.SYSTEM,
+        prompt.USER,
+        **novel_fields(state),
+        short_term_memory=short_term_memory,
+        retrieved_passages=numbered or prompt.NO_PASSAGES,
+        last_paragraph=last_paragraph,
+        plan=plan,
+        words_per_paragraph=context.words_per_paragraph,
+        new_character=prompt.NEW_CHARACTER if new_character else "",
+    )
+    paragraph = await ask_text(
+        model,
+        messages,
+        role="writer",
+        min_words=max(5, context.words_per_paragraph // 8),
+        max_attempts=context.max_attempts,
+    )
+    return truncate_words(paragraph, 2 * context.words_per_paragraph)
+
+
 def make_writer_node(services: Services) -> Any:
     """Build the node that writes the next paragraph."""
 
     async def write_paragraph(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Write the next paragraph from the memories, the last paragraph and the plan.
-
-        The paragraph is capped at twice the target length and cut before any loop.
-        """
+        """Write the next paragraph from the memories, the last paragraph and the plan."""
         context = runtime.context or Context()
-        passages = state.get("retrieved_passages") or []
-        numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
-        new_character = invites_new_character(
-            state.get("novel_id", ""), state.get("step", 0) + 1, context.new_character_probability
-        )
-        messages = chat(
-            prompt.SYSTEM,
-            prompt.USER,
-            **novel_fields(state),
+        paragraph = await compose_paragraph(
+            await chat_model_for(services, "writer", context),
+            context,
+            state,
             short_term_memory=state.get("short_term_memory", ""),
-            retrieved_passages=numbered or prompt.NO_PASSAGES,
+            passages=state.get("retrieved_passages") or [],
             last_paragraph=state.get("last_paragraph", ""),
             plan=state.get("chosen_plan", ""),
-            words_per_paragraph=context.words_per_paragraph,
-            new_character=prompt.NEW_CHARACTER if new_character else "",
+            new_character=invites_new_character(
+                state.get("novel_id", ""),
+                state.get("step", 0) + 1,
+                context.new_character_probability,
+            ),
         )
-        paragraph = await ask_text(
-            await chat_model_for(services, "writer", context),
-            messages,
-            role="writer",
-            min_words=max(5, context.words_per_paragraph // 8),
-            max_attempts=context.max_attempts,
-        )
-        return {"draft_paragraph": truncate_words(paragraph, 2 * context.words_per_paragraph)}
+        return {"draft_paragraph": paragraph}
 
     return write_paragraph

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 SYSTEM = """You are an editor co-writing the {genre} novel "{title}" with an AI. Write in \
@@ -25,6 +27,7 @@ revised version of it (a few sentences in {language}) that fixes anything incons
 class HumanChoice(BaseModel):
     """The reply of the simulated human."""
 
-    chosen_plan: int = Field(description="Number of the chosen plan: 1, 2 or 3.", ge=1, le=3)
+    # A Literal becomes an enum in the JSON schema, which a grammar can enforce (ge/le cannot).
+    chosen_plan: Literal[1, 2, 3] = Field(description="Number of the chosen plan: 1, 2 or 3.")
     reason: str = Field(description="Why this plan.", min_length=1, max_length=400)
-    revised_plan: str = Field(description="The chosen plan, revised.", min_length=1, max_length=600)
+    revised_plan: str = Field(description="The chosen plan, revised.", min_length=5, max_length=600)

@@ -31,10 +31,10 @@ class MemoryUpdate(BaseModel):
         max_length=800,
     )
     updated_memory: str = Field(
-        description="The rewritten short-term memory.", min_length=1, max_length=3000
+        description="The rewritten short-term memory.", min_length=20, max_length=3000
     )
     paragraph_summary: str = Field(
         description="One or two sentences summarising the new paragraph.",
-        min_length=1,
+        min_length=10,
         max_length=400,
     )

@@ -24,10 +24,10 @@ class Plans(BaseModel):
     """The reply of the planner."""
 
     plan_1: str = Field(
-        description="First plan for the next paragraph.", min_length=1, max_length=600
+        description="First plan for the next paragraph.", min_length=5, max_length=600
     )
-    plan_2: str = Field(description="Second, different plan.", min_length=1, max_length=600)
-    plan_3: str = Field(description="Third, different plan.", min_length=1, max_length=600)
+    plan_2: str = Field(description="Second, different plan.", min_length=5, max_length=600)
+    plan_3: str = Field(description="Third, different plan.", min_length=5, max_length=600)
 
     @model_validator(mode="after")
     def _plans_differ(self) -> Self:

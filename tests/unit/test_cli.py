@@ -87,8 +87,9 @@ def test_interactive_choices_edits_and_stop(data_dir, services, tmp_path, monkey
     assert "'9' is not a choice" in out
     assert "stopped" in out
     writer_prompts = services.model.prompts_for("text")
-    assert "A stranger knocks on the lighthouse door." in writer_prompts[0]  # plan 2
-    assert "EDITED by the novelist." in writer_prompts[1]  # the edited memory
+    # Three opening paragraphs come first; then step 1 (plan 2) and step 2 (edited memory).
+    assert "A stranger knocks on the lighthouse door." in writer_prompts[3]
+    assert "EDITED by the novelist." in writer_prompts[4]
 
 
 def test_resume_after_stop_extends_the_novel(data_dir, services):
