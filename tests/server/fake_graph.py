@@ -1,0 +1,55 @@
+"""The co-writing graph wired to the scripted fake model, for `langgraph dev` tests.
+
+The real graph needs a chat model server; this module serves the same graph
+with :class:`~tests.fakes.ScriptedChatModel` for every role, so a server test
+measures the framework, not a model. The writer's paragraph quotes the plan and
+the short-term memory it was prompted with, so a test that only sees the HTTP
+API can tell that an edit reached the next step. Long-term memory is one Qdrant
+client per server process (``RECURRENTGPT_QDRANT``: a folder, or ``:memory:``
+by default) with the hashing embedder, shared by every thread the server runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from langchain_core.messages import BaseMessage
+
+from recurrentgpt.embeddings import HashingEmbeddings
+from recurrentgpt.graphs.cowriter import build_graph
+from recurrentgpt.long_term_memory import LongTermMemory, open_qdrant
+from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer
+
+EMBEDDING_DIMS = 64
+
+_PROMPT_SECTION = r"{heading}:\n(?P<body>.*?)(?:\n\n|$)"
+
+
+def _prompt_section(prompt: str, heading: str) -> str:
+    found = re.search(_PROMPT_SECTION.format(heading=re.escape(heading)), prompt, re.DOTALL)
+    return found.group("body").strip() if found else ""
+
+
+def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) -> Answer:
+    """A paragraph numbered by call ``n`` that quotes the plan and memory it was given.
+
+    Text requests of other roles (the opening) get the scripted default answer.
+    """
+    prompt = str(messages[-1].content)
+    plan = _prompt_section(prompt, "Plan for the next paragraph")
+    if not plan:
+        return _default_answer(schema, messages, n)
+    memory = _prompt_section(prompt, "Short-term memory (what has happened recently)")
+    return f"Paragraph {n} follows the plan <{plan}> and remembers <{memory}> as the wind rises."
+
+
+services = FakeServices(
+    ScriptedChatModel(overrides={"text": write_echoing_paragraph}),
+    LongTermMemory(
+        open_qdrant(os.environ.get("RECURRENTGPT_QDRANT", ":memory:")),
+        HashingEmbeddings(EMBEDDING_DIMS),
+    ),
+)
+
+graph = build_graph(services).compile(name="recurrentgpt-fake")

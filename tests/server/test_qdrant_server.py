@@ -1,0 +1,101 @@
+"""Long-term memory against a real Qdrant server (the deployment's, see deploy/).
+
+Runs only when QDRANT_URL answers; no Qdrant server can be installed offline,
+so elsewhere these tests are reported as skipped. Each test writes to its own
+collection and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from recurrentgpt.embeddings import HashingEmbeddings
+from recurrentgpt.long_term_memory import LongTermMemory, open_qdrant
+from recurrentgpt.state import BranchSegment
+
+QDRANT_URL = os.environ.get("QDRANT_URL", "")
+
+
+def _answers(url: str) -> bool:
+    if not url:
+        return False
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+pytestmark = pytest.mark.skipif(
+    not _answers(QDRANT_URL), reason=f"no Qdrant server answers at QDRANT_URL={QDRANT_URL!r}"
+)
+
+
+@pytest.fixture
+async def memory() -> AsyncIterator[LongTermMemory]:
+    client = open_qdrant(QDRANT_URL, os.environ.get("QDRANT_API_KEY", ""))
+    store = LongTermMemory(client, HashingEmbeddings(64), collection=f"test_{uuid.uuid4().hex}")
+    yield store
+    await asyncio.to_thread(client.delete_collection, store.collection)
+
+
+async def _write(memory: LongTermMemory, novel_id: str, branch_id: str, texts: list[str]) -> None:
+    for position, text in enumerate(texts):
+        await memory.store(
+            novel_id=novel_id,
+            branch_id=branch_id,
+            position=position,
+            step=position,
+            chapter=1,
+            text=text,
+            summary="",
+        )
+
+
+async def test_search_finds_related_passages_of_its_own_novel_only(
+    memory: LongTermMemory,
+) -> None:
+    await _write(memory, "a", "main", ["the brass key", "a red ship", "the storm", "last"])
+    await _write(memory, "b", "main", ["the brass key of novel b", "x", "y", "z"])
+
+    found = await memory.search(
+        "brass key", novel_id="a", branch_id="main", segments=[], before_position=3, k=2
+    )
+
+    assert found[0].text == "the brass key"
+    assert {p.novel_id for p in found} == {"a"}
+    assert all(p.position < 3 for p in found)
+
+
+async def test_a_fork_sees_its_ancestry_but_not_the_abandoned_branch(
+    memory: LongTermMemory,
+) -> None:
+    await _write(memory, "a", "main", ["opening", "shared", "abandoned brass key"])
+    fork = [BranchSegment(branch_id="main", last_position=1)]
+    await memory.store(
+        novel_id="a", branch_id="fork", position=2, step=2, chapter=1, text="forked", summary=""
+    )
+
+    found = await memory.search(
+        "brass key", novel_id="a", branch_id="fork", segments=fork, before_position=3, k=10
+    )
+
+    assert sorted(p.text for p in found) == ["forked", "opening", "shared"]
+
+
+async def test_storing_a_step_twice_overwrites_it(memory: LongTermMemory) -> None:
+    await _write(memory, "a", "main", ["first draft"])
+    await _write(memory, "a", "main", ["second draft"])
+
+    passages = await memory.read_novel(
+        novel_id="a", branch_id="main", segments=[], up_to_position=5
+    )
+
+    assert [p.text for p in passages] == ["second draft"]
