@@ -9,6 +9,7 @@ be resumed once the model or settings are fixed.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -18,6 +19,9 @@ from pydantic import BaseModel
 from recurrentgpt.text import count_words, is_looping, strip_loop
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+logger = logging.getLogger(__name__)
+"""Logs every unusable reply (role, attempt, problem) at WARNING: the retry rate."""
 
 RAW_REPLY_QUOTE_CHARS = 600
 """How much of a bad raw reply an error message quotes."""
@@ -127,7 +131,7 @@ async def ask_structured(
     runnable = model.with_structured_output(wire_schema(schema), method=method, include_raw=True)
     conversation = list(messages)
     problem, raw = "no reply", ""
-    for _ in range(max_attempts):
+    for attempt in range(1, max_attempts + 1):
         try:
             result: Any = await runnable.ainvoke(conversation)
         except Exception as error:
@@ -137,11 +141,13 @@ async def ask_structured(
                     "and that the server is running; the novel is saved and can be resumed."
                 ) from error
             problem, raw = f"{type(error).__name__}: {error}", ""
+            logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
             continue
         raw = _raw_text(result.get("raw"))
         parsed, problem = _validate_reply(result, schema)
         if parsed is not None:
             return parsed
+        logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
         conversation = [
             *messages,
             HumanMessage(
@@ -170,7 +176,7 @@ async def ask_text(
         ModelUnreachableError: when the model's server does not answer.
     """
     problem, raw = "no reply", ""
-    for _ in range(max_attempts):
+    for attempt in range(1, max_attempts + 1):
         try:
             reply = await model.ainvoke(messages)
         except Exception as error:
@@ -180,10 +186,12 @@ async def ask_text(
                     "and that the server is running; the novel is saved and can be resumed."
                 ) from error
             problem, raw = f"{type(error).__name__}: {error}", ""
+            logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
             continue
         raw = _raw_text(reply)
         text = strip_loop(raw)
         if count_words(text) >= min_words:
             return text
         problem = f"reply has {count_words(text)} usable words, fewer than {min_words}"
+        logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
     raise LLMReplyError(role, max_attempts, problem, raw)

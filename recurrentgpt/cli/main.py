@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import uuid
@@ -384,6 +385,8 @@ def main(
         read: How to read a line from the person (default: ``input``).
     """
     args = build_parser().parse_args(argv)
+    # Retries of unusable model replies are worth seeing, one line each.
+    logging.basicConfig(level=logging.WARNING, format="recurrentgpt: %(message)s")
     try:
         _check_data_dir(args.data_dir)
         session = Session(args.data_dir, services or DefaultServices(), read)
