@@ -130,6 +130,13 @@ class Context:
             "p=0.1). 0 disables it."
         },
     )
+    language: str = field(
+        default="English",
+        metadata={
+            "description": "Language of a new novel when its input does not name one "
+            "(a novel keeps the language it started with). Env: RECURRENTGPT_LANGUAGE."
+        },
+    )
     mode: Mode = field(
         default="interactive",
         metadata={
@@ -148,6 +155,7 @@ class Context:
             "qdrant_api_key": "QDRANT_API_KEY",
             "data_dir": "RECURRENTGPT_DATA_DIR",
             "mode": "RECURRENTGPT_MODE",
+            "language": "RECURRENTGPT_LANGUAGE",
         }
         defaults = {f.name: f.default for f in fields(self)}
         for name, variable in env_fallbacks.items():

@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     write = commands.add_parser("write", help="start a new novel")
     write.add_argument("--premise", required=True, help="what the novel is about")
     write.add_argument("--genre", default="fiction")
-    write.add_argument("--language", default="English")
+    write.add_argument(
+        "--language", help="language of the novel (default: English, env RECURRENTGPT_LANGUAGE)"
+    )
     write.add_argument("--id", dest="thread_id", help="novel id (default: generated)")
     _target_flags(write)
     _settings_flags(write)
@@ -250,7 +252,12 @@ async def cmd_write(session: Session, graph: Any, args: argparse.Namespace) -> i
     print(f"Writing novel {thread_id!r} in {session.data_dir!r}")
     values = await session.drive(
         graph,
-        {"premise": premise, "genre": args.genre, "language": args.language, **targets},
+        {
+            "premise": premise,
+            "genre": args.genre,
+            **({"language": args.language} if args.language else {}),
+            **targets,
+        },
         record,
     )
     _print_finish(values, thread_id)

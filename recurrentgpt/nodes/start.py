@@ -37,15 +37,17 @@ def make_start_node(services: Services) -> Any:
         if not premise:
             raise InvalidNovelInputError("A new novel needs a premise: it is empty.")
         novel_id = resolve_novel_id(state)
+        language = state.get("language") or context.language
+        novel: State = {**state, "premise": premise, "language": language}
         outline = await ask_structured(
             await chat_model_for(services, "start", context),
             prompt.NovelOutline,
-            chat(prompt.SYSTEM, prompt.USER, **{**novel_fields(state), "premise": premise}),
+            chat(prompt.SYSTEM, prompt.USER, **novel_fields(novel)),
             role="start",
             method=context.structured_output_method,
             max_attempts=context.max_attempts,
         )
-        novel: State = {**state, "premise": premise, "title": outline.title.strip()}
+        novel["title"] = outline.title.strip()
         writer = await chat_model_for(services, "writer", context)
         paragraphs: list[str] = []
         for number in range(1, prompt.OPENING_PARAGRAPHS + 1):
@@ -94,6 +96,7 @@ def make_start_node(services: Services) -> Any:
         return {
             "novel_id": novel_id,
             "premise": premise,
+            "language": language,
             "status": "writing",
             "title": novel["title"],
             "outline": outline.outline.strip(),
