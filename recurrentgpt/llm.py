@@ -89,6 +89,14 @@ def _is_connection_error(error: BaseException) -> bool:
     return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError"})
 
 
+def _unreachable(role: str, model: BaseChatModel, error: BaseException) -> ModelUnreachableError:
+    where = getattr(model, "openai_api_base", None) or "the provider"
+    return ModelUnreachableError(
+        f"The {role} model's server at {where} is unreachable ({error}). Check the base URL "
+        "and that the server is running; the novel is saved and can be resumed."
+    )
+
+
 def _looping_fields(parsed: BaseModel) -> list[str]:
     return [
         name
@@ -136,10 +144,7 @@ async def ask_structured(
             result: Any = await runnable.ainvoke(conversation)
         except Exception as error:
             if _is_connection_error(error):
-                raise ModelUnreachableError(
-                    f"The {role} model's server is unreachable ({error}). Check the base URL "
-                    "and that the server is running; the novel is saved and can be resumed."
-                ) from error
+                raise _unreachable(role, model, error) from error
             problem, raw = f"{type(error).__name__}: {error}", ""
             logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
             continue
@@ -181,10 +186,7 @@ async def ask_text(
             reply = await model.ainvoke(messages)
         except Exception as error:
             if _is_connection_error(error):
-                raise ModelUnreachableError(
-                    f"The {role} model's server is unreachable ({error}). Check the base URL "
-                    "and that the server is running; the novel is saved and can be resumed."
-                ) from error
+                raise _unreachable(role, model, error) from error
             problem, raw = f"{type(error).__name__}: {error}", ""
             logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
             continue

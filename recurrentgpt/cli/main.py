@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import os
 import sys
 import uuid
@@ -53,7 +54,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     EmbedderConfigError,
     UnknownNovelError,
     ValueError,
-    OSError,
+    OSError,  # includes a full disk while writing exports or embedded Qdrant
+    sqlite3.Error,  # e.g. "database or disk is full" while checkpointing
 )
 
 
