@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sqlite3
 import os
+import sqlite3
 import sys
 import uuid
 from collections.abc import Sequence
