@@ -1,15 +1,16 @@
 """Run-time configuration of the co-writing graph.
 
 Every field can be set per run (``graph.invoke(..., context=Context(...))``, the
-assistant configuration on LangGraph server) and falls back to an environment
-variable, so a deployment is configured without code.
+assistant configuration on LangGraph server). Fields that name an environment
+variable take it as their default, so a deployment is configured without code;
+a value passed explicitly always wins.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, cast
 
 Mode = Literal["interactive", "auto", "auto-first"]
 
@@ -20,12 +21,17 @@ DEFAULT_EMBEDDER = "local:all-MiniLM-L6-v2"
 """The packaged sentence-transformers model (no hub download)."""
 
 
+def _env(*names: str) -> str:
+    """The first non-empty environment variable among ``names``, or ''."""
+    return next((value for name in names if (value := os.environ.get(name))), "")
+
+
 @dataclass(kw_only=True)
 class Context:
     """How the novel is written: models, memory backends and step sizes."""
 
     model: str = field(
-        default=DEFAULT_MODEL,
+        default_factory=lambda: _env("RECURRENTGPT_MODEL") or DEFAULT_MODEL,
         metadata={
             "description": "Default chat model for every role, as 'provider:model' for "
             "init_chat_model (e.g. 'openai:gpt-4o-mini', 'ollama:llama3'), or 'local:smollm2' "
@@ -53,14 +59,14 @@ class Context:
         metadata={"description": "Model that plays the human in auto mode. Empty: `model`."},
     )
     base_url: str = field(
-        default="",
+        default_factory=lambda: _env("OPENAI_BASE_URL"),
         metadata={
             "description": "Base URL of an OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, "
             "llama.cpp). Env: OPENAI_BASE_URL."
         },
     )
     api_key: str = field(
-        default="",
+        default_factory=lambda: _env("OPENAI_API_KEY"),
         metadata={"description": "API key for that endpoint. Env: OPENAI_API_KEY."},
     )
     temperature: float = field(
@@ -81,7 +87,7 @@ class Context:
         },
     )
     embedder: str = field(
-        default=DEFAULT_EMBEDDER,
+        default_factory=lambda: _env("RECURRENTGPT_EMBEDDER") or DEFAULT_EMBEDDER,
         metadata={
             "description": "Embedding model: 'local:all-MiniLM-L6-v2' (bundled), "
             "'openai:text-embedding-3-small', or 'hash:<dims>' (tests, no model). "
@@ -89,7 +95,7 @@ class Context:
         },
     )
     qdrant_location: str = field(
-        default="",
+        default_factory=lambda: _env("QDRANT_URL", "RECURRENTGPT_QDRANT"),
         metadata={
             "description": "Long-term memory: a Qdrant server URL, ':memory:', or a folder for "
             "the embedded on-disk mode. Empty: QDRANT_URL if set, else "
@@ -97,11 +103,11 @@ class Context:
         },
     )
     qdrant_api_key: str = field(
-        default="",
+        default_factory=lambda: _env("QDRANT_API_KEY"),
         metadata={"description": "API key of the Qdrant server. Env: QDRANT_API_KEY."},
     )
     data_dir: str = field(
-        default="",
+        default_factory=lambda: _env("RECURRENTGPT_DATA_DIR") or "novels",
         metadata={
             "description": "Folder for checkpoints and the embedded Qdrant. "
             "Env: RECURRENTGPT_DATA_DIR, default ./novels."
@@ -131,14 +137,14 @@ class Context:
         },
     )
     language: str = field(
-        default="English",
+        default_factory=lambda: _env("RECURRENTGPT_LANGUAGE") or "English",
         metadata={
             "description": "Language of a new novel when its input does not name one "
             "(a novel keeps the language it started with). Env: RECURRENTGPT_LANGUAGE."
         },
     )
     mode: Mode = field(
-        default="interactive",
+        default_factory=lambda: cast(Mode, _env("RECURRENTGPT_MODE") or "interactive"),
         metadata={
             "description": "'interactive': pause for a person after every step; 'auto': an LLM "
             "plays the human; 'auto-first': always take plan 1 (deterministic)."
@@ -146,28 +152,7 @@ class Context:
     )
 
     def __post_init__(self) -> None:
-        """Fill empty fields from the environment."""
-        env_fallbacks = {
-            "model": "RECURRENTGPT_MODEL",
-            "embedder": "RECURRENTGPT_EMBEDDER",
-            "base_url": "OPENAI_BASE_URL",
-            "api_key": "OPENAI_API_KEY",
-            "qdrant_api_key": "QDRANT_API_KEY",
-            "data_dir": "RECURRENTGPT_DATA_DIR",
-            "mode": "RECURRENTGPT_MODE",
-            "language": "RECURRENTGPT_LANGUAGE",
-        }
-        defaults = {f.name: f.default for f in fields(self)}
-        for name, variable in env_fallbacks.items():
-            value = os.environ.get(variable)
-            if value and getattr(self, name) in ("", defaults[name]):
-                setattr(self, name, value)
-        if not self.qdrant_location:
-            self.qdrant_location = os.environ.get("QDRANT_URL") or os.environ.get(
-                "RECURRENTGPT_QDRANT", ""
-            )
-        if not self.data_dir:
-            self.data_dir = "novels"
+        """Check the values (a bad one fails here, before any model is called)."""
         self._validate()
 
     def _validate(self) -> None:

@@ -7,9 +7,11 @@ fails when they are out of date. Run: ``python scripts/update_readme.py``.
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
+from unittest import mock
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -25,9 +27,15 @@ def config_section() -> str:
     """The configuration table: every Context field, its default and description."""
     from recurrentgpt.context import Context
 
+    # Defaults read from the environment are shown as they are with none set.
+    with mock.patch.dict(os.environ, {}, clear=True):
+        defaults = {
+            f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            for f in fields(Context)
+        }
     rows = ["| field | default | meaning |", "|---|---|---|"]
     rows += [
-        f"| `{f.name}` | `{f.default!r}` | {f.metadata.get('description', '')} |"
+        f"| `{f.name}` | `{defaults[f.name]!r}` | {f.metadata.get('description', '')} |"
         for f in fields(Context)
     ]
     return "\n".join(rows)

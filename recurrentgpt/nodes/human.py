@@ -11,8 +11,10 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
 Resume with ``Command(resume=value)`` where value is a
 :class:`~recurrentgpt.state.HumanDecision` as a dict (fields combine), or a
 shortcut: an int ``i`` (choose plan i, 1-based), ``"stop"``, or any other string
-(use it as the plan). An empty dict chooses plan 1. A value that cannot be used
-pauses again with ``error`` set, so nothing is lost to a typo.
+(use it as the plan). Send at least one field: LangGraph reads an empty dict as
+"no answer" and pauses again. A value that cannot be used (a bad plan number, an
+empty text, a memory over the word cap) pauses again with ``error`` set, so
+nothing is lost to a typo.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
     }
 
 
-def parse_decision(value: Any, plan_count: int) -> HumanDecision:
+def parse_decision(value: Any, plan_count: int, memory_word_cap: int) -> HumanDecision:
     """Turn a resume value into a decision.
 
     Raises:
@@ -89,6 +91,12 @@ def parse_decision(value: Any, plan_count: int) -> HumanDecision:
         edited = getattr(decision, name)
         if edited is not None and not edited.strip():
             raise ValueError(f"{name} is empty; leave it out to keep the current one")
+    if decision.short_term_memory is not None:
+        words = count_words(decision.short_term_memory)
+        if words > memory_word_cap:
+            raise ValueError(
+                f"short_term_memory has {words} words; the cap is {memory_word_cap}: shorten it"
+            )
     return decision
 
 
@@ -118,14 +126,16 @@ def make_human_node(services: Services) -> Any:
         )
         return HumanDecision(plan_index=choice.chosen_plan, plan=choice.revised_plan.strip())
 
-    def ask_person(state: State) -> HumanDecision:
+    def ask_person(state: State, context: Context) -> HumanDecision:
         # The node re-runs from the top on every resume; interrupts are matched by
         # order, so each unusable answer adds one more pause with the error shown.
         error: str | None = None
         while True:
             value = interrupt(pause_payload(state, error))
             try:
-                return parse_decision(value, len(state.get("plans") or []))
+                return parse_decision(
+                    value, len(state.get("plans") or []), context.short_term_memory_words
+                )
             except ValueError as problem:
                 error = str(problem)
 
@@ -134,9 +144,7 @@ def make_human_node(services: Services) -> Any:
     ) -> dict[str, Any]:
         memory = await long_term_memory_for(services, context)
         position = state.get("position", 0)
-        branch_id, segments = await branch_for_write(
-            memory, state, position, paragraph, replacing=True
-        )
+        branch_id, segments = await branch_for_write(memory, state, position, paragraph)
         await memory.store(
             novel_id=state["novel_id"],
             branch_id=branch_id,
@@ -165,7 +173,7 @@ def make_human_node(services: Services) -> Any:
         if target_reached(state):
             return Command(goto=TO_END, update={"status": "finished"})
         if context.mode == "interactive":
-            decision = ask_person(state)
+            decision = ask_person(state, context)
         else:
             decision = await ask_simulated_human(state, context)
         # What was decided, without copying edited texts into state a second time.

@@ -1,0 +1,76 @@
+"""Small helpers shared by the unit tests (the fake model itself lives in tests/fakes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qdrant_client import models
+
+from recurrentgpt.long_term_memory import LongTermMemory
+from tests.fakes import ScriptedChatModel
+
+PREMISE = "a lighthouse keeper finds a key"
+
+OPENING_MARK = "of the novel's opening"
+"""Text of the writer plan of the opening paragraphs (recurrentgpt.prompts.start.OPENING_PLAN)."""
+
+RETRIEVED_HEADING = "Related earlier passages (long-term memory):"
+LAST_HEADING = "The last paragraph:"
+PLAN_HEADING = "Plan for the next paragraph:"
+
+
+def thread(name: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": name}}
+
+
+def step_writer_prompts(model: ScriptedChatModel) -> list[str]:
+    """Writer prompts of the steps (the opening paragraphs also go through the writer)."""
+    return [p for p in model.prompts_for("text") if OPENING_MARK not in p]
+
+
+def section(prompt: str, heading: str, next_heading: str) -> str:
+    """The text of a writer prompt between two headings."""
+    return prompt.split(heading, 1)[1].split(next_heading, 1)[0].strip()
+
+
+def retrieved_section(prompt: str) -> str:
+    return section(prompt, RETRIEVED_HEADING, LAST_HEADING)
+
+
+def last_paragraph_section(prompt: str) -> str:
+    return section(prompt, LAST_HEADING, PLAN_HEADING)
+
+
+def point_count(memory: LongTermMemory, novel_id: str) -> int:
+    """Qdrant points stored for ``novel_id`` (all branches)."""
+    if not memory.client.collection_exists(memory.collection):
+        return 0
+    novel = models.Filter(
+        must=[models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id))]
+    )
+    return memory.client.count(memory.collection, count_filter=novel, exact=True).count
+
+
+def all_texts(memory: LongTermMemory, novel_id: str) -> list[str]:
+    """Texts of every point stored for ``novel_id`` (all branches, any order)."""
+    novel = models.Filter(
+        must=[models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id))]
+    )
+    records, _ = memory.client.scroll(
+        memory.collection, scroll_filter=novel, limit=10_000, with_vectors=False
+    )
+    return [str((r.payload or {})["text"]) for r in records]
+
+
+async def run_novel(graph: Any, config: dict, context: Any, **novel: Any) -> dict[str, Any]:
+    """Start a novel (premise defaulted) and return the final state values."""
+    await graph.ainvoke({"premise": PREMISE, **novel}, config, context=context)
+    return (await graph.aget_state(config)).values
+
+
+async def snapshot_at(graph: Any, config: dict, step: int) -> Any:
+    """The newest checkpoint paused at the human turn after ``step`` paragraphs."""
+    async for snapshot in graph.aget_state_history(config):
+        if snapshot.values.get("step") == step and snapshot.next == ("human",):
+            return snapshot
+    raise AssertionError(f"no checkpoint at step {step}")

@@ -1,0 +1,403 @@
+"""The human turn in interactive mode: the resume contract, and edits reaching the prompts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langgraph.types import Command
+
+from recurrentgpt.export import export_markdown, read_manuscript
+from recurrentgpt.nodes.human import parse_decision
+from recurrentgpt.state import HumanDecision
+from recurrentgpt.text import count_words
+from tests.fakes import ScriptedChatModel
+from tests.unit.helpers import (
+    PLAN_HEADING,
+    PREMISE,
+    RETRIEVED_HEADING,
+    last_paragraph_section,
+    section,
+    step_writer_prompts,
+)
+
+PAYLOAD_KEYS = {
+    "kind",
+    "novel_id",
+    "title",
+    "step",
+    "words_written",
+    "target_steps",
+    "target_words",
+    "paragraph",
+    "short_term_memory",
+    "plans",
+    "error",
+}
+NEW_MEMORY = "Arlo now owns a red rowing boat and fears the spring tide."
+NEW_PARAGRAPH = (
+    "EDITED: Arlo sat by the lamp and wrote a long letter to his sister about the key, "
+    "the cellar door and the strange ship he had seen from the gallery."
+)
+
+
+@pytest.fixture
+def interactive(context_factory) -> Any:
+    return context_factory(mode="interactive")
+
+
+async def start(graph, config, context, **novel: Any) -> Any:
+    """Start an interactive novel; return the state at the first pause."""
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 5, **novel}, config, context=context)
+    return await graph.aget_state(config)
+
+
+async def answer(graph, config, context, value: Any) -> Any:
+    """Resume the pause with ``value``; return the state afterwards."""
+    await graph.ainvoke(Command(resume=value), config, context=context)
+    return await graph.aget_state(config)
+
+
+def plan_of(prompt: str) -> str:
+    return section(prompt, PLAN_HEADING, "Write the next paragraph")
+
+
+def memory_of(prompt: str) -> str:
+    return section(prompt, "Short-term memory (what has happened recently):", RETRIEVED_HEADING)
+
+
+async def test_pause_payload_describes_the_novel(graph, config, interactive) -> None:
+    state = await start(graph, config, interactive, target_words=5000)
+
+    assert state.next == ("human",)
+    assert len(state.interrupts) == 1
+    payload = state.interrupts[0].value
+    assert set(payload) == PAYLOAD_KEYS
+    values = state.values
+    assert payload["kind"] == "choose_plan"
+    assert payload["error"] is None
+    assert payload["novel_id"] == values["novel_id"]
+    assert payload["title"] == values["title"]
+    assert payload["step"] == 0
+    assert payload["words_written"] == values["words_written"] > 0
+    assert payload["target_steps"] == 5
+    assert payload["target_words"] == 5000
+    assert payload["paragraph"] == values["last_paragraph"]
+    assert payload["short_term_memory"] == values["short_term_memory"]
+    assert payload["plans"] == values["plans"]
+    assert len(payload["plans"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "index"),
+    [({"plan_index": 2}, 2), ({"plan_index": 3}, 3), (3, 3), (1, 1), ({"stop": False}, 1)],
+)
+async def test_choosing_a_plan_sends_it_to_the_writer(
+    graph, model: ScriptedChatModel, config, interactive, value: Any, index: int
+) -> None:
+    plans = (await start(graph, config, interactive)).values["plans"]
+
+    state = await answer(graph, config, interactive, value)
+
+    assert state.next == ("human",)
+    assert state.values["step"] == 1
+    assert state.values["chosen_plan"] == plans[index - 1]
+    assert state.values["last_decision"]["plan_index"] in (index, None)
+    prompt = step_writer_prompts(model)[-1]
+    assert plan_of(prompt) == plans[index - 1]
+    for other, plan in enumerate(plans, 1):
+        if other != index:
+            assert plan not in prompt
+    # The next pause offers the planner's new plans for the new paragraph.
+    assert state.interrupts[0].value["plans"] != plans
+    assert state.interrupts[0].value["error"] is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"plan": "  Arlo burns the letter in the lamp.  "},
+        "Arlo burns the letter in the lamp.",
+        {"plan_index": 2, "plan": "Arlo burns the letter in the lamp."},
+    ],
+    ids=["dict", "string-shortcut", "edits-chosen-plan"],
+)
+async def test_plan_text_replaces_the_plans(
+    graph, model: ScriptedChatModel, config, interactive, value: Any
+) -> None:
+    plans = (await start(graph, config, interactive)).values["plans"]
+
+    state = await answer(graph, config, interactive, value)
+
+    assert state.values["chosen_plan"] == "Arlo burns the letter in the lamp."
+    prompt = step_writer_prompts(model)[-1]
+    assert plan_of(prompt) == "Arlo burns the letter in the lamp."
+    assert not any(plan in prompt for plan in plans)
+
+
+async def test_edited_memory_reaches_the_writer_and_the_memory_updater(
+    graph, model: ScriptedChatModel, config, interactive
+) -> None:
+    old_memory = (await start(graph, config, interactive)).values["short_term_memory"]
+    memory_prompts_before = len(model.prompts_for("MemoryUpdate"))
+
+    state = await answer(graph, config, interactive, {"short_term_memory": f"  {NEW_MEMORY} "})
+
+    writer_prompt = step_writer_prompts(model)[-1]
+    assert memory_of(writer_prompt) == NEW_MEMORY
+    assert old_memory not in writer_prompt
+    memory_prompts = model.prompts_for("MemoryUpdate")[memory_prompts_before:]
+    assert len(memory_prompts) == 1
+    assert NEW_MEMORY in memory_prompts[0]
+    assert old_memory not in memory_prompts[0]
+    assert state.values["last_decision"]["edited"] == ["short_term_memory"]
+    assert state.values["step"] == 1
+
+
+async def test_edited_paragraph_reaches_the_writer_and_replaces_long_term_memory(
+    graph, model: ScriptedChatModel, memory, config, interactive
+) -> None:
+    before = (await start(graph, config, interactive)).values
+    old = before["last_paragraph"]
+
+    state = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH})
+
+    values = state.values
+    assert last_paragraph_section(step_writer_prompts(model)[-1]) == NEW_PARAGRAPH
+    stored = await memory.get(values["novel_id"], values["branch_id"], before["position"])
+    assert stored is not None
+    assert stored.text == NEW_PARAGRAPH
+    passages = await read_manuscript(memory, values)
+    texts = [p.text for p in passages]
+    assert texts[before["position"]] == NEW_PARAGRAPH
+    assert old not in texts
+    assert len(texts) == before["position"] + 2
+    markdown = await export_markdown(memory, values)
+    assert NEW_PARAGRAPH in markdown and old not in markdown
+    expected = (
+        before["words_written"]
+        - count_words(old)
+        + count_words(NEW_PARAGRAPH)
+        + count_words(values["last_paragraph"])
+    )
+    assert values["words_written"] == expected
+    assert values["words_written"] == sum(count_words(t) for t in texts)
+
+
+async def test_paragraph_edit_at_a_later_step_adjusts_the_word_count(
+    graph, memory, config, interactive
+) -> None:
+    await start(graph, config, interactive)
+    before = (await answer(graph, config, interactive, 1)).values
+    assert before["step"] == 1
+
+    state = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH, "stop": True})
+
+    values = state.values
+    assert values["status"] == "stopped"
+    assert values["last_paragraph"] == NEW_PARAGRAPH
+    assert values["words_written"] == (
+        before["words_written"] - count_words(before["last_paragraph"]) + count_words(NEW_PARAGRAPH)
+    )
+    passages = await read_manuscript(memory, values)
+    assert [p.text for p in passages][-1] == NEW_PARAGRAPH
+    assert values["words_written"] == sum(count_words(p.text) for p in passages)
+
+
+async def test_unchanged_paragraph_is_not_stored_again(graph, memory, config, interactive) -> None:
+    before = (await start(graph, config, interactive)).values
+    calls = memory.embedding_calls
+    state = await answer(
+        graph, config, interactive, {"paragraph": before["last_paragraph"], "stop": True}
+    )
+    assert memory.embedding_calls == calls
+    assert state.values["words_written"] == before["words_written"]
+
+
+async def test_combined_answer_applies_every_field(
+    graph, model: ScriptedChatModel, memory, config, interactive
+) -> None:
+    plans = (await start(graph, config, interactive)).values["plans"]
+
+    state = await answer(
+        graph,
+        config,
+        interactive,
+        {"plan_index": 3, "short_term_memory": NEW_MEMORY, "paragraph": NEW_PARAGRAPH},
+    )
+
+    prompt = step_writer_prompts(model)[-1]
+    assert plan_of(prompt) == plans[2]
+    assert memory_of(prompt) == NEW_MEMORY
+    assert last_paragraph_section(prompt) == NEW_PARAGRAPH
+    assert sorted(state.values["last_decision"]["edited"]) == ["paragraph", "short_term_memory"]
+    texts = [p.text for p in await read_manuscript(memory, state.values)]
+    assert NEW_PARAGRAPH in texts
+
+
+@pytest.mark.parametrize("value", ["stop", " STOP ", {"stop": True}])
+async def test_stop_ends_the_novel_and_it_can_be_resumed(
+    graph, model: ScriptedChatModel, config, interactive, value: Any
+) -> None:
+    await start(graph, config, interactive)
+    writer_calls = len(model.prompts_for("text"))
+
+    output = await graph.ainvoke(Command(resume=value), config, context=interactive)
+
+    assert output["status"] == "stopped"
+    state = await graph.aget_state(config)
+    assert state.next == ()
+    assert state.values["status"] == "stopped"
+    assert state.values["step"] == 0
+    assert len(model.prompts_for("text")) == writer_calls
+
+    # A stopped novel continues from its human turn.
+    await graph.ainvoke({}, config, context=interactive)
+    state = await graph.aget_state(config)
+    assert state.next == ("human",)
+    assert state.interrupts[0].value["step"] == 0
+    state = await answer(graph, config, interactive, 2)
+    assert state.values["step"] == 1
+    assert state.values["status"] == "writing"
+
+
+async def test_stop_with_edits_keeps_the_edits(graph, config, interactive) -> None:
+    await start(graph, config, interactive)
+    state = await answer(
+        graph, config, interactive, {"stop": True, "short_term_memory": NEW_MEMORY}
+    )
+    assert state.values["status"] == "stopped"
+    assert state.values["short_term_memory"] == NEW_MEMORY
+
+
+BAD_ANSWERS = [
+    {"plan_index": 7},
+    {"plan_index": 0},
+    0,
+    -1,
+    4,
+    {"plan_index": "two"},
+    {"plan": ""},
+    {"plan": "   "},
+    {"short_term_memory": " "},
+    {"paragraph": ""},
+    {"plan": "x" * 5000},
+    "",
+    "   ",
+    3.5,
+    [1],
+    True,
+    {"stop": "maybe"},
+]
+
+
+@pytest.mark.parametrize("bad", BAD_ANSWERS, ids=repr)
+async def test_unusable_answer_pauses_again_with_an_error_and_loses_nothing(
+    graph, model: ScriptedChatModel, memory, config, interactive, bad: Any
+) -> None:
+    first = await start(graph, config, interactive)
+    calls = len(model.calls)
+    embeddings = memory.embedding_calls
+
+    state = await answer(graph, config, interactive, bad)
+
+    assert state.next == ("human",)
+    payload = state.interrupts[0].value
+    assert isinstance(payload["error"], str) and payload["error"]
+    assert set(payload) == PAYLOAD_KEYS
+    assert payload["plans"] == first.values["plans"]
+    assert payload["paragraph"] == first.values["last_paragraph"]
+    assert state.values == first.values
+    assert len(model.calls) == calls
+    assert memory.embedding_calls == embeddings
+
+    state = await answer(graph, config, interactive, 2)
+    assert state.values["step"] == 1
+    assert state.values["chosen_plan"] == first.values["plans"][1]
+    assert state.interrupts[0].value["error"] is None
+
+
+async def test_several_unusable_answers_in_a_row_then_a_good_one(
+    graph, model: ScriptedChatModel, config, interactive
+) -> None:
+    first = await start(graph, config, interactive)
+    errors = []
+    for bad in ({"plan_index": 9}, "", [2]):
+        state = await answer(graph, config, interactive, bad)
+        errors.append(state.interrupts[0].value["error"])
+    assert all(errors)
+    assert "9" in errors[0]
+    assert state.values == first.values
+
+    state = await answer(graph, config, interactive, {"plan": "Arlo rows out to the ship."})
+    assert state.values["step"] == 1
+    assert plan_of(step_writer_prompts(model)[-1]) == "Arlo rows out to the ship."
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (2, HumanDecision(plan_index=2)),
+        ("stop", HumanDecision(stop=True)),
+        ("Go north.", HumanDecision(plan="Go north.")),
+        (None, HumanDecision()),
+        ({"plan_index": "3"}, HumanDecision(plan_index=3)),
+        (HumanDecision(plan_index=1), HumanDecision(plan_index=1)),
+    ],
+)
+def test_parse_decision_shortcuts(value: Any, expected: HumanDecision) -> None:
+    assert parse_decision(value, 3, 400) == expected
+
+
+def test_parse_decision_errors_name_the_problem() -> None:
+    with pytest.raises(ValueError, match="between 1 and 3"):
+        parse_decision(5, 3, 400)
+    with pytest.raises(ValueError, match="plan"):
+        parse_decision({"plan": " "}, 3, 400)
+    with pytest.raises(ValueError, match="float"):
+        parse_decision(1.0, 3, 400)
+    with pytest.raises(ValueError, match="plan_index"):
+        parse_decision({"plan_index": "x"}, 3, 400)
+
+
+async def test_auto_mode_lets_the_model_choose_and_revise(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    context = context_factory(mode="auto")
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 2}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert values["status"] == "finished"
+    assert len(model.prompts_for("HumanChoice")) == 2
+    # The simulated human's revised plan is the plan the writer follows.
+    assert values["chosen_plan"] == values["chosen_plan"].strip()
+    assert plan_of(step_writer_prompts(model)[-1]) == values["chosen_plan"]
+    assert values["last_decision"]["plan_index"] in (1, 2, 3)
+
+
+async def test_empty_dict_answer_is_no_answer_and_loses_nothing(
+    graph, model: ScriptedChatModel, config, interactive
+) -> None:
+    # LangGraph reads {} as an empty map of interrupt answers: the pause stays (documented).
+    first = await start(graph, config, interactive)
+    state = await answer(graph, config, interactive, {})
+    assert state.values["step"] == 0
+    assert state.interrupts
+    assert state.values["plans"] == first.values["plans"]
+    state = await answer(graph, config, interactive, 1)
+    assert state.values["step"] == 1
+
+
+async def test_edited_memory_over_the_cap_is_not_kept_uncapped(
+    graph, config, context_factory
+) -> None:
+    context = context_factory(mode="interactive", short_term_memory_words=30)
+    first = await start(graph, config, context)
+    long_memory = " ".join(f"fact{i}." for i in range(300))
+
+    state = await answer(graph, config, context, {"short_term_memory": long_memory, "stop": True})
+
+    payload_error = state.interrupts[0].value["error"] if state.interrupts else None
+    if payload_error:  # Rejected at the pause: nothing changed.
+        assert state.values == first.values
+    else:
+        assert count_words(state.values["short_term_memory"]) <= 30
