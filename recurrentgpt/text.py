@@ -1,7 +1,8 @@
 """Language-aware text helpers: counting words, capping length, catching loops.
 
 Chinese and Japanese text has no spaces, so each CJK character counts as one
-word; other scripts count whitespace-separated tokens.
+word; other scripts count whitespace-separated tokens that hold a letter or a
+digit. Punctuation alone is never a word.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ _CJK = (
     r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
     r"\uac00-\ud7af"  # Hangul syllables
 )
-_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+# A non-CJK word must hold a letter or digit, so stray punctuation ("-", "，") is not a word.
+_LETTER = rf"(?:(?![{_CJK}])[^\W_])"
+_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]*{_LETTER}[^\s{_CJK}]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’」』)]*\s*")
 
 

@@ -18,7 +18,7 @@ LOOP = "a beacon of light, " * 10
         ("林海走上楼梯", 6),
         ("Arlo 和 林海 met.", 5),
         ("こんにちは", 5),
-        ("一，二。", 4),
+        ("一，二。", 2),
     ],
 )
 def test_count_words_counts_each_cjk_character_as_a_word(text: str, expected: int) -> None:
@@ -79,3 +79,8 @@ def test_strip_loop_keeps_whole_sentences_before_the_loop() -> None:
 
 def test_strip_loop_leaves_normal_text_alone_apart_from_whitespace() -> None:
     assert strip_loop("  The night was calm.  ") == "The night was calm."
+
+
+def test_punctuation_alone_is_not_a_word() -> None:
+    assert count_words("一，二。") == 2
+    assert count_words("Hello, world - ok 42!") == 4
