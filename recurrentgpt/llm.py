@@ -10,6 +10,7 @@ be resumed once the model or settings are fixed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from recurrentgpt.text import count_words, is_looping, strip_loop
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 """Logs every unusable reply (role, attempt, problem) at WARNING: the retry rate."""
@@ -105,17 +107,56 @@ def _looping_fields(parsed: BaseModel) -> list[str]:
     ]
 
 
-def _validate_reply(result: Any, schema: type[SchemaT]) -> tuple[SchemaT | None, str]:
-    """Return the reply as ``schema`` if it is usable, else None and what is wrong."""
+def _validate_reply(result: Any, schema: type[SchemaT]) -> tuple[SchemaT | None, str, str]:
+    """Return the reply as ``schema`` (or None and what is wrong) and its raw text."""
+    raw = _raw_text(result.get("raw"))
     try:
         if result.get("parsing_error") is not None or result.get("parsed") is None:
             raise ValueError(result.get("parsing_error") or "no structured reply")
         parsed = schema.model_validate(result["parsed"])
     except ValueError as error:
-        return None, f"reply does not match the schema ({error})"
+        return None, f"reply does not match the schema ({error})", raw
     if looping := _looping_fields(parsed):
-        return None, f"reply repeats itself in {', '.join(looping)}"
-    return parsed, ""
+        return None, f"reply repeats itself in {', '.join(looping)}", raw
+    return parsed, "", raw
+
+
+async def _ask_until_usable(
+    model: BaseChatModel,
+    invoke: Callable[[list[BaseMessage]], Awaitable[Any]],
+    accept: Callable[[Any], tuple[T | None, str, str]],
+    messages: list[BaseMessage],
+    *,
+    role: str,
+    max_attempts: int,
+) -> T:
+    """Call ``invoke`` until ``accept`` returns a value, at most ``max_attempts`` times.
+
+    After an unusable reply the model is told what was wrong before it tries again.
+    """
+    conversation = list(messages)
+    problem, raw = "no reply", ""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            reply = await invoke(conversation)
+        except Exception as error:
+            if _is_connection_error(error):
+                raise _unreachable(role, model, error) from error
+            problem, raw = f"{type(error).__name__}: {error}", ""
+            logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
+            continue
+        value, problem, raw = accept(reply)
+        if value is not None:
+            return value
+        logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
+        conversation = [
+            *messages,
+            HumanMessage(
+                f"Your previous reply could not be used: {problem}. Reply again, "
+                "following the instructions exactly, with non-repeating text."
+            ),
+        ]
+    raise LLMReplyError(role, max_attempts, problem, raw)
 
 
 async def ask_structured(
@@ -137,30 +178,14 @@ async def ask_structured(
         ModelUnreachableError: when the model's server does not answer.
     """
     runnable = model.with_structured_output(wire_schema(schema), method=method, include_raw=True)
-    conversation = list(messages)
-    problem, raw = "no reply", ""
-    for attempt in range(1, max_attempts + 1):
-        try:
-            result: Any = await runnable.ainvoke(conversation)
-        except Exception as error:
-            if _is_connection_error(error):
-                raise _unreachable(role, model, error) from error
-            problem, raw = f"{type(error).__name__}: {error}", ""
-            logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
-            continue
-        raw = _raw_text(result.get("raw"))
-        parsed, problem = _validate_reply(result, schema)
-        if parsed is not None:
-            return parsed
-        logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
-        conversation = [
-            *messages,
-            HumanMessage(
-                f"Your previous reply could not be used: {problem}. Reply again, "
-                "following the format exactly, with short, non-repeating text."
-            ),
-        ]
-    raise LLMReplyError(role, max_attempts, problem, raw)
+    return await _ask_until_usable(
+        model,
+        runnable.ainvoke,
+        lambda result: _validate_reply(result, schema),
+        messages,
+        role=role,
+        max_attempts=max_attempts,
+    )
 
 
 async def ask_text(
@@ -180,20 +205,14 @@ async def ask_text(
         LLMReplyError: after ``max_attempts`` unusable replies.
         ModelUnreachableError: when the model's server does not answer.
     """
-    problem, raw = "no reply", ""
-    for attempt in range(1, max_attempts + 1):
-        try:
-            reply = await model.ainvoke(messages)
-        except Exception as error:
-            if _is_connection_error(error):
-                raise _unreachable(role, model, error) from error
-            problem, raw = f"{type(error).__name__}: {error}", ""
-            logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
-            continue
+
+    def accept(reply: Any) -> tuple[str | None, str, str]:
         raw = _raw_text(reply)
         text = strip_loop(raw)
         if count_words(text) >= min_words:
-            return text
-        problem = f"reply has {count_words(text)} usable words, fewer than {min_words}"
-        logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
-    raise LLMReplyError(role, max_attempts, problem, raw)
+            return text, "", raw
+        return None, f"reply has {count_words(text)} usable words, fewer than {min_words}", raw
+
+    return await _ask_until_usable(
+        model, model.ainvoke, accept, messages, role=role, max_attempts=max_attempts
+    )

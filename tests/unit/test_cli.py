@@ -36,6 +36,23 @@ def run(data_dir: str, services: FakeServices, *args: str, answers: Iterator[str
     return main(["--data-dir", data_dir, *args], services=services, read=read)
 
 
+def write_auto(data_dir: str, services: FakeServices, novel_id: str, steps: int) -> int:
+    """Write a small novel in deterministic auto mode."""
+    return run(
+        data_dir,
+        services,
+        "write",
+        "--premise",
+        "x",
+        "--steps",
+        str(steps),
+        "--auto-first",
+        "--id",
+        novel_id,
+        *SMALL,
+    )
+
+
 def test_write_auto_then_export_markdown(data_dir, services, capsys):
     code = run(
         data_dir,
@@ -93,19 +110,7 @@ def test_interactive_choices_edits_and_stop(data_dir, services, tmp_path, monkey
 
 
 def test_resume_after_stop_extends_the_novel(data_dir, services):
-    run(
-        data_dir,
-        services,
-        "write",
-        "--premise",
-        "x",
-        "--steps",
-        "2",
-        "--auto-first",
-        "--id",
-        "n3",
-        *SMALL,
-    )
+    write_auto(data_dir, services, "n3", steps=2)
     assert run(data_dir, services, "resume", "n3") == 0  # complete: nothing to do
     assert run(data_dir, services, "resume", "n3", "--steps", "4") == 0
     assert run(data_dir, services, "export", "n3", "--format", "txt") == 0
@@ -114,19 +119,7 @@ def test_resume_after_stop_extends_the_novel(data_dir, services):
 
 
 def test_list_history_rewind_and_resume(data_dir, services, capsys):
-    run(
-        data_dir,
-        services,
-        "write",
-        "--premise",
-        "x",
-        "--steps",
-        "4",
-        "--auto-first",
-        "--id",
-        "n4",
-        *SMALL,
-    )
+    write_auto(data_dir, services, "n4", steps=4)
     capsys.readouterr()
     assert run(data_dir, services, "list") == 0
     assert "n4\tfinished\tstep 4" in capsys.readouterr().out
@@ -158,19 +151,7 @@ def test_bad_input_gets_one_clear_line_and_nonzero_exit(data_dir, services, caps
 
 
 def test_rewind_to_a_missing_step_is_refused(data_dir, services, capsys):
-    run(
-        data_dir,
-        services,
-        "write",
-        "--premise",
-        "x",
-        "--steps",
-        "1",
-        "--auto-first",
-        "--id",
-        "n5",
-        *SMALL,
-    )
+    write_auto(data_dir, services, "n5", steps=1)
     assert run(data_dir, services, "rewind", "n5", "--step", "7") == 1
     assert "no step 7 to rewind to (available: 0..1)" in capsys.readouterr().err
 
@@ -184,19 +165,7 @@ def test_data_dir_that_is_a_file(tmp_path, services, capsys):
 
 def test_model_failure_is_reported_and_resumable(data_dir, services, capsys):
     services.model.overrides["Plans"] = lambda schema, messages, n: {"plan_1": "only one"}
-    code = run(
-        data_dir,
-        services,
-        "write",
-        "--premise",
-        "x",
-        "--steps",
-        "2",
-        "--auto-first",
-        "--id",
-        "n6",
-        *SMALL,
-    )
+    code = write_auto(data_dir, services, "n6", steps=2)
     assert code == 1
     err = capsys.readouterr().err
     assert "The planner model gave no usable reply" in err
