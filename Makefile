@@ -54,10 +54,10 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup
+bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run --quick
 
-bench-full: setup
+bench-full: $(VENV)/.installed
 	$(BIN)/python -m bench.run --full
 
 clean:

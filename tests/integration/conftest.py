@@ -1,0 +1,47 @@
+"""Shared set-up of the integration tests (real local LLM server, real embedder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+# Deployment settings that would change what the real defaults are.
+ENVIRONMENT = (
+    "RECURRENTGPT_MODEL",
+    "RECURRENTGPT_EMBEDDER",
+    "RECURRENTGPT_MODE",
+    "RECURRENTGPT_LANGUAGE",
+    "RECURRENTGPT_DATA_DIR",
+    "RECURRENTGPT_QDRANT",
+    "RECURRENTGPT_CHECKPOINTS",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+    "QDRANT_URL",
+    "QDRANT_API_KEY",
+)
+
+REPORT_PREFIX = "offline_"
+"""``record_property`` names starting with this are repeated in the terminal summary."""
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The integration tests run with the package defaults, whatever the shell exports."""
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the measurements the offline tests recorded (retry counts, ranks)."""
+    lines = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", []):
+                if str(name).startswith(REPORT_PREFIX):
+                    lines.append(f"{report.nodeid}: {name[len(REPORT_PREFIX) :]} = {value}")
+    if lines:
+        terminalreporter.write_sep("-", "offline model measurements")
+        for line in lines:
+            terminalreporter.write_line(line)
