@@ -17,7 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel
 
-from recurrentgpt.text import count_words, is_looping, strip_loop
+from recurrentgpt.text import clean_paragraph, count_words, is_looping, strip_loop
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 T = TypeVar("T")
@@ -195,11 +195,13 @@ async def ask_text(
     role: str,
     min_words: int,
     max_attempts: int = 3,
+    reject: Callable[[str], str | None] | None = None,
 ) -> str:
-    """Ask ``model`` for free text (streamed when the caller streams tokens).
+    """Ask ``model`` for prose (streamed when the caller streams tokens).
 
-    A trailing loop is cut off; a reply shorter than ``min_words`` after that
-    counts as a failed attempt.
+    A trailing loop, assistant chatter and stray markup are cut off; a reply
+    shorter than ``min_words`` after that, or one that ``reject`` finds a problem
+    with (it returns the problem), counts as a failed attempt.
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
@@ -208,10 +210,11 @@ async def ask_text(
 
     def accept(reply: Any) -> tuple[str | None, str, str]:
         raw = _raw_text(reply)
-        text = strip_loop(raw)
-        if count_words(text) >= min_words:
-            return text, "", raw
-        return None, f"reply has {count_words(text)} usable words, fewer than {min_words}", raw
+        text = clean_paragraph(strip_loop(raw))
+        if count_words(text) < min_words:
+            return None, f"reply has {count_words(text)} usable words, fewer than {min_words}", raw
+        problem = reject(text) if reject else None
+        return (None, problem, raw) if problem else (text, "", raw)
 
     return await _ask_until_usable(
         model, model.ainvoke, accept, messages, role=role, max_attempts=max_attempts

@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import importlib.util
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,12 @@ MODEL_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 CACHE_DIR_ENV = "RECURRENTGPT_CACHE_DIR"
 MODEL_PATH_ENV = "RECURRENTGPT_LOCAL_MODEL_PATH"
+
+SEED_ENV = "RECURRENTGPT_SEED"
+"""Set it to make the local model's sampling reproducible across runs."""
+
+LOG_ROTATE_BYTES = 5_000_000
+"""The server log is moved to ``llama-server.log.1`` when it grows past this."""
 
 LOG_FILENAME = "llama-server.log"
 """Server output file, appended to, inside :func:`model_cache_dir`."""
@@ -224,6 +231,8 @@ class LocalLLMServer:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log_path = model_cache_dir() / LOG_FILENAME
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.log_path.exists() and self.log_path.stat().st_size > LOG_ROTATE_BYTES:
+            self.log_path.replace(self.log_path.with_suffix(".log.1"))
         self._log: IO[bytes] = self.log_path.open("ab")
         self._log_start = self._log.tell()
         command = [
@@ -243,6 +252,10 @@ class LocalLLMServer:
             "False",
             "--n_threads",
             str(n_threads if n_threads is not None else _default_generation_threads()),
+            # The server's sampler starts from a fixed seed: without a fresh one every
+            # run would write the same novel.
+            "--seed",
+            os.environ.get(SEED_ENV) or str(random.randrange(2**31)),
         ]
         if chat_format is not None:
             command += ["--chat_format", chat_format]

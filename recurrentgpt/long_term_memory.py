@@ -114,6 +114,14 @@ def lineage_filter(
     up_to_position: int,
 ) -> models.Filter:
     """Filter for the paragraphs the current branch can see, up to a position (inclusive)."""
+    novel = models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id))
+    current = [
+        models.FieldCondition(key="branch_id", match=models.MatchValue(value=branch_id)),
+        models.FieldCondition(key="position", range=models.Range(lte=up_to_position)),
+    ]
+    if not segments:
+        # A novel never forked: a flat filter, much cheaper to evaluate in embedded mode.
+        return models.Filter(must=[novel, *current])
     visible = [
         models.Filter(
             must=[
@@ -127,18 +135,8 @@ def lineage_filter(
         )
         for segment in segments
     ]
-    visible.append(
-        models.Filter(
-            must=[
-                models.FieldCondition(key="branch_id", match=models.MatchValue(value=branch_id)),
-                models.FieldCondition(key="position", range=models.Range(lte=up_to_position)),
-            ]
-        )
-    )
-    return models.Filter(
-        must=[models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id))],
-        should=list(visible),
-    )
+    visible.append(models.Filter(must=list(current)))
+    return models.Filter(must=[novel], should=list(visible))
 
 
 def _passage(payload: dict[str, Any], score: float = 0.0) -> Passage:
@@ -322,21 +320,20 @@ class LongTermMemory:
         return await self._run(retrieve)
 
     async def has_paragraphs_after(self, novel_id: str, branch_id: str, position: int) -> bool:
-        """Tell whether ``branch_id`` holds paragraphs past ``position`` (a later timeline)."""
-        later = models.Filter(
-            must=[
-                models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id)),
-                models.FieldCondition(key="branch_id", match=models.MatchValue(value=branch_id)),
-                models.FieldCondition(key="position", range=models.Range(gt=position)),
-            ]
-        )
+        """Tell whether ``branch_id`` holds paragraphs past ``position`` (a later timeline).
 
-        def count() -> int:
+        A branch's positions are contiguous (each write is at the position after
+        the state's last one, and writing where a different future exists forks),
+        so one lookup by id answers it, whatever the size of the memory.
+        """
+
+        def exists() -> bool:
             if not self.client.collection_exists(self.collection):
-                return 0
-            return self.client.count(self.collection, count_filter=later, exact=True).count
+                return False
+            next_id = point_id(novel_id, branch_id, position + 1)
+            return bool(self.client.retrieve(self.collection, ids=[next_id], with_payload=False))
 
-        return await self._run(count) > 0
+        return await self._run(exists)
 
     async def read_novel(
         self,

@@ -85,3 +85,42 @@ def strip_loop(text: str) -> str:
 def is_looping(text: str) -> bool:
     """Tell whether ``text`` repeats itself the way a stuck small model does."""
     return find_loop_start(text) is not None
+
+
+# Assistant talk that small models wrap around a paragraph; a matching line is dropped.
+_CHATTER_LINE = re.compile(
+    r"^\s*(?:"
+    r"(?:sure|certainly|of course|absolutely)\b[,!.]"
+    r"|here(?:'s| is) (?:the|a|your|my) (?:next |new |revised )?"
+    r"(?:paragraph|continuation|story|version)"
+    r"|(?:i'?m|i am) (?:ready|happy|glad) to"
+    r"|(?:next )?paragraph\s*\d*\s*:\s*$"
+    r"|\(?\s*(?:about |approximately )?\d+\s*words?\s*\)?\s*$"
+    r")"
+    r"|how does (?:this|that) sound|let me know if",
+    re.IGNORECASE,
+)
+_WORD_COUNT_NOTE = re.compile(r"\s*\(\s*(?:about |approximately )?\d+\s*words?\s*\)", re.IGNORECASE)
+_MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+
+
+def clean_paragraph(text: str) -> str:
+    """Remove assistant chatter, word-count notes and stray markup from model prose.
+
+    Lines that are talk to the user ("Here's the next paragraph:", "How does this
+    sound?") are dropped; braces, brackets, bold markers and list bullets are
+    removed; the rest is kept as written.
+    """
+    kept = [line for line in text.splitlines() if not _CHATTER_LINE.search(line)]
+    cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
+    lines = [" ".join(line.split()) for line in cleaned.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def overlap_ratio(text: str, other: str, n: int = 8) -> float:
+    """Share of ``text``'s ``n``-word sequences that also occur in ``other`` (0 to 1)."""
+    grams = _ngrams([w.lower() for w in words(text)], n)
+    if not grams:
+        return 0.0
+    seen = set(_ngrams([w.lower() for w in words(other)], n))
+    return sum(gram in seen for gram in grams) / len(grams)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -40,6 +41,60 @@ OPENING_ZH = [
     "一天夜里，他在楼梯下发现了一封旧信。",
     "信上写着一个陌生的名字：沈月。",
 ]
+
+
+VOCABULARY_EN = [
+    "walked",
+    "along",
+    "the",
+    "shore",
+    "while",
+    "wind",
+    "rose",
+    "thinking",
+    "about",
+    "key",
+    "letter",
+    "light",
+    "that",
+    "had",
+    "to",
+    "stay",
+    "lit",
+    "through",
+    "night",
+    "storm",
+    "harbour",
+    "stairs",
+    "lamp",
+    "cellar",
+    "ship",
+    "tower",
+    "glass",
+    "rope",
+    "salt",
+    "gull",
+    "bell",
+    "fog",
+    "lantern",
+    "tide",
+    "rock",
+    "boat",
+    "door",
+    "window",
+    "candle",
+    "map",
+    "compass",
+    "anchor",
+    "chain",
+]
+VOCABULARY_ZH = list("走上楼梯风越来越大他想起了沈月的信海浪灯塔夜晚雾钟声船锚门窗烛光")
+
+
+def fake_words(n: int, count: int = 26) -> str:
+    """Words drawn for call ``n``: each paragraph its own, so none is a copy of another
+    (the writer rejects copies)."""
+    return " ".join(random.Random(n).sample(VOCABULARY_EN, count))
 
 
 def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
@@ -86,11 +141,8 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     if schema == "HumanChoice":
         return {"chosen_plan": 2, "reason": "More tension.", "revised_plan": f"Revised plan {n}."}
     if language_is_chinese:
-        return f"第{n}段：林海走上楼梯，风越来越大，他想起了沈月的信。"
-    return (
-        f"Paragraph {n}: Arlo walked along the shore while the wind rose, thinking about "
-        "the key, the letter and the light that had to stay lit through the night."
-    )
+        return f"第{n}段：林海" + "".join(random.Random(n).sample(VOCABULARY_ZH, 16)) + "。"
+    return f"Paragraph {n}: Arlo {fake_words(n)}."
 
 
 class ScriptedChatModel(BaseChatModel):

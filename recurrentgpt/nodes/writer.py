@@ -14,7 +14,10 @@ from recurrentgpt.nodes.common import chat, novel_fields
 from recurrentgpt.prompts import writer as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
-from recurrentgpt.text import truncate_words
+from recurrentgpt.text import overlap_ratio, truncate_words
+
+MAX_OVERLAP_WITH_EARLIER_TEXT = 0.5
+"""A paragraph sharing more of its 8-word sequences with an earlier one is a copy."""
 
 
 def invites_new_character(novel_id: str, step: int, probability: float) -> bool:
@@ -49,12 +52,20 @@ async def compose_paragraph(
         words_per_paragraph=context.words_per_paragraph,
         new_character=prompt.NEW_CHARACTER if new_character else "",
     )
+
+    def copies_earlier_text(paragraph: str) -> str | None:
+        for earlier in (last_paragraph, *passages):
+            if overlap_ratio(paragraph, earlier) > MAX_OVERLAP_WITH_EARLIER_TEXT:
+                return "it repeats an earlier paragraph instead of continuing the story"
+        return None
+
     paragraph = await ask_text(
         model,
         messages,
         role="writer",
         min_words=max(5, context.words_per_paragraph // 8),
         max_attempts=context.max_attempts,
+        reject=copies_earlier_text,
     )
     return truncate_words(paragraph, 2 * context.words_per_paragraph)
 

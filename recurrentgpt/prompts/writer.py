@@ -18,7 +18,7 @@ The last paragraph:
 Plan for the next paragraph:
 {plan}
 
-Write the next paragraph (about {words_per_paragraph} words) in {language}. Follow the plan, \
+Write the next paragraph, of about {words_per_paragraph} words, in {language}. Follow the plan, \
 stay consistent with the memories, continue naturally from the last paragraph and do not \
 repeat it.{new_character}"""
 

@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.export import read_manuscript
 from recurrentgpt.long_term_memory import LongTermMemory, MemoryConfigError, Passage
-from tests.fakes import ScriptedChatModel
+from tests.fakes import ScriptedChatModel, fake_words
 from tests.unit.helpers import (
     PREMISE,
     all_texts,
@@ -23,6 +23,11 @@ from tests.unit.helpers import (
 )
 
 SHORE = "Arlo walked along the shore while the wind rose, thinking about the key and the light."
+
+
+def shore(n: int) -> str:
+    """A paragraph of its own for call ``n`` (the writer rejects copies of earlier ones)."""
+    return f"{SHORE} {fake_words(n)}"
 
 
 def prompt_text(messages: list) -> str:
@@ -41,7 +46,7 @@ async def test_two_novels_in_one_collection_never_see_each_other(
 
     def writer(schema: str, messages: list, n: int) -> str:
         marker = "ALPHA" if "Alpha Tide" in str(messages[0].content) else "OMEGA"
-        return f"{marker} {n}: {SHORE}"
+        return f"{marker} {n}: {shore(n)}"
 
     model.overrides.update(NovelOutline=outline, text=writer)
     context = context_factory(retrieval_k=10)
@@ -100,7 +105,7 @@ async def test_fork_from_an_earlier_step_neither_sees_nor_overwrites_the_old_fut
     old = await snapshot_at(graph, config, 3)
     fork_config = await graph.aupdate_state(old.config, {}, as_node="planner")
     calls_before_fork = len(model.calls)
-    model.overrides["text"] = lambda schema, messages, n: f"FORK {n}: {SHORE}"
+    model.overrides["text"] = lambda schema, messages, n: f"FORK {n}: {shore(n)}"
 
     await graph.ainvoke(None, fork_config, context=context)
 
@@ -172,13 +177,13 @@ async def test_fork_of_a_fork_reads_each_timeline_through_its_ancestry(
         p.text for p in await read_manuscript(memory, (await graph.aget_state(config)).values)
     ]
 
-    model.overrides["text"] = lambda schema, messages, n: f"FIRST FORK {n}: {SHORE}"
+    model.overrides["text"] = lambda schema, messages, n: f"FIRST FORK {n}: {shore(n)}"
     first = await graph.aupdate_state((await snapshot_at(graph, config, 3)).config, {}, "planner")
     await graph.ainvoke(None, first, context=context)
     first_values = (await graph.aget_state(config)).values
     first_texts = [p.text for p in await read_manuscript(memory, first_values)]
 
-    model.overrides["text"] = lambda schema, messages, n: f"SECOND FORK {n}: {SHORE}"
+    model.overrides["text"] = lambda schema, messages, n: f"SECOND FORK {n}: {shore(n)}"
     calls_before = len(model.calls)
     second = await graph.aupdate_state((await snapshot_at(graph, config, 5)).config, {}, "planner")
     await graph.ainvoke(None, second, context=context)

@@ -1,0 +1,52 @@
+"""The writer's defences against small-model prose: chatter, markup and copies."""
+
+from __future__ import annotations
+
+import re
+
+from recurrentgpt.text import clean_paragraph, overlap_ratio
+from tests.fakes import ScriptedChatModel, fake_words
+from tests.unit.helpers import run_novel
+
+
+def test_clean_paragraph_drops_chatter_notes_and_markup() -> None:
+    raw = (
+        "Sure! Here's the next paragraph:\n"
+        "**The storm** came in {fast}. It was [cold] (180 words).\n"
+        "- The lamp held.\n"
+        "How does this sound?"
+    )
+    assert clean_paragraph(raw) == "The storm came in fast. It was cold.\nThe lamp held."
+
+
+def test_clean_paragraph_keeps_ordinary_prose() -> None:
+    prose = "Here is the harbour where Arlo was born. Sure enough, the tide was out."
+    assert clean_paragraph(prose) == prose
+
+
+def test_overlap_ratio() -> None:
+    text = fake_words(1, 20)
+    assert overlap_ratio(text, text) == 1.0
+    assert overlap_ratio(text, fake_words(2, 20)) < 0.2
+    assert overlap_ratio("too short", text) == 0.0
+
+
+async def test_a_copy_of_the_last_paragraph_is_retried(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    copies: list[str] = []
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nPlan", prompt, re.S)
+        if last and "of the novel's opening" not in prompt and not copies:
+            copies.append(last.group(1))
+            return last.group(1)  # the small model's favourite: repeat its input
+        return f"Paragraph {n}: Arlo {fake_words(n)}."
+
+    model.overrides["text"] = writer
+    values = await run_novel(graph, config, context_factory(mode="auto-first"), target_steps=1)
+    assert copies, "the scripted writer never offered a copy"
+    assert values["step"] == 1
+    assert values["last_paragraph"] != copies[0]
+    assert values["last_paragraph"].startswith("Paragraph ")
