@@ -26,6 +26,7 @@ from recurrentgpt.cli.registry import NovelRecord, NovelRegistry, UnknownNovelEr
 from recurrentgpt.cli.terminal import InputFunction, ask_decision, render_pause, wrap
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import EmbedderConfigError
+from recurrentgpt.evaluation import evaluate_novel, format_report
 from recurrentgpt.export import export_markdown, read_manuscript
 from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.llm import LLMReplyError, ModelUnreachableError
@@ -33,7 +34,12 @@ from recurrentgpt.local_llm import LocalLLMError
 from recurrentgpt.long_term_memory import MemoryConfigError
 from recurrentgpt.nodes.start import InvalidNovelInputError
 from recurrentgpt.persistence import checkpoint_location, open_checkpointer
-from recurrentgpt.services import DefaultServices, Services, long_term_memory_for
+from recurrentgpt.services import (
+    DefaultServices,
+    Services,
+    build_chat_model,
+    long_term_memory_for,
+)
 
 DEFAULT_STEPS = 10
 STREAM_MODES: list[StreamMode] = ["messages", "updates"]
@@ -126,6 +132,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("thread_id")
     export.add_argument("--format", choices=("md", "txt"), default="md")
     export.add_argument("--out", help="output file (default: <data dir>/exports/<id>.<format>)")
+    evaluate = commands.add_parser(
+        "eval", help="length score, repetition and (with --judge) an LLM-judge comparison"
+    )
+    evaluate.add_argument("thread_id")
+    evaluate.add_argument(
+        "--target-words",
+        dest="target_words",
+        type=int,
+        help="target length for the length score (default: the novel's)",
+    )
+    evaluate.add_argument(
+        "--judge",
+        help="chat model that judges the novel against a rolling-window baseline it writes, "
+        "e.g. openai:gpt-4o (uses --base-url / OPENAI_* like any model)",
+    )
+    evaluate.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint URL")
     return parser
 
 
@@ -370,6 +392,32 @@ async def cmd_export(session: Session, graph: Any, args: argparse.Namespace) -> 
     return 0
 
 
+async def cmd_eval(session: Session, graph: Any, args: argparse.Namespace) -> int:
+    """Report length, length score, repetition and, with a judge model, a pairwise judgement."""
+    record = session.registry.load(args.thread_id)
+    values = (await graph.aget_state(session.config_for(record.thread_id))).values
+    context = session.context_for(record)
+    memory = await long_term_memory_for(session.services, context)
+    paragraphs = [p.text for p in await read_manuscript(memory, values)]
+    if not paragraphs:
+        raise CommandLineError(f"novel {record.thread_id!r} has no paragraphs yet")
+    target = args.target_words or values.get("target_words") or None
+    judge = None
+    if args.judge:
+        judge_context = Context(
+            **{
+                **record.settings,
+                "data_dir": session.data_dir,
+                "model": args.judge,
+                **({"base_url": args.base_url} if args.base_url else {}),
+            }
+        )
+        judge = build_chat_model(args.judge, context=judge_context, max_tokens=1024)
+    result = await evaluate_novel(paragraphs, target, judge)
+    print(format_report(result))
+    return 0
+
+
 COMMANDS = {
     "write": cmd_write,
     "resume": cmd_resume,
@@ -377,6 +425,7 @@ COMMANDS = {
     "history": cmd_history,
     "rewind": cmd_rewind,
     "export": cmd_export,
+    "eval": cmd_eval,
 }
 
 

@@ -189,3 +189,14 @@ def test_render_pause_shows_everything_the_person_needs():
     )
     for expected in ("step 2 of 5", "99 words", "Para.", "Mem.", " 1. A", " 3. C", "! plan_index"):
         assert expected in text
+
+
+def test_eval_reports_length_score_and_repetition(data_dir, services, capsys):
+    write_auto(data_dir, services, "n7", steps=3)
+    capsys.readouterr()
+    assert run(data_dir, services, "eval", "n7", "--target-words", "100") == 0
+    out = capsys.readouterr().out
+    assert "in 6 paragraphs" in out
+    assert "Length score S_l for a target of 100 words:" in out
+    assert "distinct-2" in out
+    assert "LLM judge: not run" in out
