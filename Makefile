@@ -48,7 +48,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/codespell recurrentgpt tests README.md
+	$(BIN)/codespell recurrentgpt tests bench examples deploy scripts README.md BENCHMARKS.md
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

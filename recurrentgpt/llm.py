@@ -1,6 +1,6 @@
 """Calling chat models: bounded retries, loop detection and errors that name the role.
 
-A reply that cannot be used (unparseable, schema-invalid, looping, empty) is
+A reply that cannot be used (unparsable, schema-invalid, looping, empty) is
 retried a bounded number of times, telling the model what was wrong. When every
 attempt fails, :class:`LLMReplyError` names the role and quotes the raw reply;
 the node raises it, so the run stops at the checkpoint before that node and can
