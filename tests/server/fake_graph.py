@@ -19,7 +19,7 @@ from langchain_core.messages import BaseMessage
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.long_term_memory import LongTermMemory, open_qdrant
-from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer
+from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer, fake_words
 
 EMBEDDING_DIMS = 64
 
@@ -34,14 +34,17 @@ def _prompt_section(prompt: str, heading: str) -> str:
 def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     """A paragraph numbered by call ``n`` that quotes the plan and memory it was given.
 
-    Text requests of other roles (the opening) get the scripted default answer.
+    The opening's paragraphs get the scripted default answer. Each paragraph also
+    draws words of its own, so none is a copy of another (the writer rejects copies).
     """
-    prompt = str(messages[-1].content)
+    prompt = "\n".join(str(m.content) for m in messages)
     plan = _prompt_section(prompt, "Plan for the next paragraph")
-    if not plan:
+    if not plan or "of the novel's opening" in plan:
         return _default_answer(schema, messages, n)
     memory = _prompt_section(prompt, "Short-term memory (what has happened recently)")
-    return f"Paragraph {n} follows the plan <{plan}> and remembers <{memory}> as the wind rises."
+    return (
+        f"Paragraph {n} follows the plan <{plan}> and remembers <{memory}> as {fake_words(n, 12)}."
+    )
 
 
 services = FakeServices(
