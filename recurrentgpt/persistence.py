@@ -16,12 +16,13 @@ CHECKPOINT_FILE = "checkpoints.sqlite"
 
 
 def checkpoint_location(data_dir: str) -> str:
-    """Where checkpoints live: POSTGRES_URI / DATABASE_URI if set, else SQLite in ``data_dir``."""
-    return (
-        os.environ.get("RECURRENTGPT_CHECKPOINTS")
-        or os.environ.get("POSTGRES_URI")
-        or os.path.join(data_dir, CHECKPOINT_FILE)
-    )
+    """Where the CLI keeps checkpoints: RECURRENTGPT_CHECKPOINTS, else SQLite in ``data_dir``.
+
+    RECURRENTGPT_CHECKPOINTS takes a ``postgresql://`` URI or a SQLite file path. The
+    server's own POSTGRES_URI is deliberately not read: a data directory's novel list
+    and its checkpoints must not silently live in different places.
+    """
+    return os.environ.get("RECURRENTGPT_CHECKPOINTS") or os.path.join(data_dir, CHECKPOINT_FILE)
 
 
 @asynccontextmanager

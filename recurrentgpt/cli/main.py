@@ -267,7 +267,8 @@ async def cmd_write(session: Session, graph: Any, args: argparse.Namespace) -> i
     if not premise:
         raise CommandLineError("--premise is empty: say what the novel is about")
     thread_id = args.thread_id = args.thread_id or f"novel-{uuid.uuid4().hex[:8]}"
-    if session.registry.exists(thread_id):
+    already_checkpointed = (await graph.aget_state(session.config_for(thread_id))).values
+    if session.registry.exists(thread_id) or already_checkpointed:
         raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
     targets = _targets(args) or {"target_steps": DEFAULT_STEPS}
     record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))

@@ -102,3 +102,23 @@ async def test_a_fork_from_history_forgets_the_abandoned_branch(
     recalled = values["retrieved_passages"]
     assert recalled[3:] == [pauses[1].values["last_paragraph"], forked["last_paragraph"]]
     assert not abandoned & set(recalled)
+
+
+def test_the_cli_writes_resumes_and_exports_with_postgres_checkpoints(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recurrentgpt.cli import main
+
+    monkeypatch.setenv("RECURRENTGPT_CHECKPOINTS", os.environ["POSTGRES_URI"])
+    services = FakeServices(
+        ScriptedChatModel(), LongTermMemory(QdrantClient(":memory:"), HashingEmbeddings(64))
+    )
+    novel = f"pg-{uuid.uuid4().hex[:8]}"
+    common = ["--data-dir", str(tmp_path)]
+    write = ["write", "--premise", "x", "--steps", "2", "--auto-first", "--id", novel]
+    assert main([*common, *write, "--words-per-paragraph", "40"], services=services) == 0
+    assert main([*common, "resume", novel, "--steps", "3"], services=services) == 0
+    assert main([*common, "export", novel, "--format", "txt"], services=services) == 0
+    exported = (tmp_path / "exports" / f"{novel}.txt").read_text(encoding="utf-8")
+    assert exported.count("Paragraph ") == 3
+    assert not (tmp_path / "checkpoints.sqlite").exists()

@@ -200,3 +200,10 @@ def test_eval_reports_length_score_and_repetition(data_dir, services, capsys):
     assert "Length score S_l for a target of 100 words:" in out
     assert "distinct-2" in out
     assert "LLM judge: not run" in out
+
+
+def test_write_refuses_an_id_whose_checkpoints_exist(data_dir, services, capsys):
+    write_auto(data_dir, services, "n8", steps=1)
+    Path(data_dir, "novels", "n8.json").unlink()  # the registry lost it; checkpoints did not
+    assert write_auto(data_dir, services, "n8", steps=1) == 1
+    assert "novel 'n8' already exists" in capsys.readouterr().err
