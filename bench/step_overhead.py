@@ -88,7 +88,7 @@ async def _prefilled_qdrant(passages: list[Passage]) -> LongTermMemory:
 
 
 async def _component_times(memory: LongTermMemory, position: int, repeats: int) -> dict[str, float]:
-    """Milliseconds of the two memory calls whose cost depends on N, in local mode."""
+    """Milliseconds of the two memory calls made at every step (search, has_paragraphs_after)."""
     search_times, count_times = [], []
     for i in range(repeats):
         start = time.perf_counter()

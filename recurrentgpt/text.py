@@ -101,6 +101,13 @@ _CHATTER_LINE = re.compile(
     re.IGNORECASE,
 )
 _WORD_COUNT_NOTE = re.compile(r"\s*\(\s*(?:about |approximately )?\d+\s*words?\s*\)", re.IGNORECASE)
+# Sentences about the task rather than the story: they name the prompt's own parts.
+_META_SENTENCE = re.compile(
+    r"\b(?:next|last|previous|following|this|new|first|second|third) paragraph\b"
+    r"|\b(?:short|long)-term memory\b|\bthe (?:plan|outline|prompt)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
 _MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 
 
@@ -108,10 +115,19 @@ def clean_paragraph(text: str) -> str:
     """Remove assistant chatter, word-count notes and stray markup from model prose.
 
     Lines that are talk to the user ("Here's the next paragraph:", "How does this
-    sound?") are dropped; braces, brackets, bold markers and list bullets are
-    removed; the rest is kept as written.
+    sound?") and sentences about the task instead of the story ("The next
+    paragraph continues the chapter.") are dropped; braces, brackets, bold
+    markers and list bullets are removed; the rest is kept as written.
     """
-    kept = [line for line in text.splitlines() if not _CHATTER_LINE.search(line)]
+    kept = [
+        " ".join(
+            sentence
+            for sentence in _SENTENCE_SPLIT.split(line)
+            if not _META_SENTENCE.search(sentence)
+        )
+        for line in text.splitlines()
+        if not _CHATTER_LINE.search(line)
+    ]
     cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
     lines = [" ".join(line.split()) for line in cleaned.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -19,6 +19,11 @@ def test_clean_paragraph_drops_chatter_notes_and_markup() -> None:
     assert clean_paragraph(raw) == "The storm came in fast. It was cold.\nThe lamp held."
 
 
+def test_clean_paragraph_drops_sentences_about_the_task() -> None:
+    raw = "The tide turned. The next paragraph continues the chapter. Arlo ran to the lamp."
+    assert clean_paragraph(raw) == "The tide turned. Arlo ran to the lamp."
+
+
 def test_clean_paragraph_keeps_ordinary_prose() -> None:
     prose = "Here is the harbour where Arlo was born. Sure enough, the tide was out."
     assert clean_paragraph(prose) == prose
