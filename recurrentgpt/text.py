@@ -104,7 +104,7 @@ _WORD_COUNT_NOTE = re.compile(r"\s*\(\s*(?:about |approximately )?\d+\s*words?\s
 # Sentences about the task rather than the story: they name the prompt's own parts.
 _META_SENTENCE = re.compile(
     r"\b(?:next|last|previous|following|this|new|first|second|third) paragraph\b"
-    r"|\b(?:short|long)-term memory\b|\bthe (?:plan|outline|prompt)\b",
+    r"|\b(?:short|long)-term memory\b",
     re.IGNORECASE,
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
