@@ -200,22 +200,41 @@ async def ask_text(
     """Ask ``model`` for prose (streamed when the caller streams tokens).
 
     A trailing loop, assistant chatter and stray markup are cut off; a reply
-    shorter than ``min_words`` after that, or one that ``reject`` finds a problem
-    with (it returns the problem), counts as a failed attempt.
+    shorter than ``min_words`` after that counts as a failed attempt. A reply that
+    ``reject`` finds a problem with (it returns the problem), or that is long
+    enough only before the chatter is cut, is retried too, but softly: when every
+    attempt failed only that way, the last such reply is kept (and logged) rather
+    than stopping the novel.
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
         ModelUnreachableError: when the model's server does not answer.
     """
+    softly_rejected: list[tuple[str, str]] = []
 
     def accept(reply: Any) -> tuple[str | None, str, str]:
         raw = _raw_text(reply)
-        text = clean_paragraph(strip_loop(raw))
+        unlooped = strip_loop(raw)
+        text = clean_paragraph(unlooped)
         if count_words(text) < min_words:
-            return None, f"reply has {count_words(text)} usable words, fewer than {min_words}", raw
-        problem = reject(text) if reject else None
-        return (None, problem, raw) if problem else (text, "", raw)
+            problem = f"reply has {count_words(text)} usable words, fewer than {min_words}"
+            if count_words(unlooped) >= min_words:
+                # Mostly chatter: better than nothing if no attempt does better.
+                softly_rejected.append((unlooped, problem))
+            return None, problem, raw
+        objection = reject(text) if reject else None
+        if objection:
+            softly_rejected.append((text, objection))
+            return None, objection, raw
+        return text, "", raw
 
-    return await _ask_until_usable(
-        model, model.ainvoke, accept, messages, role=role, max_attempts=max_attempts
-    )
+    try:
+        return await _ask_until_usable(
+            model, model.ainvoke, accept, messages, role=role, max_attempts=max_attempts
+        )
+    except LLMReplyError:
+        if len(softly_rejected) < max_attempts:
+            raise
+        text, problem = softly_rejected[-1]
+        logger.warning("keeping the last %s reply although %s", role, problem)
+        return text

@@ -55,3 +55,20 @@ async def test_a_copy_of_the_last_paragraph_is_retried(
     assert values["step"] == 1
     assert values["last_paragraph"] != copies[0]
     assert values["last_paragraph"].startswith("Paragraph ")
+
+
+async def test_a_writer_that_only_copies_is_kept_rather_than_stopping_the_novel(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nPlan", prompt, re.S)
+        if last and "of the novel's opening" not in prompt:
+            return last.group(1)
+        return f"Paragraph {n}: Arlo {fake_words(n)}."
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", max_attempts=2)
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert values["step"] == 1
+    assert len(model.prompts_for("text")) == 3 + 2  # the opening, then two tries at step 1
