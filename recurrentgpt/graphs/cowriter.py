@@ -1,9 +1,8 @@
 """The co-writing graph: one RecurrentGPT step per cycle.
 
-    START ─► start ─► human ─► retriever ─► writer ─► memory_updater ─► planner ─┐
-      │                 ▲                                                         │
-      └─(started)──────►└─────────────────────────────────────────────────────────┘
-                        human ─► END  (target reached, or the person stops)
+    START ─► start ─► human          (a novel already started goes straight to human)
+    human ─► retriever ─► writer ─► memory_updater ─► planner ─► human   (one step)
+    human ─► END                     (target reached, or the person stops)
 
 ``graph`` is compiled without a checkpointer or store: LangGraph server and
 parent graphs inject their own. The CLI compiles :func:`build_graph` with SQLite.
