@@ -103,7 +103,7 @@ _CHATTER_LINE = re.compile(
 _WORD_COUNT_NOTE = re.compile(r"\s*\(\s*(?:about |approximately )?\d+\s*words?\s*\)", re.IGNORECASE)
 # Sentences about the task rather than the story: they name the prompt's own parts.
 _META_SENTENCE = re.compile(
-    r"\b(?:next|last|previous|following|this|new|first|second|third) paragraph\b"
+    r"\b(?:next|last|final|previous|following|this|new|first|second|third) paragraph\b"
     r"|\b(?:short|long)-term memory\b",
     re.IGNORECASE,
 )
@@ -111,13 +111,18 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
 _MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 
 
+MAX_LINE_OVERLAP = 0.5
+"""A line sharing more of its 8-word sequences with the lines before it is a restatement."""
+
+
 def clean_paragraph(text: str) -> str:
     """Remove assistant chatter, word-count notes and stray markup from model prose.
 
     Lines that are talk to the user ("Here's the next paragraph:", "How does this
     sound?") and sentences about the task instead of the story ("The next
-    paragraph continues the chapter.") are dropped; braces, brackets, bold
-    markers and list bullets are removed; the rest is kept as written.
+    paragraph continues the chapter.") are dropped, and so are lines that restate
+    an earlier line; braces, brackets, bold markers and list bullets are removed;
+    the rest is kept as written.
     """
     kept = [
         " ".join(
@@ -129,7 +134,13 @@ def clean_paragraph(text: str) -> str:
         if not _CHATTER_LINE.search(line)
     ]
     cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
-    lines = [" ".join(line.split()) for line in cleaned.splitlines()]
+    lines: list[str] = []
+    for line in cleaned.splitlines():
+        line = " ".join(line.split())
+        # Small models restate a line with a word changed; the first telling stays.
+        if line and overlap_ratio(line, "\n".join(lines)) > MAX_LINE_OVERLAP:
+            continue
+        lines.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

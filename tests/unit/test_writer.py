@@ -24,6 +24,13 @@ def test_clean_paragraph_drops_sentences_about_the_task() -> None:
     assert clean_paragraph(raw) == "The tide turned. Arlo ran to the lamp."
 
 
+def test_clean_paragraph_drops_lines_that_restate_an_earlier_line() -> None:
+    first = "I promise you can always sleep through tomorrow but I want you to keep going."
+    again = "I promise you can always sleep through tomorrow but I want you to keep trying."
+    other = "The lamp went dark and Arlo climbed the stairs with the brass key in his hand."
+    assert clean_paragraph(f"{first}\n{again}\n{other}") == f"{first}\n{other}"
+
+
 def test_clean_paragraph_keeps_ordinary_prose() -> None:
     prose = "Here is the harbour where Arlo was born. Sure enough, the tide was out."
     assert clean_paragraph(prose) == prose
