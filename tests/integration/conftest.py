@@ -6,20 +6,7 @@ from typing import Any
 
 import pytest
 
-# Deployment settings that would change what the real defaults are.
-ENVIRONMENT = (
-    "RECURRENTGPT_MODEL",
-    "RECURRENTGPT_EMBEDDER",
-    "RECURRENTGPT_MODE",
-    "RECURRENTGPT_LANGUAGE",
-    "RECURRENTGPT_DATA_DIR",
-    "RECURRENTGPT_QDRANT",
-    "RECURRENTGPT_CHECKPOINTS",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_KEY",
-    "QDRANT_URL",
-    "QDRANT_API_KEY",
-)
+from tests.environment import clear_deployment_settings
 
 REPORT_PREFIX = "offline_"
 """``record_property`` names starting with this are repeated in the terminal summary."""
@@ -28,8 +15,7 @@ REPORT_PREFIX = "offline_"
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The integration tests run with the package defaults, whatever the shell exports."""
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+    clear_deployment_settings(monkeypatch)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
 
 

@@ -13,29 +13,14 @@ from recurrentgpt import build_graph
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.long_term_memory import LongTermMemory
+from tests.environment import clear_deployment_settings
 from tests.fakes import FakeServices, ScriptedChatModel
-
-ENVIRONMENT = (
-    "RECURRENTGPT_MODEL",
-    "RECURRENTGPT_EMBEDDER",
-    "RECURRENTGPT_MODE",
-    "RECURRENTGPT_LANGUAGE",
-    "RECURRENTGPT_DATA_DIR",
-    "RECURRENTGPT_QDRANT",
-    "RECURRENTGPT_CHECKPOINTS",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_KEY",
-    "QDRANT_URL",
-    "QDRANT_API_KEY",
-    "POSTGRES_URI",
-)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the deployment's configuration (e.g. RECURRENTGPT_MODE=auto)."""
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+    clear_deployment_settings(monkeypatch, "POSTGRES_URI")
 
 
 def make_context(**overrides: Any) -> Context:
