@@ -17,7 +17,7 @@ import tempfile
 from typing import Annotated, Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from qdrant_client import QdrantClient
 
@@ -25,14 +25,9 @@ from bench.common import StoryScript, bench_context
 from recurrentgpt import build_graph
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.graphs.cowriter import route_entry
+from recurrentgpt.graphs.cowriter import add_cowriter_nodes
 from recurrentgpt.long_term_memory import LongTermMemory
-from recurrentgpt.nodes.human import make_human_node
 from recurrentgpt.nodes.memory_updater import make_memory_updater_node
-from recurrentgpt.nodes.planner import make_planner_node
-from recurrentgpt.nodes.retriever import make_retriever_node
-from recurrentgpt.nodes.start import make_start_node
-from recurrentgpt.nodes.writer import make_writer_node
 from recurrentgpt.services import Services
 from recurrentgpt.state import InputState, OutputState, State
 from tests.fakes import FakeServices
@@ -58,18 +53,9 @@ def build_manuscript_graph(services: Services) -> StateGraph[Any, Any, Any, Any]
     builder = StateGraph(
         ManuscriptState, context_schema=Context, input_schema=InputState, output_schema=OutputState
     )
-    builder.add_node("start", make_start_node(services))
-    builder.add_node("human", make_human_node(services), destinations=("retriever", "__end__"))
-    builder.add_node("retriever", make_retriever_node(services))
-    builder.add_node("writer", make_writer_node(services))
-    builder.add_node("memory_updater", update_memories_and_manuscript)
-    builder.add_node("planner", make_planner_node(services))
-    builder.add_conditional_edges(START, route_entry)
-    builder.add_edge("start", "human")
-    builder.add_edge("retriever", "writer")
-    builder.add_edge("writer", "memory_updater")
-    builder.add_edge("memory_updater", "planner")
-    builder.add_edge("planner", "human")
+    add_cowriter_nodes(
+        builder, services, replacements={"memory_updater": update_memories_and_manuscript}
+    )
     return builder
 
 

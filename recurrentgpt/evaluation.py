@@ -23,10 +23,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from recurrentgpt.llm import ask_structured, ask_text
-from recurrentgpt.text import count_words, words
-
-OPENING_PARAGRAPHS = 3
-"""Paragraphs of the novel that the rolling-window baseline starts from (the opening)."""
+from recurrentgpt.prompts.start import OPENING_PARAGRAPHS
+from recurrentgpt.text import count_words, ngrams, words
 
 JUDGE_SYSTEM = """You are an experienced fiction editor judging two excerpts of novels that \
 start from the same opening. Judge the writing, not the length. Reply only through the \
@@ -86,8 +84,7 @@ def distinct_n(paragraphs: Sequence[str], n: int) -> float:
         raise ValueError(f"n must be >= 1, got {n}")
     grams: list[tuple[str, ...]] = []
     for paragraph in paragraphs:
-        tokens = [w.lower() for w in words(paragraph)]
-        grams.extend(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        grams.extend(ngrams([w.lower() for w in words(paragraph)], n))
     return len(set(grams)) / len(grams) if grams else 0.0
 
 

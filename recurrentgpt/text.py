@@ -8,6 +8,7 @@ digit. Punctuation alone is never a word.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _CJK = (
     r"\u3040-\u30ff"  # Hiragana, Katakana
@@ -47,7 +48,8 @@ def truncate_words(text: str, max_words: int) -> str:
     return head.rstrip()
 
 
-def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    """Every run of ``n`` consecutive tokens, in order."""
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
@@ -64,7 +66,7 @@ def find_loop_start(text: str, n: int = 6, max_repeats: int = 3) -> int | None:
     if len(tokens) < n * (max_repeats + 1):
         return None
     seen: dict[tuple[str, ...], list[int]] = {}
-    for index, gram in enumerate(_ngrams(tokens, n)):
+    for index, gram in enumerate(ngrams(tokens, n)):
         seen.setdefault(gram, []).append(index)
         occurrences = seen[gram]
         if len(occurrences) > max_repeats:
@@ -146,8 +148,8 @@ def clean_paragraph(text: str) -> str:
 
 def overlap_ratio(text: str, other: str, n: int = 8) -> float:
     """Share of ``text``'s ``n``-word sequences that also occur in ``other`` (0 to 1)."""
-    grams = _ngrams([w.lower() for w in words(text)], n)
+    grams = ngrams([w.lower() for w in words(text)], n)
     if not grams:
         return 0.0
-    seen = set(_ngrams([w.lower() for w in words(other)], n))
+    seen = set(ngrams([w.lower() for w in words(other)], n))
     return sum(gram in seen for gram in grams) / len(grams)

@@ -10,7 +10,8 @@ parent graphs inject their own. The CLI compiles :func:`build_graph` with SQLite
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from langgraph.graph import START, StateGraph
 
@@ -41,23 +42,45 @@ def build_graph(
         services: Chat models and long-term memory for the nodes; the default
             builds real ones from each run's :class:`Context`.
     """
-    services = services or DefaultServices()
     builder = StateGraph(
         State, context_schema=Context, input_schema=InputState, output_schema=OutputState
     )
-    builder.add_node("start", make_start_node(services))
-    builder.add_node("human", make_human_node(services), destinations=("retriever", "__end__"))
-    builder.add_node("retriever", make_retriever_node(services))
-    builder.add_node("writer", make_writer_node(services))
-    builder.add_node("memory_updater", make_memory_updater_node(services))
-    builder.add_node("planner", make_planner_node(services))
+    add_cowriter_nodes(builder, services or DefaultServices())
+    return builder
+
+
+def add_cowriter_nodes(
+    builder: StateGraph[Any, Any, Any, Any],
+    services: Services,
+    *,
+    replacements: Mapping[str, Any] | None = None,
+) -> None:
+    """Add the six roles and the recurrence's edges to ``builder``.
+
+    Args:
+        builder: A graph whose state extends :class:`State`.
+        services: Chat models and long-term memory for the nodes.
+        replacements: Node functions to use instead of the package's, by node
+            name; the wiring stays the same.
+    """
+    nodes = {
+        "start": make_start_node(services),
+        "human": make_human_node(services),
+        "retriever": make_retriever_node(services),
+        "writer": make_writer_node(services),
+        "memory_updater": make_memory_updater_node(services),
+        "planner": make_planner_node(services),
+        **(replacements or {}),
+    }
+    for name, node in nodes.items():
+        destinations = ("retriever", "__end__") if name == "human" else None
+        builder.add_node(name, node, destinations=destinations)
     builder.add_conditional_edges(START, route_entry)
     builder.add_edge("start", "human")
     builder.add_edge("retriever", "writer")
     builder.add_edge("writer", "memory_updater")
     builder.add_edge("memory_updater", "planner")
     builder.add_edge("planner", "human")
-    return builder
 
 
 graph = build_graph().compile(name=GRAPH_NAME)
