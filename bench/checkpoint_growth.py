@@ -26,7 +26,7 @@ from recurrentgpt import build_graph
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.cowriter import add_cowriter_nodes
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.nodes.memory_updater import make_memory_updater_node
 from recurrentgpt.services import Services
 from recurrentgpt.state import InputState, OutputState, State

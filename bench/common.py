@@ -21,7 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from bench import synthetic
 from recurrentgpt import build_graph
 from recurrentgpt.context import Context
-from recurrentgpt.long_term_memory import LongTermMemory, Passage
+from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.nodes.common import MAIN_BRANCH
 from tests.fakes import FakeServices, ScriptedChatModel
 

@@ -19,7 +19,7 @@ from qdrant_client import QdrantClient
 from bench.common import WORDS_PER_PARAGRAPH, StoryScript, bench_context, compile_graph
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.evaluation import length_score
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.text import count_words
 
 TARGETS = (3000, 6000, 20000)

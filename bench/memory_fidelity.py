@@ -21,7 +21,7 @@ from bench import synthetic
 from bench.common import NOVEL_ID, WORDS_PER_PARAGRAPH
 from recurrentgpt.context import DEFAULT_EMBEDDER
 from recurrentgpt.embeddings import load_embeddings
-from recurrentgpt.long_term_memory import LongTermMemory, Passage
+from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.nodes.common import MAIN_BRANCH
 
 VARIANTS = ("summary", "paragraph", "both")

@@ -27,7 +27,7 @@ from langchain_core.embeddings import Embeddings
 from qdrant_client import QdrantClient, models
 
 from bench.common import NOVEL_ID, filler_passages, percentile
-from recurrentgpt.long_term_memory import DEFAULT_COLLECTION, LongTermMemory, Passage
+from recurrentgpt.memory import DEFAULT_COLLECTION, LongTermMemory, Passage
 
 DIMS = 384
 K = 3

@@ -30,7 +30,7 @@ from bench.common import (
     novel_state,
 )
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.long_term_memory import LongTermMemory, Passage
+from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.state import BranchSegment
 
 EMBEDDING_DIMS = 256

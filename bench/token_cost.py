@@ -39,7 +39,7 @@ from bench.common import (
 )
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.llm import wire_schema
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.prompts.human import HumanChoice
 from recurrentgpt.prompts.memory import MemoryUpdate
 from recurrentgpt.prompts.planner import Plans

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 Mode = Literal["interactive", "auto", "auto-first"]
+MemoryBackend = Literal["edge", "local"]
 
 DEFAULT_MODEL = "local:smollm2"
 """The offline stand-in: SmolLM2-135M-Instruct served by llama.cpp on this machine."""
@@ -97,9 +98,18 @@ class Context:
     qdrant_location: str = field(
         default_factory=lambda: _env("QDRANT_URL", "RECURRENTGPT_QDRANT"),
         metadata={
-            "description": "Long-term memory: a Qdrant server URL, ':memory:', or a folder for "
-            "the embedded on-disk mode. Empty: QDRANT_URL if set, else "
+            "description": "Long-term memory: a Qdrant server URL, ':memory:' (a throwaway "
+            "store), or a folder for the embedded store. Empty: QDRANT_URL if set, else "
             "<data dir>/qdrant. Env: QDRANT_URL / RECURRENTGPT_QDRANT."
+        },
+    )
+    memory_backend: MemoryBackend = field(
+        default_factory=lambda: cast(MemoryBackend, _env("RECURRENTGPT_MEMORY_BACKEND") or "edge"),
+        metadata={
+            "description": "Embedded store for a folder or ':memory:': 'edge' (the Qdrant "
+            "engine in-process, with indexes) or 'local' (qdrant-client's local mode, the "
+            "fallback; scans every point). A server URL always uses qdrant-client. "
+            "Env: RECURRENTGPT_MEMORY_BACKEND."
         },
     )
     qdrant_api_key: str = field(
@@ -109,7 +119,7 @@ class Context:
     data_dir: str = field(
         default_factory=lambda: _env("RECURRENTGPT_DATA_DIR") or "novels",
         metadata={
-            "description": "Folder for checkpoints and the embedded Qdrant. "
+            "description": "Folder for checkpoints and the embedded long-term memory. "
             "Env: RECURRENTGPT_DATA_DIR, default ./novels."
         },
     )
@@ -119,7 +129,21 @@ class Context:
     )
     memory_embedding: Literal["summary", "paragraph", "both"] = field(
         default="both",
-        metadata={"description": "What is embedded for each stored paragraph."},
+        metadata={"description": "What the dense vector of each stored paragraph embeds."},
+    )
+    retrieval_mode: Literal["hybrid", "dense", "sparse"] = field(
+        default="hybrid",
+        metadata={
+            "description": "How the retriever searches: 'hybrid' fuses the dense embedding "
+            "with BM25 over text, summary and names; 'dense' or 'sparse' alone."
+        },
+    )
+    retrieval_fusion: Literal["rrf", "dbsf"] = field(
+        default="rrf",
+        metadata={
+            "description": "How hybrid results are fused in Qdrant: reciprocal rank ('rrf') "
+            "or distribution-based score fusion ('dbsf')."
+        },
     )
     words_per_paragraph: int = field(
         default=180,
@@ -166,6 +190,10 @@ class Context:
             )
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        if self.memory_backend not in ("edge", "local"):
+            raise ValueError(
+                f"memory_backend must be 'edge' or 'local', got {self.memory_backend!r}"
+            )
         if self.mode not in ("interactive", "auto", "auto-first"):
             raise ValueError(
                 f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"

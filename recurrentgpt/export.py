@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from recurrentgpt.long_term_memory import LongTermMemory, Passage
+from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.nodes.common import MAIN_BRANCH
 
 

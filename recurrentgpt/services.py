@@ -2,8 +2,9 @@
 
 Nodes never build clients themselves; they ask a :class:`Services` object, which
 the graph builder receives. The default one builds real clients from the run's
-:class:`~recurrentgpt.context.Context` and caches them per process (one Qdrant
-client per folder, one local LLM server). Tests and embedders pass their own.
+:class:`~recurrentgpt.context.Context` and caches them per process (one
+long-term memory store per location, one local LLM server). Tests and embedders
+pass their own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import load_embeddings
-from recurrentgpt.long_term_memory import DEFAULT_COLLECTION, LongTermMemory, open_qdrant
+from recurrentgpt.memory import LongTermMemory, open_store
 
 Role = Literal["start", "writer", "memory", "planner", "human"]
 
@@ -90,7 +91,7 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
 
 
 class DefaultServices:
-    """Real chat models and Qdrant, built from the context and cached per process."""
+    """Real chat models and long-term memory, built from the context and cached per process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -108,16 +109,32 @@ class DefaultServices:
             return self._models[key]
 
     def long_term_memory(self, context: Context) -> LongTermMemory:
-        """Return the (cached) long-term memory for the context's Qdrant and embedder."""
+        """Return the (cached) long-term memory for the context's store and embedder.
+
+        The store is the embedded Qdrant engine in the data dir unless the context
+        names a Qdrant server (or the local-mode fallback); a data dir written by
+        an earlier version is migrated on this first open.
+        """
         location = context.resolved_qdrant_location
-        key = (location, context.qdrant_api_key, context.embedder, context.memory_embedding)
+        key = (
+            location,
+            context.memory_backend,
+            context.qdrant_api_key,
+            context.embedder,
+            context.memory_embedding,
+            context.retrieval_mode,
+            context.retrieval_fusion,
+        )
         with self._lock:
             if key not in self._memories:
                 self._memories[key] = LongTermMemory(
-                    open_qdrant(location, context.qdrant_api_key),
+                    open_store(
+                        location, backend=context.memory_backend, api_key=context.qdrant_api_key
+                    ),
                     load_embeddings(context.embedder),
-                    collection=DEFAULT_COLLECTION,
                     embed_what=context.memory_embedding,
+                    search_mode=context.retrieval_mode,
+                    fusion=context.retrieval_fusion,
                 )
             return self._memories[key]
 

@@ -31,7 +31,7 @@ from recurrentgpt.export import export_markdown, read_manuscript
 from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.llm import LLMReplyError, ModelUnreachableError
 from recurrentgpt.local_llm import LocalLLMError
-from recurrentgpt.long_term_memory import MemoryConfigError
+from recurrentgpt.memory import MemoryConfigError
 from recurrentgpt.nodes.start import InvalidNovelInputError
 from recurrentgpt.persistence import checkpoint_location, open_checkpointer
 from recurrentgpt.services import (

@@ -3,14 +3,19 @@
 Rewinding a novel to an earlier checkpoint and writing from there must not
 overwrite, nor later retrieve, what the abandoned timeline wrote. Writes go to
 the current branch unless that branch already holds a different future; then a
-new branch is opened that inherits everything before the write position.
+new branch is opened that inherits everything before the write position. The
+opening follows the same rule: a second, different opening of the same novel id
+(the opening re-run from an earlier checkpoint, or a second novel on the same
+thread) starts a branch of its own instead of overwriting the first.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from recurrentgpt.long_term_memory import LongTermMemory
+from langgraph.config import get_config
+
+from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.nodes.common import MAIN_BRANCH
 from recurrentgpt.state import BranchSegment, State
 
@@ -41,3 +46,63 @@ async def branch_for_write(
     inherited = BranchSegment(branch_id=branch_id, last_position=position - 1)
     fork_key = f"{novel_id}/{branch_id}/{position}/{text}"
     return uuid.uuid5(_BRANCH_NAMESPACE, fork_key).hex[:12], [*segments, inherited]
+
+
+def _running_checkpoint() -> str:
+    """The id of the checkpoint the running node started from ('' outside a graph)."""
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:
+        return ""
+    namespace = configurable.get("checkpoint_ns", "")
+    return str((configurable.get("checkpoint_map") or {}).get(namespace, ""))
+
+
+async def _free_for_opening(
+    memory: LongTermMemory, novel_id: str, branch_id: str, paragraphs: list[str], origin: str
+) -> bool:
+    if await memory.has_paragraphs_after(novel_id, branch_id, len(paragraphs) - 1):
+        return False
+    first = await memory.get(novel_id, branch_id, 0)
+    if first is None or (origin and first.origin == origin):
+        return True
+    stored = [await memory.get(novel_id, branch_id, p) for p in range(len(paragraphs))]
+    return all(s is not None and s.text == t for s, t in zip(stored, paragraphs, strict=True))
+
+
+async def opening_passages(
+    memory: LongTermMemory, novel_id: str, paragraphs: list[str]
+) -> list[Passage]:
+    """The opening ``paragraphs`` as passages at positions 0, 1, ... on the right branch.
+
+    The main branch when it is empty, or holds only an opening written from the
+    same checkpoint (a re-run after a crash overwrites it) or this very opening.
+    Any other opening of the same novel id (the opening re-run from an earlier
+    checkpoint, or a second novel on the same thread) gets a branch of its own
+    that inherits nothing, derived from the checkpoint it runs from.
+    """
+    origin = _running_checkpoint()
+    text_key = "\n".join([novel_id, "opening", origin, *paragraphs])
+    candidates = [
+        MAIN_BRANCH,
+        uuid.uuid5(_BRANCH_NAMESPACE, f"{novel_id}/opening/{origin}").hex[:12],
+        uuid.uuid5(_BRANCH_NAMESPACE, text_key).hex[:12],
+    ]
+    branch_id = candidates[-1]
+    for candidate in candidates[:-1]:
+        if await _free_for_opening(memory, novel_id, candidate, paragraphs, origin):
+            branch_id = candidate
+            break
+    return [
+        Passage(
+            novel_id=novel_id,
+            branch_id=branch_id,
+            position=position,
+            step=0,
+            chapter=1,
+            text=text,
+            summary="",
+            origin=origin,
+        )
+        for position, text in enumerate(paragraphs)
+    ]

@@ -8,8 +8,8 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
-from recurrentgpt.long_term_memory import Passage
-from recurrentgpt.nodes.common import MAIN_BRANCH, chat, novel_fields, resolve_novel_id
+from recurrentgpt.nodes.branching import opening_passages
+from recurrentgpt.nodes.common import chat, novel_fields, resolve_novel_id
 from recurrentgpt.nodes.memory_updater import rewrite_memory
 from recurrentgpt.nodes.planner import propose_three_plans
 from recurrentgpt.nodes.writer import compose_paragraph
@@ -79,20 +79,8 @@ def make_start_node(services: Services) -> Any:
             paragraph=paragraphs[-1],
         )
         memory = await long_term_memory_for(services, context)
-        await memory.store_many(
-            [
-                Passage(
-                    novel_id=novel_id,
-                    branch_id=MAIN_BRANCH,
-                    position=position,
-                    step=0,
-                    chapter=1,
-                    text=text,
-                    summary="",
-                )
-                for position, text in enumerate(paragraphs)
-            ]
-        )
+        opening = await opening_passages(memory, novel_id, paragraphs)
+        await memory.store_many(opening)
         return {
             "novel_id": novel_id,
             "premise": premise,
@@ -109,7 +97,7 @@ def make_start_node(services: Services) -> Any:
             "chosen_plan": "",
             "retrieved_passages": [],
             "draft_paragraph": "",
-            "branch_id": MAIN_BRANCH,
+            "branch_id": opening[0].branch_id,
             "inherited_segments": [],
         }
 

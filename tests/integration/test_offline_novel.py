@@ -25,7 +25,7 @@ from recurrentgpt import local_llm
 from recurrentgpt.cli import main
 from recurrentgpt.context import DEFAULT_EMBEDDER, Context
 from recurrentgpt.embeddings import load_embeddings
-from recurrentgpt.long_term_memory import DEFAULT_COLLECTION, LongTermMemory, Passage, open_qdrant
+from recurrentgpt.memory import LongTermMemory, Passage, open_store
 from recurrentgpt.nodes.common import MAIN_BRANCH
 from recurrentgpt.services import build_chat_model
 
@@ -117,12 +117,13 @@ def _retries_by_role(records: list[logging.LogRecord]) -> Counter[str]:
 def _stored_paragraphs(data_dir: Path) -> list[str]:
     """Every paragraph in the data dir's long-term memory, in order (one novel lives there).
 
-    The CLI's embedded Qdrant client is still open in this process; ``open_qdrant``
-    returns that same client.
+    The CLI's embedded store is still open in this process; ``open_store``
+    returns that same store.
     """
-    client = open_qdrant(str(data_dir / "qdrant"))
-    records, _ = client.scroll(DEFAULT_COLLECTION, limit=1000, with_vectors=False)
-    payloads = sorted((r.payload or {} for r in records), key=lambda p: int(p["position"]))
+    store = open_store(str(data_dir / "qdrant"))
+    payloads = sorted(
+        (p for page in store.scroll(None) for p in page), key=lambda p: int(p["position"])
+    )
     return [str(p["text"]) for p in payloads]
 
 
@@ -235,9 +236,8 @@ async def test_retrieval_finds_a_planted_passage_with_the_real_embedder(
     tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     memory = LongTermMemory(
-        open_qdrant(str(tmp_path / "qdrant")),
+        open_store(str(tmp_path / "qdrant"), collection="retrieval_test"),
         load_embeddings(DEFAULT_EMBEDDER),
-        collection="retrieval_test",
     )
     texts = [*FILLER[:17], PLANTED, *FILLER[17:]]
     await memory.store_many(

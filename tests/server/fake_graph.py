@@ -18,7 +18,7 @@ from langchain_core.messages import BaseMessage
 
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.cowriter import build_graph
-from recurrentgpt.long_term_memory import LongTermMemory, open_qdrant
+from recurrentgpt.memory import LongTermMemory, open_store
 from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer, fake_words
 
 EMBEDDING_DIMS = 64
@@ -50,7 +50,7 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
 services = FakeServices(
     ScriptedChatModel(overrides={"text": write_echoing_paragraph}),
     LongTermMemory(
-        open_qdrant(os.environ.get("RECURRENTGPT_QDRANT", ":memory:")),
+        open_store(os.environ.get("RECURRENTGPT_QDRANT", ":memory:")),
         HashingEmbeddings(EMBEDDING_DIMS),
     ),
 )

@@ -22,7 +22,7 @@ from qdrant_client import QdrantClient
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.cowriter import build_graph
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.persistence import open_checkpointer
 from tests.fakes import FakeServices, ScriptedChatModel
 

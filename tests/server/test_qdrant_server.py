@@ -15,9 +15,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from qdrant_client import QdrantClient
 
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.long_term_memory import LongTermMemory, open_qdrant
+from recurrentgpt.memory import LongTermMemory
+from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.state import BranchSegment
 
 QDRANT_URL = os.environ.get("QDRANT_URL", "")
@@ -40,10 +42,27 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 async def memory() -> AsyncIterator[LongTermMemory]:
-    client = open_qdrant(QDRANT_URL, os.environ.get("QDRANT_API_KEY", ""))
-    store = LongTermMemory(client, HashingEmbeddings(64), collection=f"test_{uuid.uuid4().hex}")
-    yield store
+    client = QdrantClient(url=QDRANT_URL, api_key=os.environ.get("QDRANT_API_KEY") or None)
+    store = ClientStore(client, collection=f"test_{uuid.uuid4().hex}", location=QDRANT_URL)
+    yield LongTermMemory(store, HashingEmbeddings(64))
     await asyncio.to_thread(client.delete_collection, store.collection)
+    client.close()
+
+
+async def test_a_server_collection_is_hybrid_with_a_tenant_index(memory: LongTermMemory) -> None:
+    await _write(memory, "novel-a", "main", ["Velimir Straka hid the astrolabe in Saint Orm."])
+    store = memory.backend
+    assert isinstance(store, ClientStore)
+    info = await asyncio.to_thread(store.client.get_collection, store.collection)
+    assert "dense" in (info.config.params.vectors or {})
+    sparse = info.config.params.sparse_vectors or {}
+    assert str(sparse["bm25"].modifier).lower().endswith("idf")
+    tenant = info.payload_schema["novel_id"].params
+    assert getattr(tenant, "is_tenant", False)
+    found = await memory.search(
+        "Straka", novel_id="novel-a", branch_id="main", segments=[], before_position=1, k=1
+    )
+    assert found[0].entities == ("Velimir Straka", "Saint Orm")
 
 
 async def _write(memory: LongTermMemory, novel_id: str, branch_id: str, texts: list[str]) -> None:

@@ -18,7 +18,7 @@ from qdrant_client import QdrantClient
 from examples.novel_pipeline import build_pipeline
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.persistence import open_checkpointer
 from tests.fakes import FakeServices, ScriptedChatModel
 

@@ -1,8 +1,14 @@
-"""Fixtures of the unit tests: a scripted model, a fresh in-memory Qdrant, a compiled graph."""
+"""Fixtures of the unit tests: a scripted model, a fresh long-term memory, a compiled graph.
+
+``memory`` is the default backend (the embedded Qdrant engine in a temporary
+folder); ``memory_backends`` lists every embedded backend, for tests of the
+memory contract to run on each.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +18,10 @@ from qdrant_client import QdrantClient
 from recurrentgpt import build_graph
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
+from recurrentgpt.memory.client_store import ClientStore
+from recurrentgpt.memory.edge_store import EdgeStore
+from recurrentgpt.memory.store import VectorStore
 from tests.environment import clear_deployment_settings
 from tests.fakes import FakeServices, ScriptedChatModel
 
@@ -44,14 +53,22 @@ def model() -> ScriptedChatModel:
     return ScriptedChatModel()
 
 
-@pytest.fixture
-def qdrant() -> QdrantClient:
-    return QdrantClient(":memory:")
+MEMORY_BACKENDS = ("edge", "local")
+"""Embedded backends: the Qdrant engine (qdrant-edge) and qdrant-client's local mode."""
+
+
+def make_store(backend: str, folder: Path) -> VectorStore:
+    """A fresh, empty store of ``backend``."""
+    if backend == "edge":
+        return EdgeStore(str(folder / "edge"))
+    return ClientStore(QdrantClient(":memory:"), location=":memory:")
 
 
 @pytest.fixture
-def memory(qdrant: QdrantClient) -> LongTermMemory:
-    return LongTermMemory(qdrant, HashingEmbeddings(64))
+def memory(tmp_path: Path) -> Iterator[LongTermMemory]:
+    store = make_store("edge", tmp_path)
+    yield LongTermMemory(store, HashingEmbeddings(64))
+    store.close()
 
 
 @pytest.fixture

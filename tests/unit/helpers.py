@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qdrant_client import models
-
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from tests.fakes import ScriptedChatModel
 
 PREMISE = "a lighthouse keeper finds a key"
@@ -42,24 +40,18 @@ def last_paragraph_section(prompt: str) -> str:
 
 
 def point_count(memory: LongTermMemory, novel_id: str) -> int:
-    """Qdrant points stored for ``novel_id`` (all branches)."""
-    if not memory.client.collection_exists(memory.collection):
-        return 0
-    novel = models.Filter(
-        must=[models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id))]
-    )
-    return memory.client.count(memory.collection, count_filter=novel, exact=True).count
+    """Points stored for ``novel_id`` (all branches)."""
+    return memory.backend.count(novel_id)
 
 
 def all_texts(memory: LongTermMemory, novel_id: str) -> list[str]:
     """Texts of every point stored for ``novel_id`` (all branches, any order)."""
-    novel = models.Filter(
-        must=[models.FieldCondition(key="novel_id", match=models.MatchValue(value=novel_id))]
-    )
-    records, _ = memory.client.scroll(
-        memory.collection, scroll_filter=novel, limit=10_000, with_vectors=False
-    )
-    return [str((r.payload or {})["text"]) for r in records]
+    return [
+        str(payload["text"])
+        for page in memory.backend.scroll(None)
+        for payload in page
+        if payload["novel_id"] == novel_id
+    ]
 
 
 async def run_novel(graph: Any, config: dict, context: Any, **novel: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from qdrant_client import QdrantClient
 from recurrentgpt.cli import main
 from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from tests.fakes import FakeServices, ScriptedChatModel
 
 SMALL = ["--words-per-paragraph", "40"]

@@ -271,10 +271,7 @@ async def test_empty_premise_is_a_clear_error_and_writes_nothing(
     with pytest.raises(InvalidNovelInputError, match="premise"):
         await graph.ainvoke({**novel, "target_steps": 1}, config, context=context_factory())
     assert model.calls == []
-    assert (
-        not memory.client.collection_exists(memory.collection)
-        or memory.client.count(memory.collection, exact=True).count == 0
-    )
+    assert memory.backend.dimensions() is None
     state = await graph.aget_state(config)
     assert state.next == ("start",)
     assert not state.values.get("title")

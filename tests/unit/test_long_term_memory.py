@@ -1,17 +1,26 @@
-"""Long-term memory: novel isolation, rewind and fork, embedding costs, configuration errors."""
+"""Long-term memory: novel isolation, rewind and fork, embedding costs, configuration errors.
+
+Every test here runs on each embedded backend (the Qdrant engine and
+qdrant-client's local mode); tests/server/test_qdrant_server.py runs the
+store-level ones against a Qdrant server.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from qdrant_client import QdrantClient
 
+from recurrentgpt import build_graph
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.export import read_manuscript
-from recurrentgpt.long_term_memory import LongTermMemory, MemoryConfigError, Passage
-from tests.fakes import ScriptedChatModel, fake_words
+from recurrentgpt.memory import LongTermMemory, MemoryConfigError, Passage
+from tests.fakes import FakeServices, ScriptedChatModel, fake_words
+from tests.unit.conftest import MEMORY_BACKENDS, make_store
 from tests.unit.helpers import (
     PREMISE,
     all_texts,
@@ -32,6 +41,18 @@ def shore(n: int) -> str:
 
 def prompt_text(messages: list) -> str:
     return "\n".join(str(m.content) for m in messages)
+
+
+@pytest.fixture(params=MEMORY_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def memory(backend: str, tmp_path: Path) -> Iterator[LongTermMemory]:
+    store = make_store(backend, tmp_path)
+    yield LongTermMemory(store, HashingEmbeddings(64))
+    store.close()
 
 
 # --- isolation ---------------------------------------------------------------------------
@@ -240,15 +261,10 @@ class CountingEmbeddings(HashingEmbeddings):
 
 
 async def test_embedding_calls_per_step_are_constant(
-    model: ScriptedChatModel, context_factory
+    model: ScriptedChatModel, context_factory, backend: str, tmp_path: Path
 ) -> None:
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from recurrentgpt import build_graph
-    from tests.fakes import FakeServices
-
     embeddings = CountingEmbeddings(64)
-    memory = LongTermMemory(QdrantClient(":memory:"), embeddings)
+    memory = LongTermMemory(make_store(backend, tmp_path), embeddings)
     graph = build_graph(FakeServices(model, memory)).compile(checkpointer=InMemorySaver())
     after_step: dict[int, int] = {}
     async for update in graph.astream(
@@ -270,23 +286,24 @@ async def test_embedding_calls_per_step_are_constant(
 
 
 async def test_embedding_size_mismatch_with_an_existing_collection_is_a_clear_error(
-    qdrant: QdrantClient,
+    backend: str, tmp_path: Path
 ) -> None:
+    store = make_store(backend, tmp_path)
     passage = Passage(
         novel_id="n", branch_id="main", position=0, step=0, chapter=1, text="hello", summary=""
     )
-    await LongTermMemory(qdrant, HashingEmbeddings(32)).store_many([passage])
+    await LongTermMemory(store, HashingEmbeddings(32)).store_many([passage])
 
-    other = LongTermMemory(qdrant, HashingEmbeddings(64))
+    other = LongTermMemory(store, HashingEmbeddings(64))
     with pytest.raises(MemoryConfigError) as raised:
         await other.store_many([passage])
     message = str(raised.value)
     assert "32" in message and "64" in message
-    assert other.collection in message
+    assert store.location in message
     assert "embedder" in message
 
     with pytest.raises(MemoryConfigError):
-        await LongTermMemory(qdrant, HashingEmbeddings(64)).search(
+        await LongTermMemory(store, HashingEmbeddings(64)).search(
             "hello", novel_id="n", branch_id="main", segments=[], before_position=5, k=3
         )
 

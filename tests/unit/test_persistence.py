@@ -15,7 +15,7 @@ from qdrant_client import QdrantClient
 from recurrentgpt import build_graph
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.export import read_manuscript
-from recurrentgpt.long_term_memory import LongTermMemory, Passage
+from recurrentgpt.memory import LongTermMemory, Passage
 from tests.fakes import FakeServices, ScriptedChatModel
 from tests.unit.helpers import PREMISE, all_texts, point_count, snapshot_at
 

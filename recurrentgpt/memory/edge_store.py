@@ -1,0 +1,289 @@
+"""The embedded backend: the Qdrant engine in-process (qdrant-edge), one shard in a folder.
+
+The shard has real indexes: a tenant keyword index on the novel id (Qdrant's
+multitenancy, so a search filtered to one novel reads only that novel's
+points), keyword and integer indexes on branch and position, and, once built,
+per-novel HNSW graphs (global ``m=0``, ``payload_m=16``).
+
+Indexing never runs inside a step. ``optimize()`` holds the interpreter lock
+for its whole run (measured: a Python thread got one tick in a 10 s optimize),
+so a background thread would freeze every step just the same. Instead a step's
+search is always filtered to its novel through the tenant index, which keeps
+its cost proportional to that novel's length, never the store's; the HNSW
+graphs are built between sessions by ``python -m recurrentgpt.memory index``
+(see README, "Long-term memory").
+
+One writer per store: a second process opening the same folder gets
+:class:`MemoryLockedError`; inside a process, writes are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import qdrant_edge as edge
+
+from recurrentgpt.memory.lexical import SparseVector
+from recurrentgpt.memory.passage import Lineage
+from recurrentgpt.memory.store import (
+    DENSE,
+    SCROLL_PAGE,
+    SPARSE,
+    Hit,
+    MemoryConfigError,
+    MemoryLockedError,
+    Query,
+    StoredPoint,
+)
+
+META_FILE = "recurrentgpt-memory.json"
+"""Written beside the shard: the vector size and layout this package created it with."""
+RRF_K = 60
+"""Reciprocal rank fusion constant (the value of the original RRF paper)."""
+
+
+def _keyword(key: str, value: str) -> edge.FieldCondition:
+    return edge.FieldCondition(key=key, match=edge.MatchValue(value))
+
+
+def lineage_filter(lineage: Lineage) -> edge.Filter:
+    """The engine filter for the paragraphs ``lineage`` can see."""
+    novel = _keyword("novel_id", lineage.novel_id)
+    ranges = [
+        edge.Filter(
+            must=[
+                _keyword("branch_id", branch),
+                edge.FieldCondition(key="position", range=edge.RangeFloat(lte=last)),
+            ]
+        )
+        for branch, last in lineage.visible_ranges()
+    ]
+    if len(ranges) == 1:
+        return edge.Filter(must=[novel, *(ranges[0].must or [])])
+    return edge.Filter(must=[novel], should=list(ranges))
+
+
+def _sparse(vector: SparseVector) -> edge.SparseVector:
+    return edge.SparseVector(vector.indices, vector.values)
+
+
+class EdgeStore:
+    """Long-term memory in a qdrant-edge shard at ``path``."""
+
+    def __init__(self, path: str) -> None:
+        self.location = path
+        self._write_lock = threading.Lock()
+        self._shard: edge.EdgeShard | None = None
+        self._dims: int | None = None
+        meta = os.path.join(path, META_FILE)
+        if os.path.exists(meta):
+            with open(meta, encoding="utf-8") as file:
+                self._dims = int(json.load(file)["dims"])
+            self._shard = self._open(lambda: edge.EdgeShard.load(path))
+
+    def _open(self, opener: Any) -> edge.EdgeShard:
+        try:
+            shard: edge.EdgeShard = opener()
+        except Exception as error:
+            if "WouldBlock" in str(error):
+                raise MemoryLockedError(
+                    f"long-term memory at {self.location} is open in another process; "
+                    "one process writes a data dir at a time (stop it, or use a Qdrant "
+                    "server via QDRANT_URL for many writers)"
+                ) from error
+            raise MemoryConfigError(
+                f"cannot open long-term memory at {self.location}: {error}"
+            ) from error
+        return shard
+
+    def dimensions(self) -> int | None:
+        """The dense vector size, or None before the first paragraph is stored."""
+        return self._dims
+
+    def ensure_collection(self, dims: int) -> None:
+        """Create the shard with its indexes for ``dims``, or check the existing size."""
+        if self._dims is not None:
+            if self._dims != dims:
+                raise MemoryConfigError(
+                    f"long-term memory at {self.location} holds {self._dims}-dimension "
+                    f"vectors but the configured embedder gives {dims}: use the embedder the "
+                    "novels were written with, or another data dir / Qdrant collection."
+                )
+            return
+        with self._write_lock:
+            if self._dims is not None:
+                return
+            config = edge.EdgeConfig(
+                vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
+                sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+                # Multitenancy: no global graph, one graph per novel (payload_m).
+                hnsw_config=edge.HnswIndexConfig(
+                    m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16
+                ),
+            )
+            shard = self._open(lambda: edge.EdgeShard.create(self.location, config))
+            shard.update(
+                edge.UpdateOperation.create_field_index(
+                    "novel_id", edge.KeywordIndexParams(is_tenant=True)
+                )
+            )
+            shard.update(
+                edge.UpdateOperation.create_field_index("branch_id", edge.PayloadSchemaType.Keyword)
+            )
+            shard.update(
+                edge.UpdateOperation.create_field_index("position", edge.PayloadSchemaType.Integer)
+            )
+            shard.flush()
+            with open(os.path.join(self.location, META_FILE), "w", encoding="utf-8") as file:
+                json.dump({"dims": dims, "layout": 1}, file)
+            self._shard, self._dims = shard, dims
+
+    def upsert(self, points: list[StoredPoint]) -> None:
+        """Write points by id (an existing id is overwritten)."""
+        shard = self._require()
+        records = [
+            edge.Point(
+                id=p.id,
+                vector={DENSE: p.dense, **({SPARSE: _sparse(p.sparse)} if p.sparse else {})},
+                payload=p.payload,
+            )
+            for p in points
+        ]
+        with self._write_lock:
+            shard.update(edge.UpdateOperation.upsert_points(records))
+
+    def search(self, query: Query) -> list[Hit]:
+        """Dense, sparse or fused (RRF/DBSF) search inside the lineage."""
+        if self._shard is None:
+            return []
+        where = lineage_filter(query.lineage)
+        dense = edge.Query.Nearest(query.dense, using=DENSE)
+        if query.mode == "dense" or query.sparse is None or not query.sparse.indices:
+            request = edge.QueryRequest(
+                limit=query.limit, query=dense, filter=where, with_payload=True
+            )
+        elif query.mode == "sparse":
+            request = edge.QueryRequest(
+                limit=query.limit,
+                query=edge.Query.Nearest(_sparse(query.sparse), using=SPARSE),
+                filter=where,
+                with_payload=True,
+            )
+        else:
+            fusion: Any = edge.Fusion.Rrf(k=RRF_K) if query.fusion == "rrf" else edge.Fusion.Dbsf()
+            request = edge.QueryRequest(
+                limit=query.limit,
+                prefetches=[
+                    edge.Prefetch(limit=query.candidates, query=dense, filter=where),
+                    edge.Prefetch(
+                        limit=query.candidates,
+                        query=edge.Query.Nearest(_sparse(query.sparse), using=SPARSE),
+                        filter=where,
+                    ),
+                ],
+                query=fusion,
+                filter=where,
+                with_payload=True,
+            )
+        return [Hit(dict(h.payload or {}), h.score) for h in self._shard.query(request)]
+
+    def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Payloads of the existing points among ``ids``."""
+        if self._shard is None:
+            return []
+        wanted: list[edge.PointId] = list(ids)
+        records = self._shard.retrieve(wanted, with_payload=True, with_vector=False)
+        return [dict(r.payload or {}) for r in records]
+
+    def _pages(self, where: edge.Filter | None, with_vector: bool) -> Iterator[list[Any]]:
+        if self._shard is None:
+            return
+        offset: Any = None
+        while True:
+            records, offset = self._shard.scroll(
+                edge.ScrollRequest(
+                    offset=offset,
+                    limit=SCROLL_PAGE,
+                    filter=where,
+                    with_payload=True,
+                    with_vector=with_vector,
+                )
+            )
+            yield records
+            if offset is None:
+                return
+
+    def scroll(self, lineage: Lineage | None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of payloads within ``lineage`` (every point when None)."""
+        where = lineage_filter(lineage) if lineage else None
+        for records in self._pages(where, with_vector=False):
+            yield [dict(r.payload or {}) for r in records]
+
+    def scroll_points(self) -> Iterator[list[StoredPoint]]:
+        """Pages of every point with its vectors."""
+        for records in self._pages(None, with_vector=True):
+            page = []
+            for record in records:
+                vectors: dict[str, Any] = dict(record.vector or {})
+                sparse = vectors.get(SPARSE)
+                page.append(
+                    StoredPoint(
+                        id=str(record.id),
+                        dense=list(vectors[DENSE]),
+                        sparse=SparseVector(list(sparse.indices), list(sparse.values))
+                        if sparse is not None
+                        else None,
+                        payload=dict(record.payload or {}),
+                    )
+                )
+            yield page
+
+    def count(self, novel_id: str) -> int:
+        """Points of ``novel_id``, every branch."""
+        if self._shard is None:
+            return 0
+        novel = edge.Filter(must=[_keyword("novel_id", novel_id)])
+        return self._shard.count(edge.CountRequest(filter=novel, exact=True))
+
+    def delete_novel(self, novel_id: str) -> None:
+        """Delete every point of ``novel_id``."""
+        if self._shard is None:
+            return
+        novel = edge.Filter(must=[_keyword("novel_id", novel_id)])
+        with self._write_lock:
+            self._shard.update(edge.UpdateOperation.delete_points_by_filter(novel))
+
+    def build_index(self) -> bool:
+        """Build the HNSW graphs now (blocks the process; run it between sessions)."""
+        if self._shard is None:
+            return False
+        with self._write_lock:
+            return self._shard.optimize()
+
+    def info(self) -> dict[str, int]:
+        """Points, indexed vectors and segments of the shard."""
+        if self._shard is None:
+            return {"points": 0, "indexed_vectors": 0, "segments": 0}
+        info = self._shard.info()
+        return {
+            "points": info.points_count,
+            "indexed_vectors": info.indexed_vectors_count,
+            "segments": info.segments_count,
+        }
+
+    def close(self) -> None:
+        """Flush and close the shard, which unlocks its folder."""
+        with self._write_lock:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
+
+    def _require(self) -> edge.EdgeShard:
+        if self._shard is None:
+            raise MemoryConfigError(f"long-term memory at {self.location} has no collection yet")
+        return self._shard

@@ -1,0 +1,251 @@
+"""Long-term memory: every paragraph of every novel, searchable by meaning and by name.
+
+One collection holds all novels; each point is one paragraph with its summary,
+the names it mentions and its place in the novel (novel, branch, position).
+Guarantees, on every backend:
+
+- Each paragraph is embedded once, when it is stored (or when a person edits
+  it); searching embeds only the query. A step makes two embedding calls, one
+  text each: the stored paragraph and the query. The BM25 sparse vectors are
+  computed locally and are not embedding calls.
+- Point ids are derived from (novel, branch, position), so storing the same
+  step twice (a re-run after a crash) overwrites instead of duplicating.
+- A search sees only its own novel, and only the paragraphs of the current
+  branch's ancestry: after a rewind and fork, paragraphs written on the abandoned
+  branch after the fork point are invisible.
+- Search is hybrid by default: the dense vector and the BM25 vector are each
+  searched inside that lineage and fused in Qdrant (reciprocal rank fusion).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+from langchain_core.embeddings import Embeddings
+from qdrant_client import QdrantClient
+
+from recurrentgpt.memory.client_store import ClientStore
+from recurrentgpt.memory.lexical import SparseEncoder, document_text, entity_names
+from recurrentgpt.memory.passage import Lineage, Passage, passage_from, payload_of, point_id
+from recurrentgpt.memory.store import (
+    DEFAULT_COLLECTION,
+    Fusion,
+    Query,
+    SearchMode,
+    StoredPoint,
+    VectorStore,
+)
+from recurrentgpt.state import BranchSegment
+
+EmbedWhat = Literal["summary", "paragraph", "both"]
+
+_encoder: SparseEncoder | None = None
+
+
+def sparse_encoder() -> SparseEncoder:
+    """The process-wide BM25 encoder (built on first use)."""
+    global _encoder
+    if _encoder is None:
+        _encoder = SparseEncoder()
+    return _encoder
+
+
+class LongTermMemory:
+    """Paragraph store with hybrid (dense + BM25) search over one collection.
+
+    ``store`` is the backend (:class:`~recurrentgpt.memory.edge_store.EdgeStore`,
+    :class:`~recurrentgpt.memory.client_store.ClientStore`); a ``QdrantClient``
+    is accepted too and wrapped in a ``ClientStore`` on ``collection``.
+    Methods are async and run the backend and the embedder in a worker thread,
+    so the event loop (e.g. of LangGraph server) never blocks.
+    """
+
+    def __init__(
+        self,
+        store: VectorStore | QdrantClient,
+        embeddings: Embeddings,
+        *,
+        collection: str = DEFAULT_COLLECTION,
+        embed_what: EmbedWhat = "both",
+        search_mode: SearchMode = "hybrid",
+        fusion: Fusion = "rrf",
+    ) -> None:
+        self.backend: VectorStore = (
+            ClientStore(store, collection=collection) if isinstance(store, QdrantClient) else store
+        )
+        self.embeddings = embeddings
+        self.embed_what = embed_what
+        self.search_mode = search_mode
+        self.fusion = fusion
+        self.embedding_calls = 0
+        """Texts embedded by this instance (documents and queries); for benchmarks."""
+
+    def _dense_text(self, text: str, summary: str) -> str:
+        if self.embed_what == "summary" and summary:
+            return summary
+        if self.embed_what == "paragraph" or not summary:
+            return text
+        return f"{summary}\n{text}"
+
+    async def store(
+        self,
+        *,
+        novel_id: str,
+        branch_id: str,
+        position: int,
+        step: int,
+        chapter: int,
+        text: str,
+        summary: str,
+        entities: Sequence[str] = (),
+    ) -> None:
+        """Store (or overwrite) the paragraph at ``position`` of ``branch_id``; embeds once.
+
+        ``entities`` names the people, places and objects of the paragraph; when
+        empty they are found in the text and summary.
+        """
+        await self.store_many(
+            [
+                Passage(
+                    novel_id=novel_id,
+                    branch_id=branch_id,
+                    position=position,
+                    step=step,
+                    chapter=chapter,
+                    text=text,
+                    summary=summary,
+                    entities=tuple(entities),
+                )
+            ]
+        )
+
+    async def store_many(self, passages: Sequence[Passage]) -> None:
+        """Store several paragraphs with one embedding call."""
+        if not passages:
+            return
+        named = [
+            p if p.entities else replace(p, entities=tuple(entity_names(f"{p.text}\n{p.summary}")))
+            for p in passages
+        ]
+        documents = [self._dense_text(p.text, p.summary) for p in named]
+        vectors = await asyncio.to_thread(self.embeddings.embed_documents, documents)
+        self.embedding_calls += len(documents)
+        encoder = sparse_encoder()
+        points = [
+            StoredPoint(
+                id=point_id(p.novel_id, p.branch_id, p.position),
+                dense=list(vector),
+                sparse=encoder.document(document_text(p.text, p.summary, p.entities)),
+                payload=payload_of(p),
+            )
+            for p, vector in zip(named, vectors, strict=True)
+        ]
+
+        def upsert() -> None:
+            self.backend.ensure_collection(len(vectors[0]))
+            self.backend.upsert(points)
+
+        await asyncio.to_thread(upsert)
+
+    async def search(
+        self,
+        query: str,
+        *,
+        novel_id: str,
+        branch_id: str,
+        segments: Sequence[BranchSegment],
+        before_position: int,
+        k: int,
+    ) -> list[Passage]:
+        """Return the ``k`` passages most related to ``query`` that precede ``before_position``.
+
+        Only paragraphs of this novel on the current branch's ancestry are searched.
+        """
+        if k <= 0 or before_position <= 0:
+            return []
+        vector = await asyncio.to_thread(self.embeddings.embed_query, query)
+        self.embedding_calls += 1
+        request = Query(
+            dense=list(vector),
+            sparse=sparse_encoder().query(query) if self.search_mode != "dense" else None,
+            lineage=Lineage(novel_id, branch_id, segments, before_position - 1),
+            limit=k,
+            mode=self.search_mode,
+            fusion=self.fusion,
+            candidates=max(24, 4 * k),
+        )
+
+        def search() -> list[Passage]:
+            dims = self.backend.dimensions()
+            if dims is None:
+                return []
+            self.backend.ensure_collection(len(vector))
+            return [passage_from(hit.payload, hit.score) for hit in self.backend.search(request)]
+
+        return await asyncio.to_thread(search)
+
+    async def get(self, novel_id: str, branch_id: str, position: int) -> Passage | None:
+        """Return the stored paragraph at ``position`` of ``branch_id``, if any."""
+        found = await asyncio.to_thread(
+            self.backend.retrieve, [point_id(novel_id, branch_id, position)]
+        )
+        return passage_from(found[0]) if found else None
+
+    async def has_paragraphs_after(self, novel_id: str, branch_id: str, position: int) -> bool:
+        """Tell whether ``branch_id`` holds paragraphs past ``position`` (a later timeline).
+
+        A branch's positions are contiguous (each write is at the position after
+        the state's last one, and writing where a different future exists forks),
+        so one lookup by id answers it, whatever the size of the memory.
+        """
+        next_id = point_id(novel_id, branch_id, position + 1)
+        return bool(await asyncio.to_thread(self.backend.retrieve, [next_id]))
+
+    async def read_novel(
+        self,
+        *,
+        novel_id: str,
+        branch_id: str,
+        segments: Sequence[BranchSegment],
+        up_to_position: int,
+    ) -> list[Passage]:
+        """Return the novel's paragraphs on the current branch's ancestry, in order."""
+        lineage = Lineage(novel_id, branch_id, segments, up_to_position)
+
+        def read() -> list[Passage]:
+            passages = [passage_from(p) for page in self.backend.scroll(lineage) for p in page]
+            return sorted(passages, key=lambda p: p.position)
+
+        return await asyncio.to_thread(read)
+
+    async def all_passages(self, novel_id: str) -> list[Passage]:
+        """Every stored paragraph of ``novel_id`` on every branch, by branch and position.
+
+        Reads the whole store: for tests and tools, never called by a step.
+        """
+
+        def read() -> list[Passage]:
+            passages = [
+                passage_from(p)
+                for page in self.backend.scroll(None)
+                for p in page
+                if p.get("novel_id") == novel_id
+            ]
+            return sorted(passages, key=lambda p: (p.branch_id, p.position))
+
+        return await asyncio.to_thread(read)
+
+    async def count(self, novel_id: str) -> int:
+        """Points stored for ``novel_id`` (every branch)."""
+        return await asyncio.to_thread(self.backend.count, novel_id)
+
+    async def delete_novel(self, novel_id: str) -> None:
+        """Delete every paragraph of ``novel_id`` on every branch."""
+        await asyncio.to_thread(self.backend.delete_novel, novel_id)
+
+    async def build_index(self) -> bool:
+        """Build the store's vector indexes now (blocks; never called inside a step)."""
+        return await asyncio.to_thread(self.backend.build_index)

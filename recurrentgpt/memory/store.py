@@ -1,0 +1,121 @@
+"""The contract every long-term memory backend keeps, and its errors.
+
+A store holds points (one per paragraph) with a dense vector, a sparse BM25
+vector and the paragraph's payload, in one collection shared by every novel.
+It knows nothing of embeddings or of the graph: :class:`LongTermMemory` turns
+paragraphs into points and plans into queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from recurrentgpt.memory.lexical import SparseVector
+from recurrentgpt.memory.passage import Lineage
+
+DEFAULT_COLLECTION = "recurrentgpt_paragraphs"
+DENSE = "dense"
+"""Name of the dense vector (the embedder's)."""
+SPARSE = "bm25"
+"""Name of the sparse vector (BM25 term frequencies; IDF applied by Qdrant)."""
+SCROLL_PAGE = 256
+
+Fusion = Literal["rrf", "dbsf"]
+SearchMode = Literal["hybrid", "dense", "sparse"]
+
+
+class MemoryConfigError(RuntimeError):
+    """Long-term memory cannot be opened as configured."""
+
+
+class MemoryLockedError(MemoryConfigError):
+    """An embedded store is already open in another process (one writer per store)."""
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """One point as written: id, vectors and payload."""
+
+    id: str
+    dense: list[float]
+    sparse: SparseVector | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a payload and its score."""
+
+    payload: dict[str, Any]
+    score: float
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search: the vectors to match, how to fuse them, where to look."""
+
+    dense: list[float]
+    sparse: SparseVector | None
+    lineage: Lineage
+    limit: int
+    mode: SearchMode = "hybrid"
+    fusion: Fusion = "rrf"
+    candidates: int = 24
+    """How many results each of the dense and sparse searches passes to the fusion."""
+
+
+class VectorStore(Protocol):
+    """A Qdrant collection as long-term memory uses it."""
+
+    location: str
+    """Where the store lives (for messages)."""
+
+    def dimensions(self) -> int | None:
+        """The dense vector size of the collection, or None if it does not exist yet."""
+        ...
+
+    def ensure_collection(self, dims: int) -> None:
+        """Create the collection for ``dims``-dimension vectors, or check the existing one.
+
+        Raises:
+            MemoryConfigError: the collection holds vectors of another size.
+        """
+        ...
+
+    def upsert(self, points: list[StoredPoint]) -> None:
+        """Write (or overwrite) points by id; visible to the next read when this returns."""
+        ...
+
+    def search(self, query: Query) -> list[Hit]:
+        """The best ``query.limit`` points within the query's lineage."""
+        ...
+
+    def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Payloads of the points with these ids that exist."""
+        ...
+
+    def scroll(self, lineage: Lineage | None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of payloads within ``lineage`` (every point when None)."""
+        ...
+
+    def scroll_points(self) -> Iterator[list[StoredPoint]]:
+        """Pages of every point with its vectors (for moving a store elsewhere)."""
+        ...
+
+    def count(self, novel_id: str) -> int:
+        """Points stored for ``novel_id`` (every branch)."""
+        ...
+
+    def delete_novel(self, novel_id: str) -> None:
+        """Delete every point of ``novel_id``."""
+        ...
+
+    def build_index(self) -> bool:
+        """Build the vector indexes now (blocks); True if anything was indexed."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release the store (an embedded one unlocks its folder)."""
+        ...
