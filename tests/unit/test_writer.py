@@ -50,7 +50,7 @@ async def test_a_copy_of_the_last_paragraph_is_retried(
 
     def writer(schema: str, messages: list, n: int) -> str:
         prompt = "\n".join(str(m.content) for m in messages)
-        last = re.search(r"The last paragraph:\n(.*?)\n\nPlan", prompt, re.S)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nRelated", prompt, re.S)
         if last and "of the novel's opening" not in prompt and not copies:
             copies.append(last.group(1))
             return last.group(1)  # the small model's favourite: repeat its input
@@ -69,7 +69,7 @@ async def test_a_writer_that_only_copies_is_kept_rather_than_stopping_the_novel(
 ) -> None:
     def writer(schema: str, messages: list, n: int) -> str:
         prompt = "\n".join(str(m.content) for m in messages)
-        last = re.search(r"The last paragraph:\n(.*?)\n\nPlan", prompt, re.S)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nRelated", prompt, re.S)
         if last and "of the novel's opening" not in prompt:
             return last.group(1)
         return f"Paragraph {n}: Arlo {fake_words(n)}."
