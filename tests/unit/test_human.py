@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
+from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.export import export_markdown, read_manuscript
+from recurrentgpt.llm import wire_schema
 from recurrentgpt.nodes.human import parse_decision
+from recurrentgpt.prompts.human import HumanChoice
 from recurrentgpt.state import HumanDecision
 from recurrentgpt.text import count_words
 from tests.fakes import ScriptedChatModel
@@ -507,3 +510,49 @@ async def test_edited_memory_over_the_cap_is_not_kept_uncapped(
         assert state.values == first.values
     else:
         assert count_words(state.values["short_term_memory"]) <= 30
+
+
+def test_the_simulated_human_gives_its_reason_before_its_choice() -> None:
+    assert list(wire_schema(HumanChoice)["properties"]) == ["reason", "chosen_plan", "revised_plan"]
+
+
+async def test_a_revised_plan_that_is_not_a_plan_falls_back_to_the_chosen_plan(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    model.overrides["HumanChoice"] = lambda schema, messages, n: {
+        "reason": "Tension.",
+        "chosen_plan": 3,
+        "revised_plan": "5(1) { .",
+    }
+    context = context_factory(mode="auto")
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert values["chosen_plan"] == "The lamp fails as the storm arrives."
+    assert plan_of(step_writer_prompts(model)[-1]) == "The lamp fails as the storm arrives."
+    # The simulated human saw the last paragraph and the frame.
+    human_prompt = model.prompts_for("HumanChoice")[0]
+    assert "The last paragraph:\nOpening paragraph three" in human_prompt
+    assert "Story bible" in human_prompt
+
+
+def test_the_terminal_pause_shows_the_rationale_passages_and_chapter() -> None:
+    text = render_pause(
+        {
+            "title": "T",
+            "paragraph": "Para.",
+            "short_term_memory": "Mem.",
+            "memory_rationale": "Dropped the storm; added the key.",
+            "retrieved_passages": ["Arlo found the key under the stairs. " * 5],
+            "chapter": 2,
+            "chapter_outline": "Arlo opens the cellar.",
+            "plans": ["A", "B", "C"],
+        }
+    )
+    for expected in (
+        "Why the memory changed:",
+        "Dropped the storm; added the key.",
+        " - Arlo found the key under the stairs.",
+        "Chapter 2:",
+        "Arlo opens the cellar.",
+    ):
+        assert expected in text
