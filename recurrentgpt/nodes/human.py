@@ -100,7 +100,9 @@ def _decision_from(value: Any) -> HumanDecision:
     raise ValueError(f"unusable resume value of type {type(value).__name__}")
 
 
-def parse_decision(value: Any, plan_count: int, memory_word_cap: int) -> HumanDecision:
+def parse_decision(
+    value: Any, plan_count: int, memory_word_cap: int, current_chapter: int = 1
+) -> HumanDecision:
     """Turn a resume value into a decision.
 
     Raises:
@@ -122,11 +124,15 @@ def parse_decision(value: Any, plan_count: int, memory_word_cap: int) -> HumanDe
                 f"short_term_memory has {words} words; the cap is {memory_word_cap}: shorten it"
             )
     for entry in decision.bible or []:
-        if not entry.name.strip() or not entry.facts.strip():
-            raise ValueError("every bible entry needs a name and facts")
+        story_bible.make_entry(entry.name, entry.kind, entry.facts, 0)  # raises what is wrong
     for chapter in decision.book_outline or []:
         if not chapter.title.strip() or not chapter.arc.strip():
             raise ValueError("every chapter of the book outline needs a title and an arc")
+    if decision.book_outline is not None and len(decision.book_outline) < current_chapter:
+        raise ValueError(
+            f"book_outline has {len(decision.book_outline)} chapters; keep at least the "
+            f"{current_chapter} begun so far"
+        )
     return decision
 
 
@@ -200,7 +206,10 @@ def make_human_node(services: Services) -> Any:
             value = interrupt(pause_payload(state, error))
             try:
                 return parse_decision(
-                    value, len(state.get("plans") or []), context.short_term_memory_words
+                    value,
+                    len(state.get("plans") or []),
+                    context.short_term_memory_words,
+                    state.get("chapter", 1),
                 )
             except ValueError as problem:
                 error = str(problem)

@@ -93,15 +93,13 @@ def clean_chapter(title: str, arc: str) -> Chapter:
 
 
 def with_chapter(outline: list[Chapter], number: int, chapter: Chapter) -> list[Chapter]:
-    """``outline`` with chapter ``number`` (1-based) set, when it is the next one to add.
+    """``outline`` with chapter ``number`` (1-based) added when the outline does not reach it.
 
     A chapter already outlined is kept as it is (a person's edit wins); the
-    outline only ever grows by one chapter at its end.
+    outline only ever grows, at its end.
     """
     if number <= len(outline):
         return list(outline)
-    if number != len(outline) + 1:
-        raise ValueError(f"chapter {number} cannot follow an outline of {len(outline)}")
     return [*outline, chapter]
 
 

@@ -397,6 +397,7 @@ BAD_ANSWERS = [
     {"book_outline": [{"title": "Only a title"}]},
     {"bible": [{"name": "Mara"}]},
     {"bible": [{"name": " ", "facts": "Rows."}]},
+    {"bible": [{"name": "Mara", "facts": " . "}]},
 ]
 
 
@@ -456,6 +457,13 @@ async def test_several_unusable_answers_in_a_row_then_a_good_one(
 )
 def test_parse_decision_shortcuts(value: Any, expected: HumanDecision) -> None:
     assert parse_decision(value, 3, 400) == expected
+
+
+def test_a_book_outline_shorter_than_the_chapters_begun_is_refused() -> None:
+    outline = [{"title": "One", "arc": "It starts."}]
+    with pytest.raises(ValueError, match="keep at least the 2"):
+        parse_decision({"book_outline": outline}, 3, 400, current_chapter=2)
+    assert parse_decision({"book_outline": outline}, 3, 400, current_chapter=1).book_outline
 
 
 def test_parse_decision_errors_name_the_problem() -> None:
