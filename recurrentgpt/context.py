@@ -149,6 +149,20 @@ class Context:
         default=180,
         metadata={"description": "Target length of each paragraph, in words."},
     )
+    paragraphs_per_chapter: int = field(
+        default=20,
+        metadata={
+            "description": "Paragraphs (steps) per chapter: sizes the book outline from the "
+            "target, and a new chapter is planned after every this many."
+        },
+    )
+    templates_dir: str = field(
+        default_factory=lambda: _env("RECURRENTGPT_TEMPLATES"),
+        metadata={
+            "description": "Folder of your own prompt templates (<role>.txt) that override the "
+            "packaged ones file by file. Empty: the packaged ones. Env: RECURRENTGPT_TEMPLATES."
+        },
+    )
     short_term_memory_words: int = field(
         default=400,
         metadata={"description": "Hard cap on the short-term memory, in words."},
@@ -184,6 +198,10 @@ class Context:
             raise ValueError(f"retrieval_k must be >= 0, got {self.retrieval_k}")
         if self.words_per_paragraph < 10:
             raise ValueError(f"words_per_paragraph must be >= 10, got {self.words_per_paragraph}")
+        if self.paragraphs_per_chapter < 1:
+            raise ValueError(
+                f"paragraphs_per_chapter must be >= 1, got {self.paragraphs_per_chapter}"
+            )
         if self.short_term_memory_words < 20:
             raise ValueError(
                 f"short_term_memory_words must be >= 20, got {self.short_term_memory_words}"

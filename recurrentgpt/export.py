@@ -26,15 +26,17 @@ async def read_manuscript(memory: LongTermMemory, values: Mapping[str, Any]) -> 
 
 
 def to_markdown(values: Mapping[str, Any], passages: list[Passage]) -> str:
-    """Render the novel as Markdown: title, premise, then chapters of paragraphs."""
+    """Render the novel as Markdown: title, premise, then chapters (titled from the outline)."""
     lines = [f"# {values.get('title') or 'Untitled'}", ""]
     if values.get("premise"):
         lines += [f"*{values['premise']}*", ""]
+    titles = [chapter.get("title", "") for chapter in values.get("book_outline") or []]
     chapter = 0
     for passage in passages:
         if passage.chapter != chapter:
             chapter = passage.chapter
-            lines += [f"## Chapter {chapter}", ""]
+            title = titles[chapter - 1] if 0 < chapter <= len(titles) else ""
+            lines += [f"## Chapter {chapter}" + (f": {title}" if title else ""), ""]
         lines += [passage.text.strip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 

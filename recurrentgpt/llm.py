@@ -167,8 +167,12 @@ async def ask_structured(
     role: str,
     method: str = "function_calling",
     max_attempts: int = 3,
+    reject: Callable[[SchemaT], str | None] | None = None,
 ) -> SchemaT:
     """Ask ``model`` for a reply that satisfies ``schema``.
+
+    A reply that ``reject`` finds a problem with (it returns the problem) is
+    retried like a reply that breaks the schema.
 
     Returns:
         The parsed reply; its strings are within the schema's bounds and do not loop.
@@ -178,10 +182,17 @@ async def ask_structured(
         ModelUnreachableError: when the model's server does not answer.
     """
     runnable = model.with_structured_output(wire_schema(schema), method=method, include_raw=True)
+
+    def accept(result: Any) -> tuple[SchemaT | None, str, str]:
+        parsed, problem, raw = _validate_reply(result, schema)
+        if parsed is not None and reject is not None and (objection := reject(parsed)):
+            return None, objection, raw
+        return parsed, problem, raw
+
     return await _ask_until_usable(
         model,
         runnable.ainvoke,
-        lambda result: _validate_reply(result, schema),
+        accept,
         messages,
         role=role,
         max_attempts=max_attempts,

@@ -1,9 +1,11 @@
 """The state carried from one RecurrentGPT step to the next.
 
 The state is deliberately bounded: it holds the last paragraph, the short-term
-memory, three plans and the k retrieved passages, never the manuscript. The full
-text lives in long-term memory (Qdrant payloads), so checkpoint bytes per step
-stay flat however long the novel grows.
+memory, three plans, the k retrieved passages, the book outline and the capped
+story bible, never the manuscript. The full text lives in long-term memory
+(Qdrant payloads), so checkpoint bytes per step stay flat however long the
+novel grows. The outline and the bible live here, in checkpointed state, so a
+fork sees them as they were at its fork point.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
+
+from recurrentgpt.story.bible import KINDS, BibleEntry
+from recurrentgpt.story.outline import Chapter
 
 Status = Literal["new", "writing", "finished", "stopped"]
 
@@ -53,8 +58,18 @@ class State(InputState, total=False):
     """Where the novel is in its life cycle."""
     title: str
     """Title chosen by the opening."""
-    outline: str
-    """Outline of the first chapter."""
+    book_outline: list[Chapter]
+    """The chapters planned so far, each with a title and a one-line arc."""
+    chapter: int
+    """The chapter being written (1-based)."""
+    chapter_start_step: int
+    """The step after which the current chapter began (0 for chapter 1)."""
+    chapter_outline: str
+    """The detailed plan of the current chapter."""
+    bible: list[BibleEntry]
+    """The story bible: characters, places, objects, open threads (capped)."""
+    memory_rationale: str
+    """Why the memory updater changed the short-term memory as it did, at the last step."""
     step: int
     """Paragraphs written after the opening (0 right after the opening)."""
     position: int
@@ -98,6 +113,25 @@ class OutputState(TypedDict, total=False):
     """The most recent paragraph."""
     short_term_memory: str
     """The short-term memory at the end."""
+    book_outline: list[Chapter]
+    """The book outline at the end."""
+    bible: list[BibleEntry]
+    """The story bible at the end."""
+
+
+class ChapterEdit(BaseModel):
+    """A chapter of the book outline, as a person writes it at the pause."""
+
+    title: str = Field(min_length=1, max_length=200, description="The chapter's title.")
+    arc: str = Field(min_length=1, max_length=600, description="What happens, in one line.")
+
+
+class BibleEntryEdit(BaseModel):
+    """A story bible entry, as a person writes it at the pause."""
+
+    name: str = Field(min_length=1, max_length=120, description="Its name in the story.")
+    kind: str = Field(default="character", description=f"One of: {', '.join(KINDS)}.")
+    facts: str = Field(min_length=1, max_length=1000, description="What is true about it.")
 
 
 class HumanDecision(BaseModel):
@@ -105,7 +139,8 @@ class HumanDecision(BaseModel):
 
     Fields combine: ``{"plan_index": 2, "short_term_memory": "..."}`` chooses plan 2
     and replaces the memory. Edits reach the next step's prompts; an edited
-    paragraph also replaces its copy in long-term memory.
+    paragraph also replaces its copy in long-term memory and refreshes the
+    short-term memory, the bible and the three plans before the next step.
     """
 
     plan_index: int | None = Field(
@@ -123,5 +158,17 @@ class HumanDecision(BaseModel):
         default=None,
         max_length=20000,
         description="Replace the last paragraph (also in long-term memory).",
+    )
+    chapter_outline: str | None = Field(
+        default=None, max_length=4000, description="Replace the current chapter's plan."
+    )
+    book_outline: list[ChapterEdit] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Replace the book outline (the chapters in order).",
+    )
+    bible: list[BibleEntryEdit] | None = Field(
+        default=None, max_length=200, description="Replace the story bible (capped when kept)."
     )
     stop: bool = Field(default=False, description="End the novel here (it can be resumed).")

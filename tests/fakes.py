@@ -99,22 +99,47 @@ def fake_words(n: int, count: int = 26) -> str:
 
 def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     """A valid answer for ``schema`` (``"text"`` is the writer), numbered by call ``n``."""
-    language_is_chinese = "Chinese" in str(messages[0].content)
     prompt = "\n".join(str(m.content) for m in messages)
-    if schema == "NovelOutline":
+    language_is_chinese = "Chinese" in str(messages[0].content)
+    if schema == "BookOutline":
+        count = int(match.group(1)) if (match := re.search(r"in (\d+) chapters", prompt)) else 1
         if language_is_chinese:
             return {
                 "title": "灯塔",
-                "outline": "守塔人林海在灯塔的楼梯下发现了一封写给沈月的旧信，决定去村里寻找她。",
+                "chapters": [
+                    {"title": f"第{i}章", "arc": f"林海在灯塔里发现了第{i}个秘密。"}
+                    for i in range(1, count + 1)
+                ],
             }
-        return {"title": "The Lighthouse", "outline": "A keeper named Arlo finds a letter."}
-    opening = re.search(r"paragraph (\d) of 3 of the novel's opening", prompt)
+        return {
+            "title": "The Lighthouse",
+            "chapters": [
+                {"title": f"Trial {i}", "arc": f"Arlo faces trial {i} at the lighthouse."}
+                for i in range(1, count + 1)
+            ],
+        }
+    if schema == "ChapterPlan":
+        if language_is_chinese:
+            return {
+                "title": f"第{n}次计划",
+                "arc": "林海带着信去村里寻找沈月。",
+                "outline": "林海在灯塔的楼梯下发现了一封写给沈月的旧信，决定去村里寻找她。",
+            }
+        return {
+            "title": f"Chapter of call {n}",
+            "arc": f"Arlo follows the key of call {n}.",
+            "outline": f"Detailed outline of call {n}: Arlo takes the key to the tower door.",
+        }
+    opening = re.search(r"paragraph (\d) of 3 of the novel's opening", prompt, re.IGNORECASE)
     if schema == "text" and opening:
         number = int(opening.group(1))
         if language_is_chinese:
             return OPENING_ZH[number - 1]
         return OPENING_EN[number - 1]
-    if schema == "Plans" and (OPENING_EN[2] in prompt or OPENING_ZH[2] in prompt):
+    after_opening = any(
+        f"The last paragraph:\n{text}" in prompt for text in (OPENING_EN[2], OPENING_ZH[2])
+    )
+    if schema == "Plans" and after_opening:
         if language_is_chinese:
             return {
                 "plan_1": "林海去村里打听沈月。",
@@ -131,6 +156,15 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
             "rationale": f"Keep the key, add event {n}.",
             "updated_memory": f"Memory after call {n}: Arlo, the key, the storm.",
             "paragraph_summary": f"Summary of paragraph from call {n}.",
+            "bible_changes": [
+                {"name": "Arlo", "kind": "character", "fact": "Arlo keeps the lighthouse."}
+            ],
+        }
+    if schema == "Plans" and language_is_chinese:
+        return {
+            "plan_1": f"第{n}次：林海爬上灯塔。",
+            "plan_2": f"第{n}次：海上出现一艘船。",
+            "plan_3": f"第{n}次：钥匙发出光芒。",
         }
     if schema == "Plans":
         return {
@@ -139,7 +173,11 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
             "plan_3": f"Plan three of call {n}: the key glows.",
         }
     if schema == "HumanChoice":
-        return {"chosen_plan": 2, "reason": "More tension.", "revised_plan": f"Revised plan {n}."}
+        return {
+            "reason": "More tension.",
+            "chosen_plan": 2,
+            "revised_plan": f"Revised plan {n}: Arlo rows out toward the ship.",
+        }
     if language_is_chinese:
         return f"第{n}段：林海" + "".join(random.Random(n).sample(VOCABULARY_ZH, 16)) + "。"
     return f"Paragraph {n}: Arlo {fake_words(n)}."

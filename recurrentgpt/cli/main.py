@@ -34,6 +34,7 @@ from recurrentgpt.local_llm import LocalLLMError
 from recurrentgpt.memory import MemoryConfigError
 from recurrentgpt.nodes.start import InvalidNovelInputError
 from recurrentgpt.persistence import checkpoint_location, open_checkpointer
+from recurrentgpt.prompts.templates import load_templates
 from recurrentgpt.services import (
     DefaultServices,
     Services,
@@ -73,6 +74,17 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
         "--words-per-paragraph", dest="words_per_paragraph", type=int, help="target words"
     )
     parser.add_argument("--k", dest="retrieval_k", type=int, help="passages retrieved per step")
+    parser.add_argument(
+        "--paragraphs-per-chapter",
+        dest="paragraphs_per_chapter",
+        type=int,
+        help="paragraphs (steps) per chapter",
+    )
+    parser.add_argument(
+        "--templates",
+        dest="templates_dir",
+        help="folder of your own prompt templates (<role>.txt) overriding ours",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--interactive", dest="mode", action="store_const", const="interactive")
     mode.add_argument(
@@ -272,7 +284,8 @@ async def cmd_write(session: Session, graph: Any, args: argparse.Namespace) -> i
         raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
     targets = _targets(args) or {"target_steps": DEFAULT_STEPS}
     record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
-    Context(**{**record.settings, "data_dir": session.data_dir})  # fail early on bad settings
+    # Fail early on bad settings and on templates naming unknown fields.
+    load_templates(Context(**{**record.settings, "data_dir": session.data_dir}).templates_dir)
     session.registry.save(record)
     print(f"Writing novel {thread_id!r} in {session.data_dir!r}")
     values = await session.drive(

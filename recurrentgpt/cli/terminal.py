@@ -43,8 +43,9 @@ def render_pause(payload: dict[str, Any]) -> str:
         "Short-term memory:",
         wrap(payload.get("short_term_memory", "")),
         "",
-        "Plans:",
     ]
+    lines += story_lines(payload)
+    lines.append("Plans:")
     for number, plan in enumerate(payload.get("plans", []), 1):
         lines.append(
             textwrap.fill(plan, RULE_WIDTH, initial_indent=f" {number}. ", subsequent_indent="    ")
@@ -52,6 +53,24 @@ def render_pause(payload: dict[str, Any]) -> str:
     if payload.get("error"):
         lines += ["", f"! {payload['error']}"]
     return "\n".join(lines)
+
+
+def story_lines(payload: dict[str, Any]) -> list[str]:
+    """Why the memory changed, the passages recalled and the chapter, for a pause."""
+    lines: list[str] = []
+    if payload.get("memory_rationale"):
+        lines += ["Why the memory changed:", wrap(payload["memory_rationale"]), ""]
+    passages = payload.get("retrieved_passages") or []
+    if passages:
+        lines.append("Recalled passages:")
+        lines += [
+            textwrap.shorten(p, RULE_WIDTH - 4, placeholder=" …", initial_indent=" - ")
+            for p in passages
+        ]
+        lines.append("")
+    if payload.get("chapter_outline"):
+        lines += [f"Chapter {payload.get('chapter', 1)}:", wrap(payload["chapter_outline"]), ""]
+    return lines
 
 
 def edit_text(initial: str, read: InputFunction = input) -> str:

@@ -1,8 +1,10 @@
 """The co-writing graph: one RecurrentGPT step per cycle.
 
-    START ─► start ─► human          (a novel already started goes straight to human)
+    START ─► start ─► planner ─► human   (a novel already started goes straight to human;
+    START ─► chapter_planner              a finished novel given more steps extends its outline)
     human ─► retriever ─► writer ─► memory_updater ─► planner ─► human   (one step)
-    human ─► END                     (target reached, or the person stops)
+                          memory_updater ─► chapter_planner ─► planner   (a chapter ends)
+    human ─► END                          (target reached, or the person stops)
 
 ``graph`` is compiled without a checkpointer or store: LangGraph server and
 parent graphs inject their own. The CLI compiles :func:`build_graph` with SQLite.
@@ -14,8 +16,11 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
+from recurrentgpt.nodes.chapter_planner import make_chapter_planner_node
+from recurrentgpt.nodes.common import target_reached
 from recurrentgpt.nodes.human import make_human_node
 from recurrentgpt.nodes.memory_updater import make_memory_updater_node
 from recurrentgpt.nodes.planner import make_planner_node
@@ -24,13 +29,35 @@ from recurrentgpt.nodes.start import make_start_node
 from recurrentgpt.nodes.writer import make_writer_node
 from recurrentgpt.services import DefaultServices, Services
 from recurrentgpt.state import InputState, OutputState, State
+from recurrentgpt.story.outline import chapter_is_complete
 
 GRAPH_NAME = "recurrentgpt"
 
 
-def route_entry(state: State) -> Literal["start", "human"]:
-    """Open a new novel, or go straight to the human turn for one already started."""
-    return "human" if state.get("title") else "start"
+def route_entry(state: State) -> Literal["start", "human", "chapter_planner"]:
+    """Open a new novel, continue one already started, or extend a finished one.
+
+    A finished novel given a larger target ended its story: its outline is
+    extended and the next chapter planned before anything else is written.
+    """
+    if not state.get("title"):
+        return "start"
+    if state.get("status") == "finished" and not target_reached(state):
+        return "chapter_planner"
+    return "human"
+
+
+def route_after_memory(
+    state: State, runtime: Runtime[Context]
+) -> Literal["chapter_planner", "planner"]:
+    """Plan the next chapter when this paragraph completed the current one."""
+    context = runtime.context or Context()
+    complete = chapter_is_complete(
+        step=state.get("step", 0),
+        chapter_start_step=state.get("chapter_start_step", 0),
+        paragraphs_per_chapter=context.paragraphs_per_chapter,
+    )
+    return "chapter_planner" if complete and not target_reached(state) else "planner"
 
 
 def build_graph(
@@ -55,7 +82,7 @@ def add_cowriter_nodes(
     *,
     replacements: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add the six roles and the recurrence's edges to ``builder``.
+    """Add the seven roles and the recurrence's edges to ``builder``.
 
     Args:
         builder: A graph whose state extends :class:`State`.
@@ -70,16 +97,18 @@ def add_cowriter_nodes(
         "writer": make_writer_node(services),
         "memory_updater": make_memory_updater_node(services),
         "planner": make_planner_node(services),
+        "chapter_planner": make_chapter_planner_node(services),
         **(replacements or {}),
     }
     for name, node in nodes.items():
         destinations = ("retriever", "__end__") if name == "human" else None
         builder.add_node(name, node, destinations=destinations)
     builder.add_conditional_edges(START, route_entry)
-    builder.add_edge("start", "human")
+    builder.add_edge("start", "planner")
     builder.add_edge("retriever", "writer")
     builder.add_edge("writer", "memory_updater")
-    builder.add_edge("memory_updater", "planner")
+    builder.add_conditional_edges("memory_updater", route_after_memory)
+    builder.add_edge("chapter_planner", "planner")
     builder.add_edge("planner", "human")
 
 

@@ -1,26 +1,32 @@
-"""Small helpers shared by the nodes."""
+"""Small helpers shared by the nodes: the novel's id, its target and the prompts' frame."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.config import get_config
 
+from recurrentgpt.context import Context
+from recurrentgpt.prompts import frame as frame_text
+from recurrentgpt.prompts.templates import PromptTemplates, load_templates
 from recurrentgpt.state import State
+from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story import outline as story_outline
 
 MAIN_BRANCH = "main"
 """Branch id of a novel that was never forked."""
 
-PARAGRAPHS_PER_CHAPTER = 20
-"""Paragraphs grouped under one chapter heading in long-term memory and exports."""
-
 _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
 
 
+def templates_for(context: Context) -> PromptTemplates:
+    """The prompt templates of this run (the user's folder overrides ours)."""
+    return load_templates(context.templates_dir)
+
+
 def novel_fields(state: State) -> dict[str, Any]:
-    """The fields every prompt template may use, with readable defaults."""
+    """The fields of the novel itself, with readable defaults."""
     return {
         "premise": state.get("premise", ""),
         "genre": state.get("genre") or "fiction",
@@ -29,14 +35,72 @@ def novel_fields(state: State) -> dict[str, Any]:
     }
 
 
-def chat(system: str, user: str, **fields: Any) -> list[BaseMessage]:
-    """Format a system and a user template into messages."""
-    return [SystemMessage(system.format(**fields)), HumanMessage(user.format(**fields))]
+def chapters_total(state: State, context: Context) -> int:
+    """Chapters the novel is planned to have, from its target (0: open-ended)."""
+    paragraphs = story_outline.paragraphs_planned(
+        state.get("target_steps") or 0,
+        state.get("target_words") or 0,
+        context.words_per_paragraph,
+    )
+    return story_outline.chapters_planned(paragraphs, context.paragraphs_per_chapter)
 
 
-def chapter_of(step: int) -> int:
-    """The chapter (1-based) that the paragraph written at ``step`` belongs to."""
-    return 1 + step // PARAGRAPHS_PER_CHAPTER
+def steps_left(state: State, context: Context) -> int | None:
+    """Paragraphs left before the target (None: no target)."""
+    return story_outline.steps_left(
+        step=state.get("step", 0),
+        words_written=state.get("words_written", 0),
+        target_steps=state.get("target_steps") or 0,
+        target_words=state.get("target_words") or 0,
+        words_per_paragraph=context.words_per_paragraph,
+    )
+
+
+def progress_note(state: State, context: Context) -> str:
+    """Where the next paragraph stands: in its chapter, and against the ending."""
+    number = state.get("step", 0) - state.get("chapter_start_step", 0) + 1
+    note = frame_text.CHAPTER_PARAGRAPH.format(number=number, total=context.paragraphs_per_chapter)
+    left = steps_left(state, context)
+    total = chapters_total(state, context)
+    if left is not None and left <= 1:
+        return note + frame_text.FINAL_PARAGRAPH
+    if left is not None and left <= story_outline.ENDING_STEPS:
+        return note + frame_text.ENDING_NEAR.format(left=left)
+    if total and state.get("chapter", 1) >= total:
+        return note + frame_text.LAST_CHAPTER
+    return note + (frame_text.OPEN_ENDED if not total else "")
+
+
+def frame_fields(state: State, context: Context) -> dict[str, Any]:
+    """The shared frame of a step's prompts, from ``state``.
+
+    Every call of one step (planner, simulated human, then the next writer and
+    memory updater) renders the same frame from the same state, so its text is
+    an identical prefix. The bible shows only the entries the memory, the last
+    paragraph or the chapter outline name; the book outline only the chapters
+    around the current one: both are bounded whatever the novel's length.
+    """
+    chapter = state.get("chapter", 1)
+    outline = list(state.get("book_outline") or [])
+    memory = state.get("short_term_memory") or ""
+    last_paragraph = state.get("last_paragraph") or ""
+    chapter_outline = state.get("chapter_outline") or ""
+    relevant = story_bible.select_relevant(
+        list(state.get("bible") or []), [memory, last_paragraph, chapter_outline]
+    )
+    return {
+        **novel_fields(state),
+        "book_outline": story_outline.render_outline_window(
+            outline, chapter, chapters_total(state, context)
+        ),
+        "chapter_number": chapter,
+        "chapter_title": outline[chapter - 1]["title"] if chapter <= len(outline) else "",
+        "chapter_outline": chapter_outline or frame_text.NOT_YET,
+        "progress": progress_note(state, context),
+        "bible": story_bible.render(relevant) or frame_text.NOT_YET,
+        "short_term_memory": memory or frame_text.NOT_YET,
+        "last_paragraph": last_paragraph or frame_text.NOT_YET,
+    }
 
 
 def resolve_novel_id(state: State) -> str:

@@ -5,8 +5,11 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
 
     {"kind": "choose_plan", "novel_id": str, "title": str, "step": int,
      "words_written": int, "target_steps": int, "target_words": int,
-     "paragraph": str, "short_term_memory": str, "plans": [str, str, str],
-     "error": str | None}
+     "paragraph": str, "short_term_memory": str, "memory_rationale": str,
+     "retrieved_passages": [str], "chapter": int, "chapter_outline": str,
+     "book_outline": [{"title": str, "arc": str}],
+     "bible": [{"name": str, "kind": str, "facts": str, "last_step": int}],
+     "plans": [str, str, str], "error": str | None}
 
 Resume with ``Command(resume=value)`` where value is a
 :class:`~recurrentgpt.state.HumanDecision` as a dict (fields combine), or a
@@ -14,12 +17,14 @@ shortcut: an int ``i`` (choose plan i, 1-based), ``"stop"``, or any other string
 (use it as the plan). Send at least one field: LangGraph reads an empty dict as
 "no answer" and pauses again. A value that cannot be used (a bad plan number, an
 empty text, a memory over the word cap) pauses again with ``error`` set, so
-nothing is lost to a typo.
+nothing is lost to a typo. An edited paragraph refreshes the short-term memory,
+the bible and the three plans before the next step; ``plan_index`` then picks
+among the refreshed plans.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
@@ -28,15 +33,24 @@ from pydantic import ValidationError
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
-from recurrentgpt.nodes.common import chapter_of, chat, novel_fields, target_reached
+from recurrentgpt.nodes.common import frame_fields, target_reached, templates_for
+from recurrentgpt.nodes.memory_updater import memory_changes, rewrite_memory
+from recurrentgpt.nodes.planner import propose_three_plans
 from recurrentgpt.prompts import human as prompt
+from recurrentgpt.prompts.memory import EDITED_PARAGRAPH
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import HumanDecision, State
+from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story import outline as story_outline
+from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
 
 NextNode = Literal["retriever", "__end__"]
 TO_RETRIEVER: NextNode = "retriever"
 TO_END: NextNode = "__end__"
+
+EDITABLE = ("plan", "short_term_memory", "paragraph", "chapter_outline", "book_outline", "bible")
+"""Decision fields that edit something (recorded by name in ``last_decision``)."""
 
 
 def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
@@ -51,43 +65,55 @@ def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
         "target_words": state.get("target_words", 0),
         "paragraph": state.get("last_paragraph", ""),
         "short_term_memory": state.get("short_term_memory", ""),
+        "memory_rationale": state.get("memory_rationale", ""),
+        "retrieved_passages": list(state.get("retrieved_passages") or []),
+        "chapter": state.get("chapter", 1),
+        "chapter_outline": state.get("chapter_outline", ""),
+        "book_outline": [dict(chapter) for chapter in state.get("book_outline") or []],
+        "bible": [dict(entry) for entry in state.get("bible") or []],
         "plans": list(state.get("plans") or []),
         "error": error,
     }
 
 
-def parse_decision(value: Any, plan_count: int, memory_word_cap: int) -> HumanDecision:
-    """Turn a resume value into a decision.
-
-    Raises:
-        ValueError: with a message fit to show the person.
-    """
+def _decision_from(value: Any) -> HumanDecision:
+    """The decision a resume value stands for (shortcuts included)."""
     if isinstance(value, HumanDecision):
-        decision = value
-    elif isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
         raise ValueError(f"unusable resume value {value!r}")
-    elif isinstance(value, int):
-        decision = HumanDecision(plan_index=value)
-    elif isinstance(value, str):
+    if isinstance(value, int):
+        return HumanDecision(plan_index=value)
+    if isinstance(value, str):
         text = value.strip()
         if not text:
             raise ValueError("empty answer: give a plan number, a plan text or 'stop'")
-        decision = HumanDecision(stop=True) if text.lower() == "stop" else HumanDecision(plan=text)
-    elif isinstance(value, dict) or value is None:
+        return HumanDecision(stop=True) if text.lower() == "stop" else HumanDecision(plan=text)
+    if isinstance(value, dict) or value is None:
         try:
-            decision = HumanDecision.model_validate(value or {})
+            return HumanDecision.model_validate(value or {})
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors()
             )
             raise ValueError(f"unusable resume value: {problems}") from error
-    else:
-        raise ValueError(f"unusable resume value of type {type(value).__name__}")
+    raise ValueError(f"unusable resume value of type {type(value).__name__}")
+
+
+def parse_decision(
+    value: Any, plan_count: int, memory_word_cap: int, current_chapter: int = 1
+) -> HumanDecision:
+    """Turn a resume value into a decision.
+
+    Raises:
+        ValueError: with a message fit to show the person.
+    """
+    decision = _decision_from(value)
     if decision.plan_index is not None and not 1 <= decision.plan_index <= plan_count:
         raise ValueError(
             f"plan_index must be between 1 and {plan_count}, got {decision.plan_index}"
         )
-    for name in ("plan", "short_term_memory", "paragraph"):
+    for name in ("plan", "short_term_memory", "paragraph", "chapter_outline"):
         edited = getattr(decision, name)
         if edited is not None and not edited.strip():
             raise ValueError(f"{name} is empty; leave it out to keep the current one")
@@ -97,34 +123,80 @@ def parse_decision(value: Any, plan_count: int, memory_word_cap: int) -> HumanDe
             raise ValueError(
                 f"short_term_memory has {words} words; the cap is {memory_word_cap}: shorten it"
             )
+    for entry in decision.bible or []:
+        story_bible.make_entry(entry.name, entry.kind, entry.facts, 0)  # raises what is wrong
+    for chapter in decision.book_outline or []:
+        if not chapter.title.strip() or not chapter.arc.strip():
+            raise ValueError("every chapter of the book outline needs a title and an arc")
+    if decision.book_outline is not None and len(decision.book_outline) < current_chapter:
+        raise ValueError(
+            f"book_outline has {len(decision.book_outline)} chapters; keep at least the "
+            f"{current_chapter} begun so far"
+        )
     return decision
+
+
+def story_edits(state: State, decision: HumanDecision) -> dict[str, Any]:
+    """The state update of the person's edits of the memory, outlines and bible."""
+    update: dict[str, Any] = {}
+    if decision.short_term_memory is not None:
+        update["short_term_memory"] = decision.short_term_memory.strip()
+    if decision.chapter_outline is not None:
+        update["chapter_outline"] = " ".join(decision.chapter_outline.split())
+    if decision.book_outline is not None:
+        update["book_outline"] = [
+            story_outline.clean_chapter(c.title, c.arc) for c in decision.book_outline
+        ]
+    if decision.bible is not None:
+        step = state.get("step", 0)
+        bible: list[story_bible.BibleEntry] = []
+        for entry in decision.bible:
+            edited = story_bible.make_entry(entry.name, entry.kind, entry.facts, step)
+            bible = story_bible.apply_change(bible, edited)
+        update["bible"] = bible
+    return update
+
+
+def decision_record(decision: HumanDecision) -> dict[str, Any]:
+    """What was decided, without copying edited texts into state a second time."""
+    return {
+        "plan_index": decision.plan_index,
+        "edited": [name for name in EDITABLE if getattr(decision, name) is not None],
+        "stop": decision.stop,
+    }
 
 
 def make_human_node(services: Services) -> Any:
     """Build the node where the human (or the simulated human) decides."""
 
     async def ask_simulated_human(state: State, context: Context) -> HumanDecision:
+        """The simulated human's decision: its reason, its choice, its revised plan.
+
+        A revised plan that does not read as a plan falls back to the chosen one.
+        """
         plans = list(state.get("plans") or [])
         if context.mode == "auto-first" or len(plans) < 3:
             return HumanDecision(plan_index=1)
         choice = await ask_structured(
             await chat_model_for(services, "human", context),
             prompt.HumanChoice,
-            chat(
-                prompt.SYSTEM,
-                prompt.USER,
-                **novel_fields(state),
-                short_term_memory=state.get("short_term_memory", ""),
-                paragraph=state.get("last_paragraph", ""),
-                plan_1=plans[0],
-                plan_2=plans[1],
-                plan_3=plans[2],
+            templates_for(context).messages(
+                "human",
+                {
+                    **frame_fields(state, context),
+                    "plan_1": plans[0],
+                    "plan_2": plans[1],
+                    "plan_3": plans[2],
+                },
             ),
             role="human",
             method=context.structured_output_method,
             max_attempts=context.max_attempts,
         )
-        return HumanDecision(plan_index=choice.chosen_plan, plan=choice.revised_plan.strip())
+        revised = choice.revised_plan.strip()
+        if plan_problem(revised, state.get("language") or "English"):
+            revised = plans[choice.chosen_plan - 1]
+        return HumanDecision(plan_index=choice.chosen_plan, plan=revised)
 
     def ask_person(state: State, context: Context) -> HumanDecision:
         # The node re-runs from the top on every resume; interrupts are matched by
@@ -134,14 +206,18 @@ def make_human_node(services: Services) -> Any:
             value = interrupt(pause_payload(state, error))
             try:
                 return parse_decision(
-                    value, len(state.get("plans") or []), context.short_term_memory_words
+                    value,
+                    len(state.get("plans") or []),
+                    context.short_term_memory_words,
+                    state.get("chapter", 1),
                 )
             except ValueError as problem:
                 error = str(problem)
 
-    async def apply_edited_paragraph(
+    async def store_edited_paragraph(
         state: State, context: Context, paragraph: str
     ) -> dict[str, Any]:
+        """Replace the last paragraph in long-term memory (forking if needed)."""
         memory = await long_term_memory_for(services, context)
         position = state.get("position", 0)
         branch_id, segments = await branch_for_write(memory, state, position, paragraph)
@@ -150,7 +226,7 @@ def make_human_node(services: Services) -> Any:
             branch_id=branch_id,
             position=position,
             step=state.get("step", 0),
-            chapter=chapter_of(state.get("step", 0)),
+            chapter=state.get("chapter", 1),
             text=paragraph,
             summary="",
         )
@@ -161,6 +237,40 @@ def make_human_node(services: Services) -> Any:
             "branch_id": branch_id,
             "inherited_segments": segments,
         }
+
+    async def refresh_after_paragraph_edit(
+        state: State, context: Context, paragraph: str
+    ) -> dict[str, Any]:
+        """Short-term memory and bible rewritten for the edited ``paragraph``."""
+        update = await rewrite_memory(
+            await chat_model_for(services, "memory", context),
+            context,
+            {**state, "last_paragraph": EDITED_PARAGRAPH},
+            new_paragraph=paragraph,
+        )
+        return memory_changes(state, update, paragraph)
+
+    async def apply_edits(
+        state: State, context: Context, decision: HumanDecision
+    ) -> dict[str, Any]:
+        """The state update of every edit; an edited paragraph refreshes memory, bible, plans.
+
+        The person's own edits of the memory, outlines and bible win over the refresh.
+        """
+        update = story_edits(state, decision)
+        paragraph = (decision.paragraph or "").strip()
+        if not paragraph or paragraph == state.get("last_paragraph", ""):
+            return update
+        update.update(await store_edited_paragraph(state, context, paragraph))
+        refreshed = await refresh_after_paragraph_edit(
+            cast(State, {**state, **update}), context, paragraph
+        )
+        update = {**update, **refreshed, **story_edits(state, decision)}
+        planner = await chat_model_for(services, "planner", context)
+        update["plans"] = await propose_three_plans(
+            planner, context, cast(State, {**state, **update})
+        )
+        return update
 
     async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:
         """Choose the next plan (and apply any edits), or end the novel.
@@ -176,26 +286,11 @@ def make_human_node(services: Services) -> Any:
             decision = ask_person(state, context)
         else:
             decision = await ask_simulated_human(state, context)
-        # What was decided, without copying edited texts into state a second time.
-        record: dict[str, Any] = {
-            "plan_index": decision.plan_index,
-            "edited": [
-                name
-                for name in ("plan", "short_term_memory", "paragraph")
-                if getattr(decision, name) is not None
-            ],
-            "stop": decision.stop,
-        }
-        update: dict[str, Any] = {"last_decision": record}
-        if decision.short_term_memory is not None:
-            update["short_term_memory"] = decision.short_term_memory.strip()
-        if decision.paragraph is not None:
-            edited = decision.paragraph.strip()
-            if edited != state.get("last_paragraph", ""):
-                update.update(await apply_edited_paragraph(state, context, edited))
+        update = await apply_edits(state, context, decision)
+        update["last_decision"] = decision_record(decision)
         if decision.stop:
             return Command(goto=TO_END, update={**update, "status": "stopped"})
-        plans = list(state.get("plans") or [])
+        plans = list(update.get("plans", state.get("plans")) or [])
         plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
         update.update(chosen_plan=plan.strip(), status="writing")
         return Command(goto=TO_RETRIEVER, update=update)

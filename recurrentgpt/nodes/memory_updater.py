@@ -1,4 +1,4 @@
-"""The memory updater: rewrite short-term memory, store the paragraph long-term."""
+"""The memory updater: rewrite short-term memory, keep the bible current, store the paragraph."""
 
 from __future__ import annotations
 
@@ -10,32 +10,31 @@ from langgraph.runtime import Runtime
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
-from recurrentgpt.nodes.common import chapter_of, chat, novel_fields
+from recurrentgpt.nodes.common import frame_fields, templates_for
 from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
+from recurrentgpt.story import bible as story_bible
 from recurrentgpt.text import count_words, truncate_words
 
 
 async def rewrite_memory(
-    model: BaseChatModel,
-    context: Context,
-    state: State,
-    *,
-    short_term_memory: str,
-    paragraph: str,
+    model: BaseChatModel, context: Context, state: State, *, new_paragraph: str
 ) -> prompt.MemoryUpdate:
-    """Rewrite ``short_term_memory`` to take in ``paragraph``; the memory is capped in words."""
+    """Rewrite ``state``'s short-term memory to take in ``new_paragraph``, capped in words.
+
+    The prompt is the shared frame of ``state`` followed by the new paragraph.
+    """
     update = await ask_structured(
         model,
         prompt.MemoryUpdate,
-        chat(
-            prompt.SYSTEM,
-            prompt.USER,
-            **novel_fields(state),
-            short_term_memory=short_term_memory,
-            paragraph=paragraph,
-            max_words=context.short_term_memory_words,
+        templates_for(context).messages(
+            "memory",
+            {
+                **frame_fields(state, context),
+                "new_paragraph": new_paragraph,
+                "max_words": context.short_term_memory_words,
+            },
         ),
         role="memory",
         method=context.structured_output_method,
@@ -45,14 +44,47 @@ async def rewrite_memory(
     return update.model_copy(update={"updated_memory": capped})
 
 
+def updated_bible(
+    bible: list[story_bible.BibleEntry],
+    update: prompt.MemoryUpdate,
+    *,
+    paragraph: str,
+    step: int,
+) -> list[story_bible.BibleEntry]:
+    """``bible`` after ``paragraph`` at ``step``: what it names is touched, changes applied.
+
+    A pure function of its arguments: a re-run after a crash starts again from
+    the checkpointed bible and gets the same result, never a change applied twice.
+    """
+    result = story_bible.touch(bible, paragraph, step)
+    for change in update.bible_changes:
+        try:
+            entry = story_bible.make_entry(change.name, change.kind, change.fact, step)
+        except ValueError:
+            continue  # a blank name or fact after cleaning adds nothing
+        result = story_bible.apply_change(result, entry)
+    return result
+
+
+def memory_changes(state: State, update: prompt.MemoryUpdate, paragraph: str) -> dict[str, Any]:
+    """The state update of a rewritten memory: memory, rationale and bible."""
+    return {
+        "short_term_memory": update.updated_memory,
+        "memory_rationale": update.rationale.strip(),
+        "bible": updated_bible(
+            list(state.get("bible") or []), update, paragraph=paragraph, step=state.get("step", 0)
+        ),
+    }
+
+
 def make_memory_updater_node(services: Services) -> Any:
-    """Build the node that updates both memories with the new paragraph."""
+    """Build the node that updates both memories and the bible with the new paragraph."""
 
     async def update_memories(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Rewrite short-term memory (capped in words) and store the paragraph.
+        """Rewrite short-term memory (capped in words) and the bible, and store the paragraph.
 
-        The paragraph is embedded once, with its summary, at a deterministic id:
-        re-running this node after a crash does not duplicate it.
+        The paragraph is embedded once, with its summary and its chapter, at a
+        deterministic id: re-running this node after a crash does not duplicate it.
         """
         context = runtime.context or Context()
         paragraph = state.get("draft_paragraph", "")
@@ -60,8 +92,7 @@ def make_memory_updater_node(services: Services) -> Any:
             await chat_model_for(services, "memory", context),
             context,
             state,
-            short_term_memory=state.get("short_term_memory", ""),
-            paragraph=paragraph,
+            new_paragraph=paragraph,
         )
         step = state.get("step", 0) + 1
         position = state.get("position", -1) + 1
@@ -72,17 +103,17 @@ def make_memory_updater_node(services: Services) -> Any:
             branch_id=branch_id,
             position=position,
             step=step,
-            chapter=chapter_of(step),
+            chapter=state.get("chapter", 1),
             text=paragraph,
             summary=update.paragraph_summary.strip(),
         )
         return {
+            **memory_changes({**state, "step": step}, update, paragraph),
             "step": step,
             "position": position,
             "words_written": state.get("words_written", 0) + count_words(paragraph),
             "last_paragraph": paragraph,
             "draft_paragraph": "",
-            "short_term_memory": update.updated_memory,
             "branch_id": branch_id,
             "inherited_segments": segments,
         }

@@ -1,26 +1,89 @@
-"""The opening: title, outline, first paragraphs, first short-term memory and plans."""
+"""The opening: title, book outline, chapter 1's plan, first paragraphs, memory and bible."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import opening_passages
-from recurrentgpt.nodes.common import chat, novel_fields, resolve_novel_id
-from recurrentgpt.nodes.memory_updater import rewrite_memory
-from recurrentgpt.nodes.planner import propose_three_plans
+from recurrentgpt.nodes.chapter_planner import plan_chapter
+from recurrentgpt.nodes.common import (
+    chapters_total,
+    frame_fields,
+    novel_fields,
+    resolve_novel_id,
+    templates_for,
+)
+from recurrentgpt.nodes.memory_updater import memory_changes, rewrite_memory
 from recurrentgpt.nodes.writer import compose_paragraph
 from recurrentgpt.prompts import start as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
+from recurrentgpt.story import outline as story_outline
+from recurrentgpt.story.replies import narration_problem
 from recurrentgpt.text import count_words
 
 
 class InvalidNovelInputError(ValueError):
     """The input cannot start a novel."""
+
+
+async def write_book_outline(services: Services, context: Context, novel: State) -> State:
+    """``novel`` with its title and book outline, sized from its target."""
+    total = chapters_total(novel, context)
+    wanted = story_outline.chapters_to_outline_first(total)
+    reply = await ask_structured(
+        await chat_model_for(services, "start", context),
+        prompt.BookOutline,
+        templates_for(context).messages(
+            "start",
+            {
+                **novel_fields(novel),
+                "chapters": wanted,
+                "ending": prompt.ENDING if total else prompt.OPEN_ENDED,
+                "paragraphs_per_chapter": context.paragraphs_per_chapter,
+            },
+        ),
+        role="start",
+        method=context.structured_output_method,
+        max_attempts=context.max_attempts,
+    )
+    chapters = [story_outline.clean_chapter(c.title, c.arc) for c in reply.chapters[:wanted]]
+    return {**novel, "title": reply.title.strip(), "book_outline": chapters}
+
+
+async def write_opening_paragraphs(services: Services, context: Context, novel: State) -> list[str]:
+    """The opening's paragraphs, each told from the frame and the ones before it."""
+    writer = await chat_model_for(services, "writer", context)
+    templates = templates_for(context)
+    paragraphs: list[str] = []
+    for number in range(1, story_outline.OPENING_PARAGRAPHS + 1):
+        so_far: State = {
+            **novel,
+            "last_paragraph": paragraphs[-1] if paragraphs else prompt.NOTHING_YET,
+        }
+        plan = templates.render(
+            "opening_plan",
+            {
+                **frame_fields(so_far, context),
+                "number": number,
+                "total": story_outline.OPENING_PARAGRAPHS,
+            },
+        )
+        paragraphs.append(
+            await compose_paragraph(
+                writer,
+                context,
+                so_far,
+                passages=paragraphs[:-1],
+                plan=plan,
+                reject=narration_problem,
+            )
+        )
+    return paragraphs
 
 
 def make_start_node(services: Services) -> Any:
@@ -29,71 +92,50 @@ def make_start_node(services: Services) -> Any:
     async def start_novel(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Write the opening and store its paragraphs in long-term memory.
 
-        Long-term memory is written last, at ids derived from the thread, so a
-        re-run after a crash overwrites the same points.
+        The prompt templates are loaded first, so a bad template fails before any
+        model is called. Long-term memory is written last, at ids derived from the
+        thread, so a re-run after a crash overwrites the same points.
         """
         context = runtime.context or Context()
+        templates_for(context)
         premise = (state.get("premise") or "").strip()
         if not premise:
             raise InvalidNovelInputError("A new novel needs a premise: it is empty.")
         novel_id = resolve_novel_id(state)
         language = state.get("language") or context.language
-        novel: State = {**state, "premise": premise, "language": language}
-        outline = await ask_structured(
-            await chat_model_for(services, "start", context),
-            prompt.NovelOutline,
-            chat(prompt.SYSTEM, prompt.USER, **novel_fields(novel)),
-            role="start",
-            method=context.structured_output_method,
-            max_attempts=context.max_attempts,
+        novel = await write_book_outline(
+            services, context, {**state, "premise": premise, "language": language}
         )
-        novel["title"] = outline.title.strip()
-        writer = await chat_model_for(services, "writer", context)
-        paragraphs: list[str] = []
-        for number in range(1, prompt.OPENING_PARAGRAPHS + 1):
-            paragraphs.append(
-                await compose_paragraph(
-                    writer,
-                    context,
-                    novel,
-                    short_term_memory=outline.outline,
-                    passages=paragraphs[:-1],
-                    last_paragraph=paragraphs[-1] if paragraphs else prompt.NOTHING_YET,
-                    plan=prompt.OPENING_PLAN.format(
-                        number=number, total=prompt.OPENING_PARAGRAPHS, outline=outline.outline
-                    ),
-                )
-            )
+        planner = await chat_model_for(services, "planner", context)
+        chapter_one = await plan_chapter(planner, context, novel, 1)
+        novel = cast(State, {**novel, **chapter_one, "short_term_memory": prompt.NO_MEMORY_YET})
+        paragraphs = await write_opening_paragraphs(services, context, novel)
         memory_update = await rewrite_memory(
             await chat_model_for(services, "memory", context),
             context,
-            novel,
-            short_term_memory=outline.outline,
-            paragraph="\n\n".join(paragraphs),
+            {**novel, "last_paragraph": prompt.NOTHING_YET},
+            new_paragraph="\n\n".join(paragraphs),
         )
-        plans = await propose_three_plans(
-            await chat_model_for(services, "planner", context),
-            context,
-            novel,
-            short_term_memory=memory_update.updated_memory,
-            paragraph=paragraphs[-1],
-        )
+        opened = memory_changes({**novel, "bible": []}, memory_update, "\n\n".join(paragraphs))
         memory = await long_term_memory_for(services, context)
         opening = await opening_passages(memory, novel_id, paragraphs)
         await memory.store_many(opening)
         return {
+            **opened,
             "novel_id": novel_id,
             "premise": premise,
             "language": language,
             "status": "writing",
             "title": novel["title"],
-            "outline": outline.outline.strip(),
+            "book_outline": novel["book_outline"],
+            "chapter": 1,
+            "chapter_start_step": 0,
+            "chapter_outline": novel["chapter_outline"],
             "step": 0,
             "position": len(paragraphs) - 1,
             "words_written": sum(count_words(p) for p in paragraphs),
             "last_paragraph": paragraphs[-1],
-            "short_term_memory": memory_update.updated_memory,
-            "plans": plans,
+            "plans": [],
             "chosen_plan": "",
             "retrieved_passages": [],
             "draft_paragraph": "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -10,14 +11,18 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_text
-from recurrentgpt.nodes.common import chat, novel_fields
+from recurrentgpt.nodes.common import frame_fields, templates_for
 from recurrentgpt.prompts import writer as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
+from recurrentgpt.story import bible as story_bible
 from recurrentgpt.text import overlap_ratio, truncate_words
 
 MAX_OVERLAP_WITH_EARLIER_TEXT = 0.5
 """A paragraph sharing more of its 8-word sequences with an earlier one is a copy."""
+
+MAX_PLAN_ENTRIES = 3
+"""Most bible entries added for the plan on top of those the frame shows."""
 
 
 def invites_new_character(novel_id: str, step: int, probability: float) -> bool:
@@ -25,39 +30,49 @@ def invites_new_character(novel_id: str, step: int, probability: float) -> bool:
     return random.Random(f"{novel_id}/{step}").random() < probability
 
 
+def plan_entries(state: State, plan: str, shown: str) -> str:
+    """Bible entries the plan names that the frame (``shown``) does not show yet."""
+    named = story_bible.select_relevant(list(state.get("bible") or []), [plan], MAX_PLAN_ENTRIES)
+    extra = [entry for entry in named if f"- {entry['name']} (" not in shown]
+    return prompt.PLAN_ENTRIES.format(entries=story_bible.render(extra)) if extra else ""
+
+
 async def compose_paragraph(
     model: BaseChatModel,
     context: Context,
     state: State,
     *,
-    short_term_memory: str,
     passages: list[str],
-    last_paragraph: str,
     plan: str,
     new_character: bool = False,
+    reject: Callable[[str], str | None] | None = None,
 ) -> str:
-    """Write one paragraph of the novel described by ``state``; streams when streamed.
+    """Write the paragraph after ``state``'s last paragraph; streams when streamed.
 
+    The prompt is the shared frame of ``state``, then the passages and the plan.
     The paragraph is cut before any loop and capped at twice the target length.
+    ``reject`` may name a further problem with a reply (it is retried, softly).
     """
+    fields = frame_fields(state, context)
     numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
-    messages = chat(
-        prompt.SYSTEM,
-        prompt.USER,
-        **novel_fields(state),
-        short_term_memory=short_term_memory,
-        retrieved_passages=numbered or prompt.NO_PASSAGES,
-        last_paragraph=last_paragraph,
-        plan=plan,
-        words_per_paragraph=context.words_per_paragraph,
-        new_character=prompt.NEW_CHARACTER if new_character else "",
+    messages = templates_for(context).messages(
+        "writer",
+        {
+            **fields,
+            "retrieved_passages": numbered or prompt.NO_PASSAGES,
+            "plan_entries": plan_entries(state, plan, fields["bible"]),
+            "plan": plan,
+            "words_per_paragraph": context.words_per_paragraph,
+            "new_character": prompt.NEW_CHARACTER if new_character else "",
+        },
     )
+    last_paragraph = state.get("last_paragraph", "")
 
-    def copies_earlier_text(paragraph: str) -> str | None:
+    def problem_with(paragraph: str) -> str | None:
         for earlier in (last_paragraph, *passages):
             if overlap_ratio(paragraph, earlier) > MAX_OVERLAP_WITH_EARLIER_TEXT:
                 return "it repeats an earlier paragraph instead of continuing the story"
-        return None
+        return reject(paragraph) if reject else None
 
     paragraph = await ask_text(
         model,
@@ -65,7 +80,7 @@ async def compose_paragraph(
         role="writer",
         min_words=max(5, context.words_per_paragraph // 8),
         max_attempts=context.max_attempts,
-        reject=copies_earlier_text,
+        reject=problem_with,
     )
     return truncate_words(paragraph, 2 * context.words_per_paragraph)
 
@@ -74,15 +89,13 @@ def make_writer_node(services: Services) -> Any:
     """Build the node that writes the next paragraph."""
 
     async def write_paragraph(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Write the next paragraph from the memories, the last paragraph and the plan."""
+        """Write the next paragraph from the frame, the retrieved passages and the plan."""
         context = runtime.context or Context()
         paragraph = await compose_paragraph(
             await chat_model_for(services, "writer", context),
             context,
             state,
-            short_term_memory=state.get("short_term_memory", ""),
             passages=state.get("retrieved_passages") or [],
-            last_paragraph=state.get("last_paragraph", ""),
             plan=state.get("chosen_plan", ""),
             new_character=invites_new_character(
                 state.get("novel_id", ""),

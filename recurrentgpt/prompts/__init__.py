@@ -1,7 +1,8 @@
-"""Prompts and output schemas, one module per role.
+"""Prompts and output schemas, one pair per role.
 
-Each module holds the text a novelist may want to read and tune (``SYSTEM`` and
-``USER`` templates, formatted with ``str.format``) and the Pydantic schema the
-role's reply must satisfy. Every string in a schema is bounded, because small
-models loop inside unbounded strings.
+Each role's prompt is a template file (``<role>.txt``, see
+:mod:`recurrentgpt.prompts.templates`) next to the module holding the Pydantic
+schema its reply must satisfy and the short fill-in texts the code chooses
+between. Every string in a schema is bounded, and every list short, because
+small models loop inside unbounded strings.
 """

@@ -1,25 +1,20 @@
-"""The memory updater: rewrite short-term memory and summarise the new paragraph."""
+"""The memory updater (``memory.txt``): short-term memory, a summary and bible changes."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
-SYSTEM = """You keep the memory of the {genre} novel "{title}". Write in {language}.
-Reply only through the requested structured format."""
 
-USER = """Current short-term memory:
-{short_term_memory}
+class BibleChange(BaseModel):
+    """Something the new paragraph introduces or changes."""
 
-New paragraph:
-{paragraph}
-
-1. Rationale: say which sentences of the short-term memory are no longer needed and what from \
-the new paragraph must be added.
-2. Updated memory: rewrite the short-term memory (at most {max_words} words) so it keeps \
-what the next paragraphs need: characters, places, objects, open threads.
-3. Summary: summarise the new paragraph in one or two sentences, naming who and what it is \
-about.
-Write in {language}."""
+    name: str = Field(description="Its name in the story.", min_length=1, max_length=60)
+    kind: Literal["character", "place", "object", "thread"] = Field(
+        description="character, place, object or thread (an open question)."
+    )
+    fact: str = Field(description="The new fact, one short sentence.", min_length=3, max_length=200)
 
 
 class MemoryUpdate(BaseModel):
@@ -38,3 +33,15 @@ class MemoryUpdate(BaseModel):
         min_length=10,
         max_length=400,
     )
+    bible_changes: list[BibleChange] = Field(
+        default_factory=list,
+        description="Up to three new or changed story facts (may be empty).",
+        max_length=3,
+    )
+
+
+EDITED_PARAGRAPH = (
+    "(The person rewrote the last paragraph: the new paragraph below replaces it. Update the "
+    "memory to match it.)"
+)
+"""Stands for the last paragraph when the memory is refreshed after a person's edit."""

@@ -1,23 +1,10 @@
-"""The planner: three different plans for the next paragraph."""
+"""The planner (``planner.txt``): three different plans for the next paragraph."""
 
 from __future__ import annotations
 
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
-
-SYSTEM = """You plan the {genre} novel "{title}". Write in {language}.
-Reply only through the requested structured format."""
-
-USER = """Short-term memory:
-{short_term_memory}
-
-The last paragraph:
-{paragraph}
-
-Propose three clearly different plans for the next paragraph, each a few sentences in \
-{language}: what happens, who acts, what changes. Make them interesting and consistent \
-with the story."""
 
 
 class Plans(BaseModel):

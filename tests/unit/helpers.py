@@ -10,11 +10,13 @@ from tests.fakes import ScriptedChatModel
 PREMISE = "a lighthouse keeper finds a key"
 
 OPENING_MARK = "of the novel's opening"
-"""Text of the writer plan of the opening paragraphs (recurrentgpt.prompts.start.OPENING_PLAN)."""
+"""Text of the writer plan of the opening paragraphs (recurrentgpt/prompts/opening_plan.txt)."""
 
-RETRIEVED_HEADING = "Related earlier passages (long-term memory):"
+MEMORY_HEADING = "Short-term memory (what has happened recently):"
 LAST_HEADING = "The last paragraph:"
+RETRIEVED_HEADING = "Related earlier passages (long-term memory):"
 PLAN_HEADING = "Plan for the next paragraph:"
+TASK_HEADING = "Task:"
 
 
 def thread(name: str) -> dict[str, Any]:
@@ -32,11 +34,27 @@ def section(prompt: str, heading: str, next_heading: str) -> str:
 
 
 def retrieved_section(prompt: str) -> str:
-    return section(prompt, RETRIEVED_HEADING, LAST_HEADING)
+    return section(prompt, RETRIEVED_HEADING, PLAN_HEADING)
 
 
 def last_paragraph_section(prompt: str) -> str:
-    return section(prompt, LAST_HEADING, PLAN_HEADING)
+    """The last paragraph of the frame (writer and planner prompts)."""
+    return section(prompt, LAST_HEADING, RETRIEVED_HEADING)
+
+
+def memory_section(prompt: str) -> str:
+    return section(prompt, MEMORY_HEADING, LAST_HEADING)
+
+
+def plan_section(prompt: str) -> str:
+    return section(prompt, PLAN_HEADING, TASK_HEADING)
+
+
+def frame_of(prompt: str) -> str:
+    """A framed prompt up to where the role's own part begins (the frame ends with the
+    last paragraph)."""
+    last = prompt.index(LAST_HEADING) + len(LAST_HEADING)
+    return prompt[: prompt.index("\n\n", last)]
 
 
 def point_count(memory: LongTermMemory, novel_id: str) -> int:

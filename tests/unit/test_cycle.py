@@ -132,16 +132,18 @@ async def test_bad_planner_replies_are_retried_then_fail_resumably(
     assert len(model.prompts_for("Plans")) - before == 2
     # The retry tells the model what was wrong.
     assert "could not be used" in model.prompts_for("Plans")[-1]
+    # Extending the finished novel planned a new chapter, then asked the planner.
     state = await graph.aget_state(config)
     assert state.next == ("planner",)
-    assert state.values["step"] == 3
+    assert state.values["step"] == 2
+    assert state.values["chapter"] == 2
 
     model.overrides.clear()
     await graph.ainvoke(None, config, context=context)
     values = (await graph.aget_state(config)).values
     assert values["status"] == "finished"
     assert values["step"] == 3
-    assert len(model.prompts_for("Plans")) - before == 3
+    assert len(model.prompts_for("Plans")) - before == 4
     assert not any(is_looping(p) for p in values["plans"])
 
 

@@ -34,13 +34,20 @@ def test_readme_starts_with_the_two_setup_commands():
 
 def test_graph_drawing_shows_every_role_and_the_cycle():
     drawing = _update_readme_module().graph_section()
-    for node in ("start", "retriever", "writer", "memory_updater", "planner", "human"):
+    for node in ("start", "retriever", "writer", "memory_updater", "chapter_planner", "planner"):
         assert f"{node}({node})" in drawing
+    assert "human(human)" in drawing
     for edge in (
+        "__start__ -.-> start",
+        "__start__ -.-> human",
+        "__start__ -.-> chapter_planner",
+        "start --> planner",
         "human -.-> retriever",
         "retriever --> writer",
         "writer --> memory_updater",
-        "memory_updater --> planner",
+        "memory_updater -.-> planner",
+        "memory_updater -.-> chapter_planner",
+        "chapter_planner --> planner",
         "planner --> human",
         "human -.-> __end__",
     ):

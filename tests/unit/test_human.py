@@ -7,17 +7,19 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
+from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.export import export_markdown, read_manuscript
+from recurrentgpt.llm import wire_schema
 from recurrentgpt.nodes.human import parse_decision
+from recurrentgpt.prompts.human import HumanChoice
 from recurrentgpt.state import HumanDecision
 from recurrentgpt.text import count_words
 from tests.fakes import ScriptedChatModel
 from tests.unit.helpers import (
-    PLAN_HEADING,
     PREMISE,
-    RETRIEVED_HEADING,
     last_paragraph_section,
-    section,
+    memory_section,
+    plan_section,
     step_writer_prompts,
 )
 
@@ -31,6 +33,12 @@ PAYLOAD_KEYS = {
     "target_words",
     "paragraph",
     "short_term_memory",
+    "memory_rationale",
+    "retrieved_passages",
+    "chapter",
+    "chapter_outline",
+    "book_outline",
+    "bible",
     "plans",
     "error",
 }
@@ -59,11 +67,11 @@ async def answer(graph, config, context, value: Any) -> Any:
 
 
 def plan_of(prompt: str) -> str:
-    return section(prompt, PLAN_HEADING, "Write the next paragraph")
+    return plan_section(prompt)
 
 
 def memory_of(prompt: str) -> str:
-    return section(prompt, "Short-term memory (what has happened recently):", RETRIEVED_HEADING)
+    return memory_section(prompt)
 
 
 async def test_pause_payload_describes_the_novel(graph, config, interactive) -> None:
@@ -86,6 +94,30 @@ async def test_pause_payload_describes_the_novel(graph, config, interactive) -> 
     assert payload["short_term_memory"] == values["short_term_memory"]
     assert payload["plans"] == values["plans"]
     assert len(payload["plans"]) == 3
+    assert payload["memory_rationale"] == values["memory_rationale"] != ""
+    assert payload["retrieved_passages"] == []
+    assert payload["chapter"] == 1
+    assert payload["chapter_outline"] == values["chapter_outline"] != ""
+    assert payload["book_outline"] == values["book_outline"]
+    assert payload["book_outline"][0]["title"] and payload["book_outline"][0]["arc"]
+    assert payload["bible"] == values["bible"]
+    assert payload["bible"][0]["name"] == "Arlo"
+
+
+async def test_pause_after_a_step_shows_its_passages_and_history_keeps_them(
+    graph, config, interactive
+) -> None:
+    await start(graph, config, interactive)
+    state = await answer(graph, config, interactive, 1)
+    payload = state.interrupts[0].value
+    assert payload["retrieved_passages"] == state.values["retrieved_passages"] != []
+    assert payload["memory_rationale"] == state.values["memory_rationale"]
+    rationales = [
+        snapshot.values.get("memory_rationale")
+        async for snapshot in graph.aget_state_history(config)
+        if snapshot.next == ("human",)
+    ]
+    assert len(set(rationales)) == 2  # the opening's and the step's, both kept
 
 
 @pytest.mark.parametrize(
@@ -184,6 +216,72 @@ async def test_edited_paragraph_reaches_the_writer_and_replaces_long_term_memory
     assert values["words_written"] == sum(count_words(t) for t in texts)
 
 
+async def test_edited_paragraph_refreshes_memory_bible_and_plans_before_the_next_step(
+    graph, model: ScriptedChatModel, config, interactive
+) -> None:
+    before = (await start(graph, config, interactive)).values
+    memory_calls = len(model.prompts_for("MemoryUpdate"))
+
+    def learns_of_the_sister(schema: str, messages: list, n: int) -> dict:
+        return {
+            "rationale": "The paragraph now tells of the letter to his sister.",
+            "updated_memory": "Arlo wrote to his sister about the key and the strange ship.",
+            "paragraph_summary": "Arlo writes to his sister.",
+            "bible_changes": [
+                {"name": "Arlo", "kind": "character", "fact": "Arlo has a sister, Wren."}
+            ],
+        }
+
+    model.overrides["MemoryUpdate"] = learns_of_the_sister
+    state = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH, "plan_index": 1})
+
+    refresh = model.prompts_for("MemoryUpdate")[memory_calls]
+    assert NEW_PARAGRAPH in refresh
+    assert before["short_term_memory"] in refresh
+    writer = step_writer_prompts(model)[-1]
+    assert memory_of(writer) == "Arlo wrote to his sister about the key and the strange ship."
+    assert "Arlo has a sister, Wren." in writer
+    assert plan_of(writer) not in before["plans"]
+    assert (
+        state.values["memory_rationale"] == "The paragraph now tells of the letter to his sister."
+    )
+
+
+async def test_edits_of_the_outlines_and_the_bible_at_the_pause_reach_the_next_prompts(
+    graph, model: ScriptedChatModel, config, interactive
+) -> None:
+    await start(graph, config, interactive)
+    value = {
+        "plan": "Mara rows Arlo out to the wreck at dawn.",
+        "chapter_outline": "Mara and Arlo search the wreck for the logbook.",
+        "book_outline": [
+            {"title": "The Wreck", "arc": "Mara and Arlo find the drowned ship."},
+            {"title": "The Logbook", "arc": "The logbook names the keeper who vanished."},
+        ],
+        "bible": [
+            {"name": "Mara", "kind": "character", "facts": "Mara rows the red boat."},
+            {"name": "the logbook", "kind": "object", "facts": "It was lost in 1890."},
+        ],
+    }
+    state = await answer(graph, config, interactive, value)
+
+    writer = step_writer_prompts(model)[-1]
+    assert "Mara and Arlo search the wreck for the logbook." in writer
+    assert "Chapter 1 (this chapter): The Wreck — Mara and Arlo find the drowned ship." in writer
+    assert "- Mara (character): Mara rows the red boat." in writer
+    assert "- the logbook (object): It was lost in 1890." in writer
+    assert [c["title"] for c in state.values["book_outline"]] == ["The Wreck", "The Logbook"]
+    assert sorted(state.values["last_decision"]["edited"]) == [
+        "bible",
+        "book_outline",
+        "chapter_outline",
+        "plan",
+    ]
+    # The memory updater and the next plans see the edits too.
+    assert "Mara rows the red boat." in model.prompts_for("MemoryUpdate")[-1]
+    assert "The Wreck" in model.prompts_for("Plans")[-1]
+
+
 async def test_paragraph_edit_at_a_later_step_adjusts_the_word_count(
     graph, memory, config, interactive
 ) -> None:
@@ -227,7 +325,13 @@ async def test_combined_answer_applies_every_field(
     )
 
     prompt = step_writer_prompts(model)[-1]
-    assert plan_of(prompt) == plans[2]
+    # The edited paragraph got fresh plans; plan 3 is the third of those.
+    refreshed = model.prompts_for("Plans")[-2]
+    assert NEW_PARAGRAPH in refreshed
+    assert plan_of(prompt) != plans[2]
+    assert plan_of(prompt) == state.values["chosen_plan"]
+    assert plan_of(prompt).startswith("Plan three of call")
+    # The person's memory wins over the refreshed one.
     assert memory_of(prompt) == NEW_MEMORY
     assert last_paragraph_section(prompt) == NEW_PARAGRAPH
     assert sorted(state.values["last_decision"]["edited"]) == ["paragraph", "short_term_memory"]
@@ -288,6 +392,12 @@ BAD_ANSWERS = [
     [1],
     True,
     {"stop": "maybe"},
+    {"chapter_outline": "  "},
+    {"book_outline": []},
+    {"book_outline": [{"title": "Only a title"}]},
+    {"bible": [{"name": "Mara"}]},
+    {"bible": [{"name": " ", "facts": "Rows."}]},
+    {"bible": [{"name": "Mara", "facts": " . "}]},
 ]
 
 
@@ -349,6 +459,13 @@ def test_parse_decision_shortcuts(value: Any, expected: HumanDecision) -> None:
     assert parse_decision(value, 3, 400) == expected
 
 
+def test_a_book_outline_shorter_than_the_chapters_begun_is_refused() -> None:
+    outline = [{"title": "One", "arc": "It starts."}]
+    with pytest.raises(ValueError, match="keep at least the 2"):
+        parse_decision({"book_outline": outline}, 3, 400, current_chapter=2)
+    assert parse_decision({"book_outline": outline}, 3, 400, current_chapter=1).book_outline
+
+
 def test_parse_decision_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="between 1 and 3"):
         parse_decision(5, 3, 400)
@@ -401,3 +518,49 @@ async def test_edited_memory_over_the_cap_is_not_kept_uncapped(
         assert state.values == first.values
     else:
         assert count_words(state.values["short_term_memory"]) <= 30
+
+
+def test_the_simulated_human_gives_its_reason_before_its_choice() -> None:
+    assert list(wire_schema(HumanChoice)["properties"]) == ["reason", "chosen_plan", "revised_plan"]
+
+
+async def test_a_revised_plan_that_is_not_a_plan_falls_back_to_the_chosen_plan(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    model.overrides["HumanChoice"] = lambda schema, messages, n: {
+        "reason": "Tension.",
+        "chosen_plan": 3,
+        "revised_plan": "5(1) { .",
+    }
+    context = context_factory(mode="auto")
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert values["chosen_plan"] == "The lamp fails as the storm arrives."
+    assert plan_of(step_writer_prompts(model)[-1]) == "The lamp fails as the storm arrives."
+    # The simulated human saw the last paragraph and the frame.
+    human_prompt = model.prompts_for("HumanChoice")[0]
+    assert "The last paragraph:\nOpening paragraph three" in human_prompt
+    assert "Story bible" in human_prompt
+
+
+def test_the_terminal_pause_shows_the_rationale_passages_and_chapter() -> None:
+    text = render_pause(
+        {
+            "title": "T",
+            "paragraph": "Para.",
+            "short_term_memory": "Mem.",
+            "memory_rationale": "Dropped the storm; added the key.",
+            "retrieved_passages": ["Arlo found the key under the stairs. " * 5],
+            "chapter": 2,
+            "chapter_outline": "Arlo opens the cellar.",
+            "plans": ["A", "B", "C"],
+        }
+    )
+    for expected in (
+        "Why the memory changed:",
+        "Dropped the storm; added the key.",
+        " - Arlo found the key under the stairs.",
+        "Chapter 2:",
+        "Arlo opens the cellar.",
+    ):
+        assert expected in text

@@ -63,13 +63,14 @@ async def test_two_novels_in_one_collection_never_see_each_other(
 ) -> None:
     def outline(schema: str, messages: list, n: int) -> dict:
         name = "Alpha" if "ALPHA" in prompt_text(messages) else "Omega"
-        return {"title": f"{name} Tide", "outline": f"The {name} keeper finds a key and a letter."}
+        arc = f"The {name} keeper finds a key and a letter."
+        return {"title": f"{name} Tide", "chapters": [{"title": "The Key", "arc": arc}]}
 
     def writer(schema: str, messages: list, n: int) -> str:
-        marker = "ALPHA" if "Alpha Tide" in str(messages[0].content) else "OMEGA"
+        marker = "ALPHA" if "Alpha Tide" in prompt_text(messages) else "OMEGA"
         return f"{marker} {n}: {shore(n)}"
 
-    model.overrides.update(NovelOutline=outline, text=writer)
+    model.overrides.update(BookOutline=outline, text=writer)
     context = context_factory(retrieval_k=10)
     alpha, omega = thread("alpha"), thread("omega")
 
@@ -79,7 +80,7 @@ async def test_two_novels_in_one_collection_never_see_each_other(
     )
 
     for title, other in (("Alpha Tide", "OMEGA"), ("Omega Tide", "ALPHA")):
-        prompts = [prompt_text(m) for _, m in model.calls if title in str(m[0].content)]
+        prompts = [prompt_text(m) for _, m in model.calls if title in prompt_text(m)]
         assert len(prompts) > 10
         assert not any(other in p for p in prompts), title
     alpha_prompts = [p for p in step_writer_prompts(model) if "Alpha Tide" in p]

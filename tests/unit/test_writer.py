@@ -50,7 +50,7 @@ async def test_a_copy_of_the_last_paragraph_is_retried(
 
     def writer(schema: str, messages: list, n: int) -> str:
         prompt = "\n".join(str(m.content) for m in messages)
-        last = re.search(r"The last paragraph:\n(.*?)\n\nPlan", prompt, re.S)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nRelated", prompt, re.S)
         if last and "of the novel's opening" not in prompt and not copies:
             copies.append(last.group(1))
             return last.group(1)  # the small model's favourite: repeat its input
@@ -69,7 +69,7 @@ async def test_a_writer_that_only_copies_is_kept_rather_than_stopping_the_novel(
 ) -> None:
     def writer(schema: str, messages: list, n: int) -> str:
         prompt = "\n".join(str(m.content) for m in messages)
-        last = re.search(r"The last paragraph:\n(.*?)\n\nPlan", prompt, re.S)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nRelated", prompt, re.S)
         if last and "of the novel's opening" not in prompt:
             return last.group(1)
         return f"Paragraph {n}: Arlo {fake_words(n)}."
@@ -79,3 +79,45 @@ async def test_a_writer_that_only_copies_is_kept_rather_than_stopping_the_novel(
     values = await run_novel(graph, config, context, target_steps=1)
     assert values["step"] == 1
     assert len(model.prompts_for("text")) == 3 + 2  # the opening, then two tries at step 1
+
+
+async def test_an_opening_that_describes_the_novel_is_retried(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    described: list[int] = []
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" in prompt and not described:
+            described.append(n)
+            return "This novel is about a keeper. The story follows him as the protagonist."
+        return f"Paragraph {n}: Arlo {fake_words(n)}."
+
+    model.overrides["text"] = writer
+    values = await run_novel(graph, config, context_factory(), target_steps=1)
+    assert described
+    retry = model.prompts_for("text")[1]
+    assert "describes the novel instead of telling the story" in retry
+    assert "This novel is about" not in values["last_paragraph"]
+
+
+async def test_a_plan_that_is_not_a_plan_is_retried(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    bad: list[int] = []
+
+    def planner(schema: str, messages: list, n: int) -> dict:
+        if not bad:
+            bad.append(n)
+            return {"plan_1": "5(1) { .", "plan_2": "Arlo waits.", "plan_3": "Rain falls."}
+        return {
+            "plan_1": f"Arlo climbs the tower at call {n}.",
+            "plan_2": "A ship appears in the fog.",
+            "plan_3": "The key glows in the dark.",
+        }
+
+    model.overrides["Plans"] = planner
+    values = await run_novel(graph, config, context_factory(), target_steps=1)
+    assert bad
+    assert "a plan needs at least 5 words" in model.prompts_for("Plans")[1]
+    assert "5(1) { ." not in values["plans"]

@@ -1,0 +1,79 @@
+"""The chapter planner: at each chapter boundary, a detailed plan of the next chapter.
+
+It also extends the book outline: a chapter the outline does not reach yet (a
+long novel outlined in parts, or a finished novel given more steps) gets its
+title and arc here, from the outline so far, the bible and the memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+
+from recurrentgpt.context import Context
+from recurrentgpt.llm import ask_structured
+from recurrentgpt.nodes.common import chapters_total, frame_fields, templates_for
+from recurrentgpt.prompts import chapter as prompt
+from recurrentgpt.services import Services, chat_model_for
+from recurrentgpt.state import State
+from recurrentgpt.story import outline as story_outline
+from recurrentgpt.text import truncate_words
+
+CHAPTER_OUTLINE_WORDS = 150
+"""Cap on a chapter's detailed plan, in words."""
+
+
+async def plan_chapter(
+    model: BaseChatModel, context: Context, state: State, number: int
+) -> dict[str, Any]:
+    """Plan chapter ``number``, starting after ``state``'s step; returns the state update.
+
+    A chapter already in the book outline keeps its title and arc (a person's
+    edit wins); a chapter past its end is added to it.
+    """
+    outline = list(state.get("book_outline") or [])
+    total = chapters_total(state, context)
+    if number <= len(outline):
+        brief = prompt.OUTLINED.format(**outline[number - 1])
+    else:
+        brief = prompt.NOT_OUTLINED
+    reply = await ask_structured(
+        model,
+        prompt.ChapterPlan,
+        templates_for(context).messages(
+            "chapter",
+            {
+                **frame_fields(state, context),
+                "chapter_number": number,
+                "chapter_total_text": str(total) if total else prompt.OPEN_ENDED_TOTAL,
+                "chapter_brief": brief,
+                "chapter_ending": prompt.LAST_CHAPTER if total and number >= total else "",
+                "paragraphs_per_chapter": context.paragraphs_per_chapter,
+            },
+        ),
+        role="chapter",
+        method=context.structured_output_method,
+        max_attempts=context.max_attempts,
+    )
+    chapter = story_outline.clean_chapter(reply.title, reply.arc)
+    return {
+        "book_outline": story_outline.with_chapter(outline, number, chapter),
+        "chapter": number,
+        "chapter_start_step": state.get("step", 0),
+        "chapter_outline": truncate_words(" ".join(reply.outline.split()), CHAPTER_OUTLINE_WORDS),
+    }
+
+
+def make_chapter_planner_node(services: Services) -> Any:
+    """Build the node that plans the next chapter (and extends the book outline)."""
+
+    async def plan_next_chapter(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Plan the chapter after the current one; the next paragraph opens it."""
+        context = runtime.context or Context()
+        # Chapter planning is planning: it uses the planner's model.
+        model = await chat_model_for(services, "planner", context)
+        return await plan_chapter(model, context, state, state.get("chapter", 1) + 1)
+
+    return plan_next_chapter

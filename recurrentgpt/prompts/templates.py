@@ -1,0 +1,140 @@
+"""Prompt templates: text files a novelist can edit, one per role, safe against ``{``.
+
+Each role's prompt is a ``string.Template`` file in this folder, next to the
+role's output schema: ``$name`` or ``${name}`` is a placeholder, ``$$`` a
+literal dollar, and braces are plain text. A folder of the user's own
+templates (``Context.templates_dir``, ``--templates``) overrides ours file by
+file. A template that names an unknown field, or holds a ``$`` that is not a
+placeholder, fails when loaded with a message naming the file, the field and
+the fields it may use.
+
+Every call of one step shares the same start: the :data:`SYSTEM` message and
+the :data:`FRAME` (premise, outlines, bible entries, memory, last paragraph),
+with the role's own text after it, so a provider's or llama.cpp's prompt
+cache reuses the frame across the step's calls.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+SYSTEM = "system"
+FRAME = "frame"
+
+NOVEL_FIELDS = frozenset({"title", "premise", "genre", "language"})
+"""Fields of the novel itself, known to every template."""
+
+FRAME_FIELDS = NOVEL_FIELDS | {
+    "book_outline",
+    "chapter_number",
+    "chapter_title",
+    "chapter_outline",
+    "progress",
+    "bible",
+    "short_term_memory",
+    "last_paragraph",
+}
+"""Fields of the shared frame, known to every template that follows it."""
+
+ROLE_FIELDS: Mapping[str, frozenset[str]] = {
+    SYSTEM: NOVEL_FIELDS,
+    FRAME: FRAME_FIELDS,
+    "start": NOVEL_FIELDS | {"chapters", "ending", "paragraphs_per_chapter"},
+    "opening_plan": FRAME_FIELDS | {"number", "total"},
+    "chapter": FRAME_FIELDS
+    | {"chapter_total_text", "chapter_brief", "chapter_ending", "paragraphs_per_chapter"},
+    "writer": FRAME_FIELDS
+    | {"retrieved_passages", "plan_entries", "plan", "words_per_paragraph", "new_character"},
+    "memory": FRAME_FIELDS | {"new_paragraph", "max_words"},
+    "planner": FRAME_FIELDS | {"retrieved_passages"},
+    "human": FRAME_FIELDS | {"plan_1", "plan_2", "plan_3"},
+}
+"""Every template, and the fields it may name."""
+
+FRAMED_ROLES = frozenset({"chapter", "writer", "memory", "planner", "human"})
+"""Roles whose user message starts with the shared frame."""
+
+
+class TemplateError(ValueError):
+    """A prompt template cannot be used."""
+
+
+@dataclass(frozen=True)
+class PromptTemplates:
+    """The loaded templates of every role, checked against the fields each may use."""
+
+    templates: Mapping[str, Template]
+    sources: Mapping[str, str]
+    """Where each template was read from (a path, or the package's file name)."""
+
+    def render(self, name: str, fields: Mapping[str, Any]) -> str:
+        """The template ``name`` with ``fields`` filled in (extra fields are ignored)."""
+        return self.templates[name].substitute(fields).strip()
+
+    def messages(self, role: str, fields: Mapping[str, Any]) -> list[BaseMessage]:
+        """The system message and the role's user message (the frame first, when it has one)."""
+        user = self.render(role, fields)
+        if role in FRAMED_ROLES:
+            user = f"{self.render(FRAME, fields)}\n\n{user}"
+        return [SystemMessage(self.render(SYSTEM, fields)), HumanMessage(user)]
+
+
+def _check(name: str, source: str, template: Template) -> None:
+    if not template.is_valid():
+        bad = next(
+            m
+            for m in template.pattern.finditer(template.template)
+            if m.group("invalid") is not None
+        )
+        line = template.template.count("\n", 0, bad.start()) + 1
+        raise TemplateError(
+            f"prompt template {source}: line {line} has a '$' that is not a placeholder "
+            "(write $$ for a literal dollar sign, $name or ${name} for a field)"
+        )
+    known = ROLE_FIELDS[name]
+    for field in template.get_identifiers():
+        if field not in known:
+            raise TemplateError(
+                f"prompt template {source} names unknown field ${field}; "
+                f"it may use: {', '.join(sorted(known))}"
+            )
+
+
+@functools.lru_cache(maxsize=8)
+def load_templates(folder: str = "") -> PromptTemplates:
+    """The templates of every role: the user's from ``folder`` where present, else ours.
+
+    Read once per process and folder.
+
+    Raises:
+        TemplateError: ``folder`` is not a folder, or a template names an unknown
+            field or holds a stray ``$``.
+    """
+    user_folder = Path(folder).expanduser() if folder else None
+    if user_folder is not None and not user_folder.is_dir():
+        raise TemplateError(f"templates folder {folder!r} does not exist or is not a folder")
+    templates: dict[str, Template] = {}
+    sources: dict[str, str] = {}
+    package = resources.files("recurrentgpt.prompts")
+    for name in ROLE_FIELDS:
+        file_name = f"{name}.txt"
+        override = user_folder / file_name if user_folder else None
+        if override is not None and override.is_file():
+            source, text = str(override), override.read_text(encoding="utf-8")
+        else:
+            source, text = (
+                f"recurrentgpt/prompts/{file_name}",
+                (package / file_name).read_text(encoding="utf-8"),
+            )
+        template = Template(text)
+        _check(name, source, template)
+        templates[name], sources[name] = template, source
+    return PromptTemplates(templates=templates, sources=sources)

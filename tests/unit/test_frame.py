@@ -1,0 +1,216 @@
+"""The story frame through the real graph: chapters, the ending, the bible, edits, prefixes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.types import Command
+
+from recurrentgpt.export import read_manuscript
+from recurrentgpt.prompts import chapter as chapter_prompt
+from recurrentgpt.prompts import frame as frame_prompt
+from recurrentgpt.story.bible import MAX_ENTRIES, MAX_PROMPT_ENTRIES
+from tests.fakes import ScriptedChatModel
+from tests.unit.helpers import (
+    OPENING_MARK,
+    PREMISE,
+    frame_of,
+    memory_section,
+    run_novel,
+    snapshot_at,
+    step_writer_prompts,
+)
+
+FINAL = frame_prompt.FINAL_PARAGRAPH.strip()
+ENDING_NEAR = frame_prompt.ENDING_NEAR.split("{left}")[1].strip()
+LAST_CHAPTER = frame_prompt.LAST_CHAPTER.strip()
+
+
+def bible_of(prompt: str) -> str:
+    return prompt.split("Story bible (what must stay true):", 1)[1].split("Short-term memory", 1)[0]
+
+
+def new_thing_each_call(schema: str, messages: list, n: int) -> dict[str, Any]:
+    """A memory updater that names a new thing at every call, and mentions it in the memory."""
+    return {
+        "rationale": f"Add thing {n}.",
+        "updated_memory": f"Arlo keeps Thing{n} near the lamp.",
+        "paragraph_summary": f"Arlo finds Thing{n}.",
+        "bible_changes": [{"name": f"Thing{n}", "kind": "object", "fact": f"Thing{n} glows."}],
+    }
+
+
+async def test_chapters_are_planned_at_their_boundaries_and_recorded_per_paragraph(
+    graph, model: ScriptedChatModel, memory, config, context_factory
+) -> None:
+    context = context_factory(paragraphs_per_chapter=2)
+    values = await run_novel(graph, config, context, target_steps=5)
+
+    assert values["status"] == "finished"
+    # 5 paragraphs at 2 a chapter: 3 chapters, outlined by the opening.
+    assert len(values["book_outline"]) == 3
+    chapter_plans = model.prompts_for("ChapterPlan")
+    assert len(chapter_plans) == 3  # chapter 1 in the opening, then after steps 2 and 4
+    assert ["Task: plan chapter 1 of 3" in p for p in chapter_plans] == [True, False, False]
+    assert "Task: plan chapter 3 of 3" in chapter_plans[2]
+    assert values["chapter"] == 3
+    assert values["chapter_start_step"] == 4
+    passages = await read_manuscript(memory, values)
+    assert [p.chapter for p in passages] == [1, 1, 1, 1, 1, 2, 2, 3]
+    # The chapter planner runs between the memory updater and the planner.
+    names = [name for name, _ in model.calls]
+    first = names.index("ChapterPlan", names.index("ChapterPlan") + 1)
+    assert names[first - 1 : first + 2] == ["MemoryUpdate", "ChapterPlan", "Plans"]
+    # Each writer prompt shows its chapter's plan, and the book outline's window.
+    writer = step_writer_prompts(model)
+    assert values["chapter_outline"] in writer[-1]
+    assert "Chapter 3 (this chapter):" in writer[-1]
+
+
+async def test_the_last_chapter_and_the_last_paragraphs_steer_to_the_ending(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    context = context_factory(paragraphs_per_chapter=4)
+    values = await run_novel(graph, config, context, target_steps=12)
+
+    assert values["step"] == 12
+    writer = step_writer_prompts(model)
+    assert len(writer) == 12
+    for prompt in writer[:8]:
+        assert FINAL not in prompt and ENDING_NEAR not in prompt and LAST_CHAPTER not in prompt
+    assert LAST_CHAPTER in writer[8]  # paragraph 9 opens the last chapter
+    assert all(ENDING_NEAR in prompt for prompt in writer[9:11])
+    assert FINAL in writer[11] and ENDING_NEAR not in writer[11]
+    assert chapter_prompt.LAST_CHAPTER in model.prompts_for("ChapterPlan")[-1]
+    # The plans for the last paragraph were asked for an ending too.
+    planner = model.prompts_for("Plans")
+    assert FINAL in planner[11] and FINAL not in planner[10]
+
+
+async def test_extending_a_finished_novel_extends_the_outline_first(
+    graph, model: ScriptedChatModel, memory, config, context_factory
+) -> None:
+    context = context_factory()
+    finished = await run_novel(graph, config, context, target_steps=2)
+    assert finished["status"] == "finished"
+    assert len(finished["book_outline"]) == 1
+    calls = len(model.calls)
+
+    await graph.ainvoke({"target_steps": 4}, config, context=context)
+
+    values = (await graph.aget_state(config)).values
+    assert values["status"] == "finished"
+    assert values["step"] == 4
+    assert [name for name, _ in model.calls[calls : calls + 2]] == ["ChapterPlan", "Plans"]
+    plan_prompt = model.prompts_for("ChapterPlan")[-1]
+    assert chapter_prompt.NOT_OUTLINED in plan_prompt
+    assert len(values["book_outline"]) == 2
+    assert values["chapter"] == 2
+    assert values["chapter_start_step"] == 2
+    passages = await read_manuscript(memory, values)
+    assert [p.chapter for p in passages] == [1, 1, 1, 1, 1, 2, 2]
+
+
+async def test_the_memory_updater_keeps_the_bible_and_prompts_show_named_entries(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    model.overrides["MemoryUpdate"] = new_thing_each_call
+    values = await run_novel(graph, config, context_factory(), target_steps=4)
+
+    names = [entry["name"] for entry in values["bible"]]
+    assert len(names) == 5  # one thing from the opening, one per step
+    assert values["memory_rationale"].startswith("Add thing")
+    memory_calls = [n for n, (name, _) in enumerate(model.calls, 1) if name == "MemoryUpdate"]
+    last_thing = f"Thing{memory_calls[-2]}"  # named by the memory the last writer saw
+    writer = step_writer_prompts(model)[-1]
+    assert f"- {last_thing} (object): {last_thing} glows." in bible_of(writer)
+    # Things the memory no longer names stay out of the prompt.
+    assert f"Thing{memory_calls[0]}" not in bible_of(writer)
+
+
+async def test_a_large_bible_keeps_prompts_flat(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def crowded(schema: str, messages: list, n: int) -> dict[str, Any]:
+        named = " ".join(f"Thing{i}" for i in range(n - 20, n + 1))
+        return {**new_thing_each_call(schema, messages, n), "updated_memory": f"Arlo: {named}."}
+
+    model.overrides["MemoryUpdate"] = crowded
+    context = context_factory(paragraphs_per_chapter=5, short_term_memory_words=400)
+    values = await run_novel(graph, config, context, target_steps=45)
+
+    assert len(values["bible"]) == MAX_ENTRIES
+    writer = step_writer_prompts(model)
+    assert bible_of(writer[-1]).count("- Thing") == MAX_PROMPT_ENTRIES
+    # Steps 10 and 35 (before the ending notes) differ only by names of equal shape.
+    assert len(writer[34]) / len(writer[9]) <= 1.1
+    planner = model.prompts_for("Plans")
+    assert len(planner[34]) / len(planner[9]) <= 1.1
+
+
+async def test_a_fork_sees_the_bible_as_it_was_at_its_fork_point(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    model.overrides["MemoryUpdate"] = new_thing_each_call
+    context = context_factory()
+    original = await run_novel(graph, config, context, target_steps=4)
+    at_two = await snapshot_at(graph, config, 2)
+    later = {e["name"] for e in original["bible"]} - {e["name"] for e in at_two.values["bible"]}
+    assert len(later) == 2
+
+    fork = await graph.aupdate_state(at_two.config, {"target_steps": 3}, as_node="planner")
+    await graph.ainvoke(None, fork, context=context)
+
+    forked = (await graph.aget_state(config)).values
+    assert forked["step"] == 3
+    names = {e["name"] for e in forked["bible"]}
+    assert {e["name"] for e in at_two.values["bible"]} < names
+    assert not names & later
+
+
+async def test_a_step_shares_one_system_message_and_frame_across_its_calls(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    await run_novel(graph, config, context_factory(mode="auto"), target_steps=3)
+
+    calls = [(name, messages) for name, messages in model.calls]
+    groups = []
+    for index, (name, _) in enumerate(calls):
+        if name == "Plans" and index + 3 < len(calls):
+            group = calls[index : index + 4]
+            assert [n for n, _ in group] == ["Plans", "HumanChoice", "text", "MemoryUpdate"]
+            groups.append(group)
+    assert len(groups) == 3
+    systems = {str(messages[0].content) for _, messages in calls}
+    assert len(systems) == 1  # one system message for every call of the novel
+    for group in groups:
+        frames = {frame_of(str(messages[1].content)) for _, messages in group}
+        assert len(frames) == 1
+        (frame,) = frames
+        assert frame.startswith('Novel: "The Lighthouse"')
+        for part in ("Premise: " + PREMISE, "Book outline:", "Story bible", "Progress:"):
+            assert part in frame
+        assert OPENING_MARK not in frame
+
+
+async def test_update_state_edits_of_the_bible_and_outlines_reach_the_prompts(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    context = context_factory(mode="interactive")
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 3}, config, context=context)
+    bible = [
+        {"name": "Mara", "kind": "character", "facts": "Mara owns the red boat.", "last_step": 0}
+    ]
+    await graph.aupdate_state(
+        config,
+        {
+            "bible": bible,
+            "short_term_memory": "Mara waits at the harbour.",
+            "chapter_outline": "Mara and Arlo row out to the wreck.",
+        },
+    )
+    await graph.ainvoke(Command(resume=1), config, context=context)
+    writer = step_writer_prompts(model)[-1]
+    assert "- Mara (character): Mara owns the red boat." in bible_of(writer)
+    assert "Mara and Arlo row out to the wreck." in writer
+    assert memory_section(writer) == "Mara waits at the harbour."

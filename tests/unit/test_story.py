@@ -1,0 +1,193 @@
+"""The story package: outline sizing, the bible's bounds and changes, reply checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story import outline as story_outline
+from recurrentgpt.story.replies import narration_problem, plan_problem
+from recurrentgpt.text import count_words
+
+
+@pytest.mark.parametrize(
+    ("steps", "words", "per_chapter", "chapters"),
+    [(3, 0, 20, 1), (20, 0, 20, 1), (21, 0, 20, 2), (10, 0, 4, 3), (0, 0, 20, 0), (0, 1800, 5, 3)],
+)
+def test_book_is_sized_from_the_target(steps, words, per_chapter, chapters) -> None:
+    paragraphs = story_outline.paragraphs_planned(steps, words, 100)
+    assert story_outline.chapters_planned(paragraphs, per_chapter) == chapters
+
+
+def test_opening_outlines_at_most_a_bounded_number_of_chapters() -> None:
+    assert story_outline.chapters_to_outline_first(2) == 2
+    assert story_outline.chapters_to_outline_first(50) == story_outline.MAX_CHAPTERS_AT_ONCE
+    assert story_outline.chapters_to_outline_first(0) == story_outline.OPEN_ENDED_CHAPTERS
+
+
+def test_chapter_boundaries_and_steps_left() -> None:
+    assert not story_outline.chapter_is_complete(
+        step=3, chapter_start_step=0, paragraphs_per_chapter=4
+    )
+    assert story_outline.chapter_is_complete(step=4, chapter_start_step=0, paragraphs_per_chapter=4)
+    assert story_outline.chapter_is_complete(step=9, chapter_start_step=5, paragraphs_per_chapter=4)
+    left = story_outline.steps_left
+    assert (
+        left(step=7, words_written=0, target_steps=10, target_words=0, words_per_paragraph=9) == 3
+    )
+    assert (
+        left(step=1, words_written=450, target_steps=0, target_words=500, words_per_paragraph=100)
+        == 1
+    )
+    assert (
+        left(step=1, words_written=0, target_steps=0, target_words=0, words_per_paragraph=9) is None
+    )
+
+
+def test_outline_grows_only_at_its_end_and_keeps_edited_chapters() -> None:
+    first = story_outline.clean_chapter("  The   Key ", "Arlo finds a key.")
+    outline = story_outline.with_chapter([], 1, first)
+    kept = story_outline.with_chapter(
+        outline, 1, story_outline.clean_chapter("Other", "Other arc.")
+    )
+    assert kept == [first] == [{"title": "The Key", "arc": "Arlo finds a key."}]
+    grown = story_outline.with_chapter(kept, 2, story_outline.clean_chapter("Storm", "It rains."))
+    assert [c["title"] for c in grown] == ["The Key", "Storm"]
+    assert len(story_outline.with_chapter(grown, 5, first)) == 3
+
+
+def test_outline_window_is_bounded_and_shows_the_ending() -> None:
+    outline = [story_outline.clean_chapter(f"Title {i}", f"Arc {i}.") for i in range(1, 51)]
+    window = story_outline.render_outline_window(outline, 20, 50)
+    assert "Chapter 20 (this chapter): Title 20" in window
+    assert "Chapter 19:" in window and "Chapter 21:" in window and "Chapter 50:" in window
+    assert "Chapter 10:" not in window and "Chapter 22:" not in window
+    assert len(window) < 400
+    assert story_outline.render_outline_window(outline[:3], 1, 3).count("Chapter") == 3
+
+
+def entry(name: str, facts: str, step: int = 0, kind: str = "character"):
+    return story_bible.make_entry(name, kind, facts, step)
+
+
+def test_a_change_adds_an_entry_or_merges_new_facts_once() -> None:
+    bible = story_bible.apply_change([], entry("Arlo", "Arlo keeps the light.", 1))
+    bible = story_bible.apply_change(bible, entry("arlo", "Arlo has a brass key.", 2))
+    assert len(bible) == 1
+    assert bible[0]["facts"] == "Arlo keeps the light. Arlo has a brass key."
+    assert bible[0]["last_step"] == 2
+    # Applying the same change again (a re-run) changes nothing.
+    again = story_bible.apply_change(bible, entry("Arlo", "Arlo has a brass key.", 2))
+    assert again == bible
+    assert story_bible.apply_change(bible, entry("Mara", "Mara sails.", 3))[-1]["name"] == "Mara"
+
+
+def test_apply_change_is_pure() -> None:
+    bible = [entry("Arlo", "Arlo keeps the light.")]
+    snapshot = [dict(e) for e in bible]
+    story_bible.apply_change(bible, entry("Arlo", "Arlo is tired.", 4))
+    assert bible == snapshot
+
+
+def test_facts_are_capped_keeping_what_the_entry_is_and_the_newest() -> None:
+    facts = entry("Arlo", "Arlo is the keeper.")
+    for i in range(30):
+        facts = story_bible.apply_change([facts], entry("Arlo", f"He did deed number {i}."))[0]
+    assert count_words(facts["facts"]) <= story_bible.MAX_FACT_WORDS
+    assert facts["facts"].startswith("Arlo is the keeper.")
+    assert facts["facts"].endswith("deed number 29.")
+
+
+def test_unknown_kind_is_a_thread_and_empty_entries_are_refused() -> None:
+    assert entry("Who rang the bell?", "Nobody knows.", kind="mystery")["kind"] == "thread"
+    with pytest.raises(ValueError):
+        story_bible.make_entry("  ", "kind", "facts", 0)
+    with pytest.raises(ValueError):
+        story_bible.make_entry("Arlo", "character", " . ", 0)
+
+
+def test_bible_folds_the_least_recently_mentioned_entries_away() -> None:
+    bible: list = []
+    for i in range(story_bible.MAX_ENTRIES + 10):
+        bible = story_bible.apply_change(bible, entry(f"Person{i}", f"Fact {i}.", step=i))
+    assert len(bible) == story_bible.MAX_ENTRIES
+    names = {e["name"] for e in bible}
+    assert "Person0" not in names and "Person9" not in names
+    assert "Person10" in names and f"Person{story_bible.MAX_ENTRIES + 9}" in names
+    # A mention keeps an old entry: it is touched, then survives the next fold.
+    touched = story_bible.touch(bible, "Person10 waves.", 100)
+    folded = story_bible.apply_change(touched, entry("Newcomer", "Arrives.", 100))
+    assert "Person10" in {e["name"] for e in folded}
+    assert "Person11" not in {e["name"] for e in folded}
+
+
+def test_selection_takes_only_named_entries_and_is_bounded() -> None:
+    bible = [entry(f"Person{i}", "A fact about this person that matters.", i) for i in range(30)]
+    bible.append(entry("the brass key", "It opens the cellar.", 5, kind="object"))
+    assert story_bible.select_relevant(bible, ["Nobody is named here."]) == []
+    named = story_bible.select_relevant(bible, ["Person3 takes THE BRASS KEY to Person12."])
+    assert {e["name"] for e in named} == {"Person3", "the brass key", "Person12"}
+    everyone = " ".join(f"Person{i}" for i in range(30))
+    selected = story_bible.select_relevant(bible, [everyone])
+    assert len(selected) == story_bible.MAX_PROMPT_ENTRIES
+    assert [e["last_step"] for e in selected] == sorted(
+        (e["last_step"] for e in selected), reverse=True
+    )
+    # A name is matched as a whole word, and a first name stands for the full name.
+    assert story_bible.select_relevant([entry("Mara Quill", "Sails.")], ["Marathon"]) == []
+    assert story_bible.select_relevant([entry("Mara Quill", "Sails.")], ["Mara ran."])
+    assert story_bible.select_relevant([entry("沈月", "她失踪了。")], ["林海在找沈月。"])
+
+
+def test_prompt_share_of_the_bible_stays_flat_however_large_it_grows() -> None:
+    facts = " ".join(f"Fact {j} about the lamp and the sea." for j in range(10))
+
+    def rendered(size: int) -> str:
+        bible = [entry(f"Person{i}", facts, i) for i in range(size)]
+        names = " ".join(f"Person{i}" for i in range(size))
+        return story_bible.render(story_bible.select_relevant(bible, [names]))
+
+    small, large = rendered(story_bible.MAX_PROMPT_ENTRIES), rendered(1000)
+    assert count_words(small) > story_bible.MAX_PROMPT_ENTRIES * (story_bible.MAX_FACT_WORDS - 8)
+    assert large.count("\n- Person") + 1 == story_bible.MAX_PROMPT_ENTRIES
+    assert len(large) / len(small) <= 1.1
+
+
+@pytest.mark.parametrize(
+    ("plan", "language"),
+    [
+        ("5(1) { .", "English"),
+        ("Go.", "English"),
+        ("12 34 56 78 90 !!", "English"),
+        ("林海去村里打听沈月。", "English"),
+        ("Arlo walks to the village square.", "Chinese"),
+    ],
+)
+def test_replies_that_are_not_plans_are_caught(plan: str, language: str) -> None:
+    assert plan_problem(plan, language)
+
+
+@pytest.mark.parametrize(
+    ("plan", "language"),
+    [
+        ("Arlo opens the locked cellar with the key.", "English"),
+        ("Mara's boat drifts toward the rocks at dawn.", "English"),
+        ("林海去村里打听沈月。", "Chinese"),
+        ("Arlo ouvre la porte de la cave avec la clé.", "French"),
+    ],
+)
+def test_plans_in_the_novels_language_pass(plan: str, language: str) -> None:
+    assert plan_problem(plan, language) is None
+
+
+def test_openings_that_describe_the_novel_are_caught() -> None:
+    assert narration_problem(
+        "This novel is about a lighthouse keeper. The story follows Arlo as he finds a key."
+    )
+    assert narration_problem("In chapter 1, the protagonist discovers a secret.")
+    assert (
+        narration_problem(
+            "Arlo climbed the stairs. The wind howled at the glass. He held the key tight."
+        )
+        is None
+    )

@@ -1,0 +1,90 @@
+"""Prompt templates: packaged files, a user's overrides, and templates that cannot be used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recurrentgpt.prompts.templates import ROLE_FIELDS, TemplateError, load_templates
+from tests.fakes import ScriptedChatModel
+from tests.unit.helpers import run_novel, step_writer_prompts
+
+PACKAGE_PROMPTS = Path(__file__).resolve().parents[2] / "recurrentgpt" / "prompts"
+
+
+@pytest.fixture(autouse=True)
+def fresh_templates():
+    """Templates are cached per folder and process: every test reads its folder anew."""
+    load_templates.cache_clear()
+    yield
+    load_templates.cache_clear()
+
+
+def test_every_role_has_a_packaged_template_that_loads() -> None:
+    templates = load_templates()
+    for name in ROLE_FIELDS:
+        assert (PACKAGE_PROMPTS / f"{name}.txt").is_file(), name
+        assert templates.sources[name] == f"recurrentgpt/prompts/{name}.txt"
+
+
+def test_templates_are_package_data() -> None:
+    pyproject = (PACKAGE_PROMPTS.parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"prompts/*.txt"' in pyproject
+
+
+async def test_a_user_template_overrides_ours_for_its_role_only(
+    graph, model: ScriptedChatModel, config, context_factory, tmp_path: Path
+) -> None:
+    (tmp_path / "writer.txt").write_text(
+        "Related earlier passages (long-term memory):\n$retrieved_passages\n"
+        "Plan for the next paragraph:\n$plan\n\n"
+        "Task: MY OWN WRITER PROMPT {literal braces} ${language} costs $$5 — go!",
+        encoding="utf-8",
+    )
+    context = context_factory(templates_dir=str(tmp_path))
+    values = await run_novel(graph, config, context, target_steps=2)
+
+    assert values["status"] == "finished"
+    prompts = step_writer_prompts(model)
+    assert prompts
+    for prompt in prompts:
+        assert "MY OWN WRITER PROMPT {literal braces} English costs $5 — go!" in prompt
+        # The shared frame still comes first.
+        assert prompt.index("Premise:") < prompt.index("MY OWN WRITER PROMPT")
+    planner = model.prompts_for("Plans")[-1]
+    assert "MY OWN WRITER PROMPT" not in planner
+    assert "propose three clearly different plans" in planner
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "field"),
+    [
+        ("planner.txt", "Plan it, using $premise and $mood.", "mood"),
+        ("memory.txt", "Keep ${secret_field} in mind.", "secret_field"),
+        ("system.txt", "You write in $language about $short_term_memory.", "short_term_memory"),
+    ],
+)
+async def test_a_template_naming_an_unknown_field_fails_at_start(
+    graph, model: ScriptedChatModel, config, context_factory, tmp_path: Path, file_name, text, field
+) -> None:
+    (tmp_path / file_name).write_text(text, encoding="utf-8")
+    context = context_factory(templates_dir=str(tmp_path))
+    with pytest.raises(TemplateError) as raised:
+        await run_novel(graph, config, context, target_steps=1)
+    message = str(raised.value)
+    assert str(tmp_path / file_name) in message
+    assert f"${field}" in message
+    assert "premise" in message and "language" in message  # the known fields are listed
+    assert model.calls == []
+
+
+def test_a_stray_dollar_fails_with_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "human.txt").write_text("Choose well.\nIt costs $5.\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"human\.txt: line 2 .*\$\$"):
+        load_templates(str(tmp_path))
+
+
+def test_a_missing_templates_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="does not exist"):
+        load_templates(str(tmp_path / "nowhere"))
