@@ -6,7 +6,14 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
     {"kind": "choose_plan", "novel_id": str, "title": str, "step": int,
      "words_written": int, "target_steps": int, "target_words": int,
      "paragraph": str, "short_term_memory": str, "plans": [str, str, str],
-     "error": str | None}
+     "pending_edits": {field: str}, "error": str | None}
+
+``kind`` is ``"review_ending"`` at the last pause, once the target is reached:
+choosing a plan (or ``extend_steps``) writes more, anything else ends the
+novel as finished. ``pending_edits`` are edits saved at this pause with
+``graph.update_state(config, {"pending_edits": {...}})`` and not yet applied:
+the next answer is merged over them (its own fields win), so edits made before
+a closed terminal are not lost.
 
 Resume with ``Command(resume=value)`` where value is a
 :class:`~recurrentgpt.state.HumanDecision` as a dict (fields combine), or a
@@ -38,11 +45,15 @@ NextNode = Literal["retriever", "__end__"]
 TO_RETRIEVER: NextNode = "retriever"
 TO_END: NextNode = "__end__"
 
+PauseKind = Literal["choose_plan", "review_ending"]
 
-def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
+
+def pause_payload(
+    state: State, error: str | None = None, kind: PauseKind = "choose_plan"
+) -> dict[str, Any]:
     """The JSON shown to the person at the pause."""
     return {
-        "kind": "choose_plan",
+        "kind": kind,
         "novel_id": state.get("novel_id", ""),
         "title": state.get("title", ""),
         "step": state.get("step", 0),
@@ -52,8 +63,29 @@ def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
         "paragraph": state.get("last_paragraph", ""),
         "short_term_memory": state.get("short_term_memory", ""),
         "plans": list(state.get("plans") or []),
+        "pending_edits": dict(state.get("pending_edits") or {}),
         "error": error,
     }
+
+
+def merge_pending_edits(decision: HumanDecision, pending: dict[str, str] | None) -> HumanDecision:
+    """``decision`` with the edits saved at the pause filled in where it has none of its own."""
+    known = {
+        name: text
+        for name, text in (pending or {}).items()
+        if name in HumanDecision.model_fields and getattr(decision, name) is None
+    }
+    return decision.model_copy(update=known) if known else decision
+
+
+def extended_target(state: State, more_steps: int) -> dict[str, int]:
+    """The target that lets the novel write ``more_steps`` paragraphs past its current step."""
+    return {"target_steps": state.get("step", 0) + more_steps, "target_words": 0}
+
+
+def ends_at_review(decision: HumanDecision) -> bool:
+    """Tell whether an answer at the pause at the target ends the novel (no plan, no extension)."""
+    return decision.extend_steps is None and decision.plan_index is None and decision.plan is None
 
 
 def parse_decision(value: Any, plan_count: int, memory_word_cap: int) -> HumanDecision:
@@ -126,16 +158,17 @@ def make_human_node(services: Services) -> Any:
         )
         return HumanDecision(plan_index=choice.chosen_plan, plan=choice.revised_plan.strip())
 
-    def ask_person(state: State, context: Context) -> HumanDecision:
+    def ask_person(state: State, context: Context, kind: PauseKind) -> HumanDecision:
         # The node re-runs from the top on every resume; interrupts are matched by
         # order, so each unusable answer adds one more pause with the error shown.
         error: str | None = None
+        plan_count = len(state.get("plans") or [])
         while True:
-            value = interrupt(pause_payload(state, error))
+            value = interrupt(pause_payload(state, error, kind))
             try:
-                return parse_decision(
-                    value, len(state.get("plans") or []), context.short_term_memory_words
-                )
+                decision = parse_decision(value, plan_count, context.short_term_memory_words)
+                merged = merge_pending_edits(decision, state.get("pending_edits"))
+                return parse_decision(merged, plan_count, context.short_term_memory_words)
             except ValueError as problem:
                 error = str(problem)
 
@@ -165,15 +198,17 @@ def make_human_node(services: Services) -> Any:
     async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:
         """Choose the next plan (and apply any edits), or end the novel.
 
-        Ends at the target length without pausing. Edits are applied (also when
-        stopping) after the pause, so the re-run on resume has no side effects
-        before it.
+        At the target length the simulated human ends the novel; a person gets a
+        last pause to review, edit or extend the ending. Edits are applied (also
+        when stopping) after the pause, so the re-run on resume has no side
+        effects before it.
         """
         context = runtime.context or Context()
-        if target_reached(state):
+        at_target = target_reached(state)
+        if at_target and context.mode != "interactive":
             return Command(goto=TO_END, update={"status": "finished"})
         if context.mode == "interactive":
-            decision = ask_person(state, context)
+            decision = ask_person(state, context, "review_ending" if at_target else "choose_plan")
         else:
             decision = await ask_simulated_human(state, context)
         # What was decided, without copying edited texts into state a second time.
@@ -185,16 +220,21 @@ def make_human_node(services: Services) -> Any:
                 if getattr(decision, name) is not None
             ],
             "stop": decision.stop,
+            "extend_steps": decision.extend_steps,
         }
-        update: dict[str, Any] = {"last_decision": record}
+        update: dict[str, Any] = {"last_decision": record, "pending_edits": {}}
         if decision.short_term_memory is not None:
             update["short_term_memory"] = decision.short_term_memory.strip()
         if decision.paragraph is not None:
             edited = decision.paragraph.strip()
             if edited != state.get("last_paragraph", ""):
                 update.update(await apply_edited_paragraph(state, context, edited))
+        if at_target and (decision.stop or ends_at_review(decision)):
+            return Command(goto=TO_END, update={**update, "status": "finished"})
         if decision.stop:
             return Command(goto=TO_END, update={**update, "status": "stopped"})
+        if at_target or decision.extend_steps:
+            update.update(extended_target(state, decision.extend_steps or 1))
         plans = list(state.get("plans") or [])
         plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
         update.update(chosen_plan=plan.strip(), status="writing")

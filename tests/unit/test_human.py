@@ -32,6 +32,7 @@ PAYLOAD_KEYS = {
     "paragraph",
     "short_term_memory",
     "plans",
+    "pending_edits",
     "error",
 }
 NEW_MEMORY = "Arlo now owns a red rowing boat and fears the spring tide."
