@@ -1,8 +1,10 @@
 """What every surface does with a novel's thread: status, history, rewind, edits, resume.
 
-The CLI, a web page and a developer's own code call these functions with a
-compiled co-writing graph that has a checkpointer (one novel is one thread).
-Nothing here talks to a model: every function only reads or writes checkpoints.
+The CLI, a web page and a developer's own code call these functions (one novel
+is one thread). Functions that only read take the checkpointer
+(``graph.checkpointer`` of a compiled graph), so a quick command needs no graph
+and imports no model code; functions that write take the compiled co-writing
+graph. Nothing here talks to a model.
 
 - :func:`describe_novel`: title, premise, progress, dates and the true status
   (a paused novel is ``paused``, whatever status its values last recorded).
@@ -28,6 +30,8 @@ NovelStatus = Literal["new", "paused", "review", "running", "stopped", "finished
 process is writing it now); ``stopped`` / ``finished``: ended, can be resumed or extended."""
 
 HUMAN_NODE = "human"
+TRIGGER_PREFIX = "branch:to:"
+"""LangGraph's channel that triggers a node of a StateGraph: ``branch:to:<node>``."""
 EDITABLE_AT_PAUSE = ("short_term_memory", "paragraph", "plan")
 """Texts an edit at a pause may replace (fields of the human decision)."""
 MIN_CHECKPOINT_PREFIX = 6
@@ -51,6 +55,37 @@ class Snapshot(Protocol):
     def parent_config(self) -> Any: ...  # noqa: D102
     @property
     def created_at(self) -> str | None: ...  # noqa: D102
+
+
+@dataclass(frozen=True)
+class SavedCheckpoint:
+    """A checkpoint read straight from a checkpointer, shaped like a ``StateSnapshot``."""
+
+    values: dict[str, Any]
+    next: tuple[str, ...]
+    config: Any
+    parent_config: Any
+    created_at: str | None
+
+    @classmethod
+    def from_tuple(cls, saved: Any) -> SavedCheckpoint:
+        """Read a ``CheckpointTuple``: state values, and the nodes its edges trigger next."""
+        channels: dict[str, Any] = saved.checkpoint.get("channel_values", {})
+        return cls(
+            values={k: v for k, v in channels.items() if ":" not in k and not k.startswith("__")},
+            next=tuple(
+                k.removeprefix(TRIGGER_PREFIX) for k in channels if k.startswith(TRIGGER_PREFIX)
+            ),
+            config=saved.config,
+            parent_config=saved.parent_config,
+            created_at=saved.checkpoint.get("ts"),
+        )
+
+
+async def read_checkpoint(checkpointer: Any, thread_id: str) -> SavedCheckpoint | None:
+    """The latest checkpoint of ``thread_id``, or None for a thread never run."""
+    saved = await checkpointer.aget_tuple(thread_config(thread_id))
+    return SavedCheckpoint.from_tuple(saved) if saved else None
 
 
 def thread_config(thread_id: str) -> dict[str, Any]:
@@ -107,19 +142,19 @@ class NovelSummary:
     """When the latest checkpoint was written (ISO 8601, UTC), or '' for a new novel."""
 
 
-async def describe_novel(graph: Any, thread_id: str) -> NovelSummary:
+async def describe_novel(checkpointer: Any, thread_id: str) -> NovelSummary:
     """Title, premise, progress, last change and true status of the novel ``thread_id``."""
-    snapshot = await graph.aget_state(thread_config(thread_id))
-    values = snapshot.values or {}
+    saved = await read_checkpoint(checkpointer, thread_id)
+    values = saved.values if saved else {}
     return NovelSummary(
         thread_id=thread_id,
         title=values.get("title", ""),
         premise=values.get("premise", ""),
-        status=status_of(snapshot),
+        status=status_of(saved) if saved else "new",
         step=values.get("step", 0),
         target_steps=values.get("target_steps") or 0,
         words_written=values.get("words_written", 0),
-        updated_at=snapshot.created_at or "",
+        updated_at=(saved.created_at if saved else None) or "",
     )
 
 
@@ -138,11 +173,13 @@ class HistoryRow:
     """Whether the step is on the novel's current timeline (not an abandoned branch)."""
 
 
-async def _all_snapshots(graph: Any, thread_id: str) -> dict[str, Snapshot]:
-    return {
-        checkpoint_id(snapshot): snapshot
-        async for snapshot in graph.aget_state_history(thread_config(thread_id))
-    }
+async def _all_checkpoints(checkpointer: Any, thread_id: str) -> dict[str, Snapshot]:
+    """Every checkpoint of the thread by id, newest first."""
+    checkpoints: dict[str, Snapshot] = {}
+    async for saved in checkpointer.alist(thread_config(thread_id)):
+        snapshot = SavedCheckpoint.from_tuple(saved)
+        checkpoints[checkpoint_id(snapshot)] = snapshot
+    return checkpoints
 
 
 def _chain(leaf: str, snapshots: Mapping[str, Snapshot], stop_at: set[str]) -> list[Snapshot]:
@@ -179,16 +216,19 @@ def _row(snapshot: Snapshot, on_timeline: bool) -> HistoryRow:
     )
 
 
-async def history(graph: Any, thread_id: str, *, all_branches: bool = False) -> list[HistoryRow]:
+async def history(
+    checkpointer: Any, thread_id: str, *, all_branches: bool = False
+) -> list[HistoryRow]:
     """One row per step of the current timeline, newest first.
 
     With ``all_branches``, abandoned branches' steps follow (``on_timeline`` False),
     newest first; every row's checkpoint id is accepted by :func:`rewind`.
     """
-    snapshots = await _all_snapshots(graph, thread_id)
-    if not snapshots:
+    snapshots = await _all_checkpoints(checkpointer, thread_id)
+    latest = await read_checkpoint(checkpointer, thread_id)
+    if not snapshots or latest is None:
         return []
-    current = checkpoint_id(await graph.aget_state(thread_config(thread_id)))
+    current = checkpoint_id(latest)
     timeline = _chain(current, snapshots, set())
     rows = [_row(s, True) for s in _step_pauses(timeline)]
     if not all_branches:
@@ -235,7 +275,7 @@ async def rewind(graph: Any, thread_id: str, ref: str | int) -> HistoryRow:
     Raises:
         NovelStateError: when ``ref`` names no step or checkpoint.
     """
-    rows = await history(graph, thread_id, all_branches=True)
+    rows = await history(graph.checkpointer, thread_id, all_branches=True)
     row = _find_row(rows, str(ref))
     now = (await graph.aget_state(thread_config(thread_id))).values or {}
     await graph.aupdate_state(

@@ -19,7 +19,11 @@ from rich.text import Text
 from recurrentgpt import novels
 from recurrentgpt.cli.registry import NovelRecord, NovelRegistry
 from recurrentgpt.cli.session import Session
-from recurrentgpt.persistence import checkpoint_location, open_checkpointer
+from recurrentgpt.persistence import (
+    checkpoint_location,
+    open_checkpoint_reader,
+    open_checkpointer,
+)
 
 DEFAULT_STEPS = 10
 
@@ -127,8 +131,8 @@ async def cmd_list(session: Session, args: argparse.Namespace) -> int:
     if not records:
         session.console.print(f"No novels in {session.data_dir!r} yet.")
         return 0
-    async with opened_graph(session) as graph:
-        summaries = [await novels.describe_novel(graph, r.thread_id) for r in records]
+    async with open_checkpoint_reader(checkpoint_location(session.data_dir)) as saver:
+        summaries = [await novels.describe_novel(saver, r.thread_id) for r in records]
     session.console.print(render_novels(summaries, {r.thread_id: r.created for r in records}))
     return 0
 
@@ -138,8 +142,8 @@ async def cmd_history(session: Session, args: argparse.Namespace) -> int:
     from recurrentgpt.cli.terminal import render_history
 
     NovelRegistry(session.data_dir).load(args.thread_id)
-    async with opened_graph(session) as graph:
-        rows = await novels.history(graph, args.thread_id, all_branches=args.all)
+    async with open_checkpoint_reader(checkpoint_location(session.data_dir)) as saver:
+        rows = await novels.history(saver, args.thread_id, all_branches=args.all)
     session.console.print(render_history(rows))
     return 0
 
@@ -168,8 +172,9 @@ async def cmd_export(session: Session, args: argparse.Namespace) -> int:
     from recurrentgpt.services import long_term_memory_for
 
     record = NovelRegistry(session.data_dir).load(args.thread_id)
-    async with opened_graph(session) as graph:
-        values = (await graph.aget_state(novels.thread_config(record.thread_id))).values
+    async with open_checkpoint_reader(checkpoint_location(session.data_dir)) as saver:
+        saved = await novels.read_checkpoint(saver, record.thread_id)
+    values = saved.values if saved else {}
     memory = await long_term_memory_for(session.services, session.context_for(record))
     if args.format == "md":
         text = await export_markdown(memory, values)

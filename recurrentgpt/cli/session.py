@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from langgraph.types import Command, StreamMode
 from rich.console import Console
 
 from recurrentgpt import novels
@@ -17,15 +16,12 @@ from recurrentgpt.cli.editing import (
     edit_in_terminal,
     edit_line_by_line,
 )
-from recurrentgpt.cli.pause import PauseDialog
-from recurrentgpt.cli.progress import StepView
 from recurrentgpt.cli.registry import NovelRecord
-from recurrentgpt.cli.terminal import render_opening
 from recurrentgpt.context import Context
-from recurrentgpt.export import read_manuscript
-from recurrentgpt.services import long_term_memory_for
 
 if TYPE_CHECKING:
+    from langgraph.types import StreamMode
+
     from recurrentgpt.services import Services
 
 STREAM_MODES: list[StreamMode] = ["messages", "updates", "custom", "tasks"]
@@ -77,6 +73,10 @@ class Session:
         Raises:
             StopAtPause: when the person leaves a pause with Ctrl-C or Ctrl-D.
         """
+        from langgraph.types import Command
+
+        from recurrentgpt.cli.pause import PauseDialog
+
         context = self.context_for(record)
         config = novels.thread_config(record.thread_id)
         next_input = first_input
@@ -102,12 +102,19 @@ class Session:
     async def _warm_up(self, context: Context) -> None:
         # Load the embedder (and open memory) while the person reads the pause, so the
         # next step does not wait for it; a failure here surfaces in the step itself.
+        from recurrentgpt.services import long_term_memory_for
+
         try:
-            await long_term_memory_for(self.services, context)
+            memory = await long_term_memory_for(self.services, context)
+            embeddings = getattr(memory, "embeddings", None)
+            if embeddings is not None:
+                await asyncio.to_thread(embeddings.embed_query, "warm up")
         except Exception:
             return
 
     async def _run(self, graph: Any, run_input: Any, config: Any, context: Context) -> None:
+        from recurrentgpt.cli.progress import StepView
+
         view = StepView(self.console)
         try:
             async for mode, chunk in graph.astream(
@@ -121,6 +128,10 @@ class Session:
             view.stop()
 
     async def _show_opening(self, values: dict[str, Any], context: Context) -> None:
+        from recurrentgpt.cli.terminal import render_opening
+        from recurrentgpt.export import read_manuscript
+        from recurrentgpt.services import long_term_memory_for
+
         memory = await long_term_memory_for(self.services, context)
         opening = [passage.text for passage in await read_manuscript(memory, values)]
         self.console.print(

@@ -18,7 +18,7 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 REPO = Path(__file__).resolve().parents[2]
-TIMEOUT = 90
+TIMEOUT = 30
 PROMPT = "choice>"
 SMALL = ["--words-per-paragraph", "40", "--embedder", "hash:64"]
 

@@ -102,10 +102,10 @@ async def test_a_paused_novel_is_listed_as_paused_whatever_its_last_status(
     graph, config, context_factory
 ):
     await graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context_factory())
-    assert (await novels.describe_novel(graph, THREAD)).status == "finished"
+    assert (await novels.describe_novel(graph.checkpointer, THREAD)).status == "finished"
     plan = await novels.prepare_resume(graph, THREAD, more_steps=1)
     await graph.ainvoke(plan.run_input, config, context=context_factory(mode="interactive"))
-    summary = await novels.describe_novel(graph, THREAD)
+    summary = await novels.describe_novel(graph.checkpointer, THREAD)
     assert (summary.status, summary.premise, summary.step) == ("paused", PREMISE, 1)
     assert summary.updated_at
 
@@ -115,10 +115,10 @@ async def test_history_is_one_row_per_step_and_every_id_rewinds(graph, config, c
     await graph.ainvoke({"premise": PREMISE, "target_steps": 4}, config, context=context)
     await novels.rewind(graph, THREAD, 2)
     await graph.ainvoke(None, config, context=context)
-    rows = await novels.history(graph, THREAD)
+    rows = await novels.history(graph.checkpointer, THREAD)
     assert [row.step for row in rows] == [4, 3, 2, 1, 0]
     assert all(row.on_timeline for row in rows)
-    every = await novels.history(graph, THREAD, all_branches=True)
+    every = await novels.history(graph.checkpointer, THREAD, all_branches=True)
     abandoned = [row for row in every if not row.on_timeline]
     assert sorted(row.step for row in abandoned) == [3, 4]
     for row in every:
