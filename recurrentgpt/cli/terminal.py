@@ -1,140 +1,154 @@
-"""Talking to the novelist in a terminal: showing a pause and reading a decision."""
+"""How the novel looks in a terminal: the pause, the opening, lists and history (rich)."""
 
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
-import subprocess
-import tempfile
-import textwrap
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
-InputFunction = Callable[[str], str]
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
 
-RULE_WIDTH = 72
+from recurrentgpt.novels import HistoryRow, NovelSummary, latest_text
 
-CHOICE_PROMPT = (
-    "Choose a plan [1-3] (Enter = 1), e = edit a plan, w = write your own plan, "
-    "m = edit memory, p = edit paragraph, s = stop: "
-)
+PENDING_MARK = " [yellow](your edit, applied with your next choice)[/]"
 
 
-def wrap(text: str) -> str:
-    """Wrap prose to the terminal rule width, keeping paragraph breaks."""
-    return "\n".join(
-        textwrap.fill(line, RULE_WIDTH) if line.strip() else "" for line in text.splitlines()
+PIPED_WIDTH = 160
+"""Line width when the output is not a terminal: tables stay one line per row for scripts."""
+
+
+def make_console() -> Console:
+    """The console of the command line (plain and wide when not a terminal, e.g. piped)."""
+    console = Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = PIPED_WIDTH
+    return console
+
+
+def heading(payload: dict[str, Any]) -> str:
+    """Title, step (of target) and words, e.g. ``The Lighthouse · step 2 of 6 · 812 words``."""
+    target = payload.get("target_steps") or 0
+    of_target = f" of {target}" if target else ""
+    return (
+        f"{payload.get('title', '')} · step {payload.get('step', 0)}{of_target} · "
+        f"{payload.get('words_written', 0)} words"
     )
 
 
-def render_pause(payload: dict[str, Any]) -> str:
-    """The text shown at a pause: paragraph, short-term memory and the numbered plans."""
-    target = payload.get("target_steps") or 0
-    of_target = f" of {target}" if target else ""
-    lines = [
-        "─" * RULE_WIDTH,
-        f"{payload.get('title', '')} · step {payload.get('step', 0)}{of_target} · "
-        f"{payload.get('words_written', 0)} words",
-        "─" * RULE_WIDTH,
-        "Last paragraph:",
-        wrap(payload.get("paragraph", "")),
-        "",
-        "Short-term memory:",
-        wrap(payload.get("short_term_memory", "")),
-        "",
-    ]
-    lines += story_lines(payload)
-    lines.append("Plans:")
-    for number, plan in enumerate(payload.get("plans", []), 1):
-        lines.append(
-            textwrap.fill(plan, RULE_WIDTH, initial_indent=f" {number}. ", subsequent_indent="    ")
+def render_pause(payload: dict[str, Any]) -> RenderableType:
+    """A pause: the last paragraph and memory (newest versions, edits marked) and the plans."""
+    pending = payload.get("pending_edits") or {}
+    reviewing = payload.get("kind") == "review_ending"
+    parts: list[RenderableType] = [Rule(Text(heading(payload), style="bold"))]
+    if reviewing:
+        parts.append(Text("The novel has reached its target: review its ending.", style="bold"))
+    parts.append(
+        Panel(
+            Text(latest_text(payload, "paragraph")),
+            title="Last paragraph" + (PENDING_MARK if "paragraph" in pending else ""),
+            title_align="left",
         )
+    )
+    parts.append(
+        Panel(
+            Text(latest_text(payload, "short_term_memory")),
+            title="Short-term memory" + (PENDING_MARK if "short_term_memory" in pending else ""),
+            title_align="left",
+            style="dim",
+        )
+    )
+    parts += story_panels(payload)
+    plans = Table.grid(padding=(0, 1))
+    plans.add_column(justify="right", style="bold cyan")
+    plans.add_column()
+    for number, plan in enumerate(payload.get("plans") or [], 1):
+        plans.add_row(f"{number}.", plan)
+    parts.append(Text("Plans for the next paragraph:" if not reviewing else "Plans, if you go on:"))
+    parts.append(plans)
     if payload.get("error"):
-        lines += ["", f"! {payload['error']}"]
-    return "\n".join(lines)
+        parts.append(Text(f"! {payload['error']}", style="red"))
+    return Group(*parts)
 
 
-def story_lines(payload: dict[str, Any]) -> list[str]:
+def story_panels(payload: dict[str, Any]) -> list[RenderableType]:
     """Why the memory changed, the passages recalled and the chapter, for a pause."""
-    lines: list[str] = []
+    panels: list[RenderableType] = []
     if payload.get("memory_rationale"):
-        lines += ["Why the memory changed:", wrap(payload["memory_rationale"]), ""]
+        panels.append(
+            Panel(
+                Text(payload["memory_rationale"]),
+                title="Why the memory changed",
+                title_align="left",
+                style="dim",
+            )
+        )
     passages = payload.get("retrieved_passages") or []
     if passages:
-        lines.append("Recalled passages:")
-        lines += [
-            textwrap.shorten(p, RULE_WIDTH - 4, placeholder=" …", initial_indent=" - ")
-            for p in passages
-        ]
-        lines.append("")
+        recalled = Text("\n".join(f"- {_short(p, 200)}" for p in passages))
+        panels.append(Panel(recalled, title="Recalled passages", title_align="left", style="dim"))
     if payload.get("chapter_outline"):
-        lines += [f"Chapter {payload.get('chapter', 1)}:", wrap(payload["chapter_outline"]), ""]
-    return lines
+        panels.append(
+            Panel(
+                Text(payload["chapter_outline"]),
+                title=f"Chapter {payload.get('chapter', 1)}",
+                title_align="left",
+            )
+        )
+    return panels
 
 
-def edit_text(initial: str, read: InputFunction = input) -> str:
-    """Let the person edit ``initial`` in $VISUAL/$EDITOR; without one, read lines.
-
-    Returns the edited text, stripped.
-    """
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        editor = next((e for e in ("nano", "vi") if shutil.which(e)), "")
-    if not editor:
-        print("No $EDITOR: type the new text, then a line with a single '.'")
-        lines = []
-        while (line := read("")) != ".":
-            lines.append(line)
-        return "\n".join(lines).strip()
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        f.write(initial)
-        path = f.name
-    try:
-        subprocess.run([*shlex.split(editor), path], check=True)
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
-    finally:
-        os.unlink(path)
+def render_opening(title: str, outline: str, paragraphs: Sequence[str]) -> RenderableType:
+    """The novel's first view: its title, outline and every opening paragraph."""
+    return Group(
+        Rule(Text(title or "Untitled", style="bold")),
+        Panel(Text(outline), title="Outline", title_align="left", style="dim"),
+        *(Text(paragraph + "\n") for paragraph in paragraphs),
+    )
 
 
-def ask_decision(payload: dict[str, Any], read: InputFunction = input) -> dict[str, Any]:
-    """Ask the person what to do at a pause; returns a resume value (HumanDecision dict).
+def render_novels(novels: Sequence[NovelSummary], created: dict[str, float]) -> RenderableType:
+    """The list of novels: id, status, progress, premise, dates."""
+    from datetime import UTC, datetime
 
-    Memory and paragraph edits accumulate until a plan is chosen or the novel stopped.
-    """
-    plans: list[str] = payload.get("plans", [])
-    decision: dict[str, Any] = {}
-    while True:
-        answer = read(CHOICE_PROMPT).strip()
-        lowered = answer.lower()
-        if lowered in ("", "1", "2", "3") and (lowered or plans):
-            return {**decision, "plan_index": int(lowered or 1)}
-        if lowered == "s":
-            return {**decision, "stop": True}
-        if lowered == "e":
-            which = read(f"Edit which plan [1-{len(plans)}]? ").strip() or "1"
-            if not which.isdigit() or not 1 <= int(which) <= len(plans):
-                print(f"! no plan {which!r}")
-                continue
-            edited = edit_text(plans[int(which) - 1], read)
-            if edited:
-                return {**decision, "plan": edited}
-            print("! empty plan ignored")
-        elif lowered == "w":
-            own = edit_text("", read)
-            if own:
-                return {**decision, "plan": own}
-            print("! empty plan ignored")
-        elif lowered == "m":
-            edited = edit_text(payload.get("short_term_memory", ""), read)
-            if edited:
-                decision["short_term_memory"] = edited
-                print("Memory updated; now choose a plan.")
-        elif lowered == "p":
-            edited = edit_text(payload.get("paragraph", ""), read)
-            if edited:
-                decision["paragraph"] = edited
-                print("Paragraph updated; now choose a plan.")
-        else:
-            print(f"! {answer!r} is not a choice")
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "status", "step", "words", "title", "premise", "created", "updated"):
+        table.add_column(column, overflow="fold")
+    for novel in novels:
+        started = datetime.fromtimestamp(created.get(novel.thread_id, 0), UTC)
+        of_target = f"/{novel.target_steps}" if novel.target_steps else ""
+        table.add_row(
+            novel.thread_id,
+            novel.status,
+            f"{novel.step}{of_target}",
+            str(novel.words_written),
+            novel.title,
+            _short(novel.premise, 48),
+            started.strftime("%Y-%m-%d %H:%M"),
+            novel.updated_at[:16].replace("T", " "),
+        )
+    return table
+
+
+def render_history(rows: Sequence[HistoryRow]) -> RenderableType:
+    """History rows: step, words, checkpoint id (for rewind), branch flag, plan."""
+    table = Table(box=None, pad_edge=False)
+    for column in ("step", "words", "checkpoint id", "branch", "plan"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row.step),
+            str(row.words_written),
+            row.checkpoint_id,
+            "current" if row.on_timeline else "other",
+            _short(row.plan or ("(opening)" if row.step == 0 else ""), 60),
+        )
+    return table
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

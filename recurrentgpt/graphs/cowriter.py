@@ -101,7 +101,7 @@ def add_cowriter_nodes(
         **(replacements or {}),
     }
     for name, node in nodes.items():
-        destinations = ("retriever", "__end__") if name == "human" else None
+        destinations = ("retriever", "chapter_planner", "__end__") if name == "human" else None
         builder.add_node(name, node, destinations=destinations)
     builder.add_conditional_edges(START, route_entry)
     builder.add_edge("start", "planner")

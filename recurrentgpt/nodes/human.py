@@ -9,7 +9,16 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
      "retrieved_passages": [str], "chapter": int, "chapter_outline": str,
      "book_outline": [{"title": str, "arc": str}],
      "bible": [{"name": str, "kind": str, "facts": str, "last_step": int}],
-     "plans": [str, str, str], "error": str | None}
+     "plans": [str, str, str], "pending_edits": {field: value}, "error": str | None}
+
+``kind`` is ``"review_ending"`` at the last pause, once the target is reached:
+choosing a plan writes one more paragraph from it (``extend_steps`` more with
+``extend_steps``), ``extend_steps`` alone extends the book outline and plans a
+new chapter with new plans, anything else ends the novel as finished.
+``pending_edits`` are edits saved at this pause with
+``graph.update_state(config, {"pending_edits": {...}})`` and not yet applied:
+the next answer is merged over them (its own fields win), so edits made before
+a closed terminal are not lost.
 
 Resume with ``Command(resume=value)`` where value is a
 :class:`~recurrentgpt.state.HumanDecision` as a dict (fields combine), or a
@@ -45,18 +54,23 @@ from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
 
-NextNode = Literal["retriever", "__end__"]
+NextNode = Literal["retriever", "chapter_planner", "__end__"]
 TO_RETRIEVER: NextNode = "retriever"
+TO_CHAPTER_PLANNER: NextNode = "chapter_planner"
 TO_END: NextNode = "__end__"
+
+PauseKind = Literal["choose_plan", "review_ending"]
 
 EDITABLE = ("plan", "short_term_memory", "paragraph", "chapter_outline", "book_outline", "bible")
 """Decision fields that edit something (recorded by name in ``last_decision``)."""
 
 
-def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
+def pause_payload(
+    state: State, error: str | None = None, kind: PauseKind = "choose_plan"
+) -> dict[str, Any]:
     """The JSON shown to the person at the pause."""
     return {
-        "kind": "choose_plan",
+        "kind": kind,
         "novel_id": state.get("novel_id", ""),
         "title": state.get("title", ""),
         "step": state.get("step", 0),
@@ -72,8 +86,40 @@ def pause_payload(state: State, error: str | None = None) -> dict[str, Any]:
         "book_outline": [dict(chapter) for chapter in state.get("book_outline") or []],
         "bible": [dict(entry) for entry in state.get("bible") or []],
         "plans": list(state.get("plans") or []),
+        "pending_edits": dict(state.get("pending_edits") or {}),
         "error": error,
     }
+
+
+def merge_pending_edits(decision: HumanDecision, pending: dict[str, Any] | None) -> HumanDecision:
+    """``decision`` with the edits saved at the pause filled in where it has none of its own.
+
+    Raises:
+        ValueError: a saved edit that is not a valid decision field value.
+    """
+    known = {
+        name: value
+        for name, value in (pending or {}).items()
+        if name in HumanDecision.model_fields and getattr(decision, name) is None
+    }
+    if not known:
+        return decision
+    return HumanDecision.model_validate({**decision.model_dump(exclude_none=True), **known})
+
+
+def extended_target(state: State, more_steps: int) -> dict[str, int]:
+    """The target that lets the novel write ``more_steps`` paragraphs past its current step."""
+    return {"target_steps": state.get("step", 0) + more_steps, "target_words": 0}
+
+
+def chose_plan(decision: HumanDecision) -> bool:
+    """Tell whether the answer names the plan to write from (by number or as text)."""
+    return decision.plan_index is not None or decision.plan is not None
+
+
+def ends_at_review(decision: HumanDecision) -> bool:
+    """Tell whether an answer at the pause at the target ends the novel (no plan, no extension)."""
+    return decision.extend_steps is None and not chose_plan(decision)
 
 
 def _decision_from(value: Any) -> HumanDecision:
@@ -163,6 +209,7 @@ def decision_record(decision: HumanDecision) -> dict[str, Any]:
         "plan_index": decision.plan_index,
         "edited": [name for name in EDITABLE if getattr(decision, name) is not None],
         "stop": decision.stop,
+        "extend_steps": decision.extend_steps,
     }
 
 
@@ -198,19 +245,21 @@ def make_human_node(services: Services) -> Any:
             revised = plans[choice.chosen_plan - 1]
         return HumanDecision(plan_index=choice.chosen_plan, plan=revised)
 
-    def ask_person(state: State, context: Context) -> HumanDecision:
+    def ask_person(state: State, context: Context, kind: PauseKind) -> HumanDecision:
         # The node re-runs from the top on every resume; interrupts are matched by
         # order, so each unusable answer adds one more pause with the error shown.
         error: str | None = None
+        checks = (
+            len(state.get("plans") or []),
+            context.short_term_memory_words,
+            state.get("chapter", 1),
+        )
         while True:
-            value = interrupt(pause_payload(state, error))
+            value = interrupt(pause_payload(state, error, kind))
             try:
-                return parse_decision(
-                    value,
-                    len(state.get("plans") or []),
-                    context.short_term_memory_words,
-                    state.get("chapter", 1),
-                )
+                decision = parse_decision(value, *checks)
+                merged = merge_pending_edits(decision, state.get("pending_edits"))
+                return parse_decision(merged, *checks)
             except ValueError as problem:
                 error = str(problem)
 
@@ -275,21 +324,32 @@ def make_human_node(services: Services) -> Any:
     async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:
         """Choose the next plan (and apply any edits), or end the novel.
 
-        Ends at the target length without pausing. Edits are applied (also when
-        stopping) after the pause, so the re-run on resume has no side effects
-        before it.
+        At the target length the simulated human ends the novel; a person gets a
+        last pause to review, edit or extend the ending. Edits are applied (also
+        when stopping) after the pause, so the re-run on resume has no side
+        effects before it.
         """
         context = runtime.context or Context()
-        if target_reached(state):
+        at_target = target_reached(state)
+        if at_target and context.mode != "interactive":
             return Command(goto=TO_END, update={"status": "finished"})
         if context.mode == "interactive":
-            decision = ask_person(state, context)
+            decision = ask_person(state, context, "review_ending" if at_target else "choose_plan")
         else:
             decision = await ask_simulated_human(state, context)
         update = await apply_edits(state, context, decision)
-        update["last_decision"] = decision_record(decision)
+        update.update(last_decision=decision_record(decision), pending_edits={})
+        if at_target and (decision.stop or ends_at_review(decision)):
+            return Command(goto=TO_END, update={**update, "status": "finished"})
         if decision.stop:
             return Command(goto=TO_END, update={**update, "status": "stopped"})
+        if at_target and decision.extend_steps and not chose_plan(decision):
+            # The story had ended: its outline grows and a new chapter is planned (with
+            # new plans to choose from) before anything more is written.
+            update.update(extended_target(state, decision.extend_steps), status="writing")
+            return Command(goto=TO_CHAPTER_PLANNER, update=update)
+        if at_target or decision.extend_steps:
+            update.update(extended_target(state, decision.extend_steps or 1))
         plans = list(update.get("plans", state.get("plans")) or [])
         plan = decision.plan or (plans[(decision.plan_index or 1) - 1] if plans else "")
         update.update(chosen_plan=plan.strip(), status="writing")

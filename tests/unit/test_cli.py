@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from qdrant_client import QdrantClient
+from rich.console import Console
 
 from recurrentgpt.cli import main
 from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.memory import LongTermMemory
-from tests.fakes import FakeServices, ScriptedChatModel
+from tests.fakes import FakeServices, ScriptedChatModel, _default_answer
+from tests.unit.helpers import OPENING_MARK
 
 SMALL = ["--words-per-paragraph", "40"]
 
@@ -112,7 +115,7 @@ def test_interactive_choices_edits_and_stop(data_dir, services, tmp_path, monkey
 def test_resume_after_stop_extends_the_novel(data_dir, services):
     write_auto(data_dir, services, "n3", steps=2)
     assert run(data_dir, services, "resume", "n3") == 0  # complete: nothing to do
-    assert run(data_dir, services, "resume", "n3", "--steps", "4") == 0
+    assert run(data_dir, services, "resume", "n3", "--steps", "2") == 0  # two more
     assert run(data_dir, services, "export", "n3", "--format", "txt") == 0
     text = Path(data_dir, "exports", "n3.txt").read_text(encoding="utf-8")
     assert text.count("Paragraph ") == 4
@@ -122,10 +125,10 @@ def test_list_history_rewind_and_resume(data_dir, services, capsys):
     write_auto(data_dir, services, "n4", steps=4)
     capsys.readouterr()
     assert run(data_dir, services, "list") == 0
-    assert "n4\tfinished\tstep 4" in capsys.readouterr().out
+    assert re.search(r"n4\s+finished\s+4/4\s+\d+\s+The Lighthouse\s+x\s", capsys.readouterr().out)
     assert run(data_dir, services, "history", "n4") == 0
-    history = capsys.readouterr().out
-    assert [line.split()[1] for line in history.splitlines()] == ["4", "3", "2", "1", "0"]
+    history = capsys.readouterr().out.splitlines()[1:]
+    assert [line.split()[0] for line in history] == ["4", "3", "2", "1", "0"]
     assert run(data_dir, services, "rewind", "n4", "--step", "2") == 0
     assert run(data_dir, services, "resume", "n4") == 0
     assert run(data_dir, services, "export", "n4") == 0
@@ -153,7 +156,7 @@ def test_bad_input_gets_one_clear_line_and_nonzero_exit(data_dir, services, caps
 def test_rewind_to_a_missing_step_is_refused(data_dir, services, capsys):
     write_auto(data_dir, services, "n5", steps=1)
     assert run(data_dir, services, "rewind", "n5", "--step", "7") == 1
-    assert "no step 7 to rewind to (available: 0..1)" in capsys.readouterr().err
+    assert "no step or checkpoint '7' to rewind to (steps 0..1" in capsys.readouterr().err
 
 
 def test_data_dir_that_is_a_file(tmp_path, services, capsys):
@@ -175,20 +178,28 @@ def test_model_failure_is_reported_and_resumable(data_dir, services, capsys):
 
 
 def test_render_pause_shows_everything_the_person_needs():
-    text = render_pause(
-        {
-            "title": "T",
-            "step": 2,
-            "target_steps": 5,
-            "words_written": 99,
-            "paragraph": "Para.",
-            "short_term_memory": "Mem.",
-            "plans": ["A", "B", "C"],
-            "error": "plan_index must be between 1 and 3, got 4",
-        }
+    console = Console(record=True, width=100)
+    console.print(
+        render_pause(
+            {
+                "title": "T",
+                "step": 2,
+                "target_steps": 5,
+                "words_written": 99,
+                "paragraph": "Para.",
+                "short_term_memory": "Mem.",
+                "plans": ["A", "B", "C"],
+                "pending_edits": {"short_term_memory": "Edited mem."},
+                "error": "plan_index must be between 1 and 3, got 4",
+            }
+        )
     )
-    for expected in ("step 2 of 5", "99 words", "Para.", "Mem.", " 1. A", " 3. C", "! plan_index"):
+    text = console.export_text()
+    for expected in ("step 2 of 5", "99 words", "Para.", "Edited mem.", "your edit", "1. A"):
         assert expected in text
+    assert "3. C" in text
+    assert "! plan_index" in text
+    assert "Mem." not in text.replace("Edited mem.", "")
 
 
 def test_eval_reports_length_score_and_repetition(data_dir, services, capsys):
@@ -207,3 +218,67 @@ def test_write_refuses_an_id_whose_checkpoints_exist(data_dir, services, capsys)
     Path(data_dir, "novels", "n8.json").unlink()  # the registry lost it; checkpoints did not
     assert write_auto(data_dir, services, "n8", steps=1) == 1
     assert "novel 'n8' already exists" in capsys.readouterr().err
+
+
+def test_a_rejected_attempt_never_shows_as_story_text(data_dir, services, capsys):
+    rejected = iter(["Rejected draft."])
+
+    def writer(schema, messages, n):
+        if OPENING_MARK in str(messages[-1].content):
+            return _default_answer(schema, messages, n)
+        return next(rejected, None) or _default_answer(schema, messages, n)
+
+    services.model.overrides["text"] = writer
+    assert write_auto(data_dir, services, "r1", steps=1) == 0
+    out = capsys.readouterr().out
+    assert "Rejected draft." not in out
+    assert "writer attempt 1 not used" in out
+    assert re.search(r"Paragraph \d+: Arlo", out)
+
+
+def test_a_trimmed_reply_is_shown_as_kept(data_dir, services, capsys):
+    def writer(schema, messages, n):
+        paragraph = _default_answer(schema, messages, n)
+        if OPENING_MARK in str(messages[-1].content):
+            return paragraph
+        return f"Sure! Here is the next paragraph:\n{paragraph}"
+
+    services.model.overrides["text"] = writer
+    assert write_auto(data_dir, services, "r2", steps=1) == 0
+    out = capsys.readouterr().out
+    assert "Here is the next paragraph" not in out
+    assert "(shown as kept: the model's reply was trimmed)" in out
+
+
+def test_default_data_dir_is_found_from_any_folder(services, tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(
+            ["write", "--premise", "x", "--steps", "1", "--auto-first", "--id", "d1", *SMALL],
+            services=services,
+        )
+        == 0
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert main(["list"], services=services) == 0
+    assert "d1" in capsys.readouterr().out
+    assert (home / "recurrentgpt" / "checkpoints.sqlite").exists()
+    assert not (elsewhere / "novels").exists()
+
+
+def test_an_old_novels_folder_gets_a_notice(services, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "novels" / "novels").mkdir(parents=True)
+    assert main(["list"], services=services) == 0
+    out = capsys.readouterr().out
+    assert "./novels holds novels of an earlier version" in out
+    assert "--data-dir novels" in out
+    monkeypatch.setenv("RECURRENTGPT_DATA_DIR", str(tmp_path / "chosen"))
+    assert main(["list"], services=services) == 0
+    assert "earlier version" not in capsys.readouterr().out

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from langgraph.types import Command
+from rich.console import Console
 
 from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.export import export_markdown, read_manuscript
@@ -40,6 +41,7 @@ PAYLOAD_KEYS = {
     "book_outline",
     "bible",
     "plans",
+    "pending_edits",
     "error",
 }
 NEW_MEMORY = "Arlo now owns a red rowing boat and fears the spring tide."
@@ -544,23 +546,27 @@ async def test_a_revised_plan_that_is_not_a_plan_falls_back_to_the_chosen_plan(
 
 
 def test_the_terminal_pause_shows_the_rationale_passages_and_chapter() -> None:
-    text = render_pause(
-        {
-            "title": "T",
-            "paragraph": "Para.",
-            "short_term_memory": "Mem.",
-            "memory_rationale": "Dropped the storm; added the key.",
-            "retrieved_passages": ["Arlo found the key under the stairs. " * 5],
-            "chapter": 2,
-            "chapter_outline": "Arlo opens the cellar.",
-            "plans": ["A", "B", "C"],
-        }
+    console = Console(record=True, width=100)
+    console.print(
+        render_pause(
+            {
+                "title": "T",
+                "paragraph": "Para.",
+                "short_term_memory": "Mem.",
+                "memory_rationale": "Dropped the storm; added the key.",
+                "retrieved_passages": ["Arlo found the key under the stairs. " * 5],
+                "chapter": 2,
+                "chapter_outline": "Arlo opens the cellar.",
+                "plans": ["A", "B", "C"],
+            }
+        )
     )
+    text = console.export_text()
     for expected in (
-        "Why the memory changed:",
+        "Why the memory changed",
         "Dropped the storm; added the key.",
-        " - Arlo found the key under the stairs.",
-        "Chapter 2:",
+        "- Arlo found the key under the stairs.",
+        "Chapter 2",
         "Arlo opens the cellar.",
     ):
         assert expected in text

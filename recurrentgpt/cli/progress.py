@@ -1,0 +1,125 @@
+"""What the terminal shows while a step runs: which role works, for how long, and the prose.
+
+Tokens stream into a live region that is replaced, never kept: a rejected
+attempt leaves only a one-line notice, and when the writer finishes the
+paragraph printed is the one the novel keeps (with a notice when it differs
+from what streamed, e.g. a trimmed loop).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+from recurrentgpt.llm import REPLY_REJECTED
+
+ROLE_ACTIVITY = {
+    "start": "writing the opening",
+    "retriever": "retrieving related passages",
+    "writer": "writing",
+    "memory_updater": "remembering",
+    "planner": "planning",
+}
+"""What each node is doing, as shown beside the elapsed time (others show their name)."""
+STREAMED_NODES = ("start", "writer")
+"""Nodes whose prose tokens are shown as they arrive."""
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+class StepView:
+    """The live region of one run, fed with the graph's stream events."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.activity = ""
+        self.started = time.monotonic()
+        self.attempt = ""
+        self.attempt_id: str | None = None
+        self.streamed = ""
+        self.notices: list[str] = []
+        self.live = Live(
+            console=console,
+            get_renderable=self._render,
+            refresh_per_second=8,
+            transient=True,
+        )
+
+    def _render(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if self.attempt:
+            parts.append(Text(self.attempt))
+        parts += [Text(notice, style="yellow") for notice in self.notices]
+        if self.activity:
+            elapsed = time.monotonic() - self.started
+            parts.append(Spinner("dots", Text(f"{self.activity} · {elapsed:.0f} s", style="cyan")))
+        return Group(*parts)
+
+    def handle(self, mode: str, chunk: Any) -> dict[str, Any]:
+        """Show one stream event; returns the node updates it carried (``{}`` if none)."""
+        if mode == "tasks" and "result" not in chunk and chunk.get("name") in ROLE_ACTIVITY:
+            self._begin(ROLE_ACTIVITY[chunk["name"]])
+        elif mode == "messages":
+            self._token(*chunk)
+        elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == REPLY_REJECTED:
+            self._rejected(chunk)
+        elif mode == "updates" and isinstance(chunk, dict):
+            for node, values in chunk.items():
+                if isinstance(values, dict):
+                    self._finished(node, values)
+            return chunk
+        return {}
+
+    def _begin(self, activity: str) -> None:
+        self.activity, self.started = activity, time.monotonic()
+        if not self.live.is_started:
+            self.live.start()
+
+    def _token(self, message: Any, metadata: dict[str, Any]) -> None:
+        if metadata.get("langgraph_node") not in STREAMED_NODES or not message.content:
+            return
+        if message.id != self.attempt_id:
+            self.attempt_id, self.attempt = message.id, ""
+        self.attempt += str(message.content)
+        self.streamed = self.attempt
+
+    def _rejected(self, event: dict[str, Any]) -> None:
+        self.notices.append(
+            f"↻ {event.get('role')} attempt {event.get('attempt')} not used "
+            f"({event.get('problem')}); trying again"
+        )
+        self.attempt = ""
+
+    def _finished(self, node: str, values: dict[str, Any]) -> None:
+        if node == "writer" and "draft_paragraph" in values:
+            self.stop()
+            kept = str(values["draft_paragraph"])
+            self.console.print(Text(kept + "\n"))
+            if self.streamed and _normalised(kept) != _normalised(self.streamed):
+                self.console.print(
+                    Text("(shown as kept: the model's reply was trimmed)", style="yellow")
+                )
+        elif node == "memory_updater" and "step" in values:
+            self.stop()
+            self.console.print(
+                Text(f"[step {values['step']} · {values.get('words_written', 0)} words]\n"),
+                style="bold",
+            )
+        elif node == "human" and values.get("chosen_plan"):
+            self.stop()
+            self.console.print(Text(f"Plan: {values['chosen_plan']}\n", style="italic"))
+
+    def stop(self) -> None:
+        """End the live region (it vanishes), keeping its notices on screen."""
+        if self.live.is_started:
+            self.live.stop()
+        for notice in self.notices:
+            self.console.print(Text(notice, style="yellow"))
+        self.notices, self.attempt, self.activity = [], "", ""
