@@ -84,8 +84,17 @@ def _latencies(store: EdgeStore, novels: int, paragraphs: int, queries: int) -> 
     }
 
 
-def run(novels: int, paragraphs: int, queries: int = 200) -> dict[str, Any]:
-    """Fill one store with ``novels x paragraphs`` points, then time filtered searches."""
+def _save(result: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
+def run(novels: int, paragraphs: int, out: Path, queries: int = 200) -> dict[str, Any]:
+    """Fill one store with ``novels x paragraphs`` points, then time filtered searches.
+
+    The results so far are saved before the index build (which can take longer
+    than a session has), then again when it is done.
+    """
     folder = tempfile.mkdtemp(prefix="many-writers-")
     try:
         store = EdgeStore(folder)
@@ -95,6 +104,7 @@ def run(novels: int, paragraphs: int, queries: int = 200) -> dict[str, Any]:
         sparse_pool = [encoder.document(synthetic.paragraph(pool_rng, 180)) for _ in range(300)]
         rng = np.random.default_rng(0)
         total = novels * paragraphs
+        growth: list[dict[str, Any]] = []
         start = time.perf_counter()
         for first in range(0, total, BATCH):
             vectors = _unit(rng, min(BATCH, total - first))
@@ -120,28 +130,60 @@ def run(novels: int, paragraphs: int, queries: int = 200) -> dict[str, Any]:
                     )
                 )
             store.upsert(points)
+            done = first + len(points)
+            if done % 100_000 == 0 and done < total:
+                # Progress that survives a run cut short: latency as the store grows.
+                growth.append(
+                    {
+                        "points": done,
+                        "upsert_s": time.perf_counter() - start,
+                        **_latencies(store, done // paragraphs, paragraphs, 20),
+                        "disk_mib": _disk_mib(folder),
+                        "rss_mib": _rss_mib(),
+                    }
+                )
+                _save(
+                    {
+                        "novels": novels,
+                        "paragraphs_per_novel": paragraphs,
+                        "growth": growth,
+                        "status": "upserting",
+                        "machine": machine(),
+                    },
+                    out,
+                )
+                print(f"[many_writers] {growth[-1]}", flush=True)
         upsert_seconds = time.perf_counter() - start
         as_written = _latencies(store, novels, paragraphs, queries)
+        result: dict[str, Any] = {
+            "novels": novels,
+            "paragraphs_per_novel": paragraphs,
+            "points": store.info()["points"],
+            "upsert_s": upsert_seconds,
+            "unindexed": as_written,
+            "growth": growth,
+            "disk_mib": _disk_mib(folder),
+            "rss_mib": _rss_mib(),
+            "status": "index build started, not finished",
+            "machine": machine(),
+        }
+        _save(result, out)
+        print(f"[many_writers] as written: {as_written}; building the index", flush=True)
         start = time.perf_counter()
         store.build_index()
         index_seconds = time.perf_counter() - start
         indexed = _latencies(store, novels, paragraphs, queries)
-        info = store.info()
-        rss = _rss_mib()
+        result.update(
+            indexed_vectors=store.info()["indexed_vectors"],
+            index_s=index_seconds,
+            indexed=indexed,
+            disk_mib=_disk_mib(folder),
+            rss_mib=max(result["rss_mib"], _rss_mib()),
+            status="complete",
+        )
         store.close()
-        return {
-            "novels": novels,
-            "paragraphs_per_novel": paragraphs,
-            "points": info["points"],
-            "indexed_vectors": info["indexed_vectors"],
-            "upsert_s": upsert_seconds,
-            "index_s": index_seconds,
-            "unindexed": as_written,
-            "indexed": indexed,
-            "disk_mib": _disk_mib(folder),
-            "rss_mib": rss,
-            "machine": machine(),
-        }
+        _save(result, out)
+        return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -153,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paragraphs", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    result = run(args.novels, args.paragraphs)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    result = run(args.novels, args.paragraphs, args.out)
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
     return 0
 

@@ -233,8 +233,9 @@ def _retrieval_latency(r: dict[str, Any], out: Path) -> tuple[str, list]:
     written = next(
         x for x in rows if x["backend"] == "engine (default), as written" and x["size"] == largest
     )
+    local_size = max(x["size"] for x in rows if x["backend"] == "local mode, in memory")
     local = next(
-        x for x in rows if x["backend"] == "local mode, in memory" and x["size"] == largest
+        x for x in rows if x["backend"] == "local mode, in memory" and x["size"] == local_size
     )
     goals = []
     if largest >= 100_000:
@@ -261,7 +262,8 @@ fallback and previous default (qdrant-client local mode, dense only), which scan
 in Python.
 
 - Default, indexed, at {largest:,} paragraphs: p50 **{default["p50_ms"]:.2f} ms** {verdict};
-  as written {written["p50_ms"]:.2f} ms; local mode {local["p50_ms"]:.0f} ms.
+  as written {written["p50_ms"]:.2f} ms. Local mode: {local["p50_ms"]:.0f} ms at
+  {local_size:,} (measured up to 10,000 only; the previous full run measured 1.9 s at 100,000).
 
 When it degrades, and what the package does about it: as written, the engine scores every
 paragraph of the searched novel (the tenant index keeps other novels out), so a single novel of
@@ -369,15 +371,21 @@ short-term memory" appends 120 words of recent story to the plan, as the retriev
   {100 / paraphrase["queries"]:.0f} points of recall.
 
 What the rows show: BM25 finds a fact whose plan names it (a rare name such as "Straka" or
-"Holm" is decisive once Qdrant weighs it by inverse document frequency), and finds nothing for
-a paraphrase, by construction; the dense vector is what a paraphrase can match, and MiniLM's
-vector of a 180-word paragraph about the recurring cast is a weak target for one sentence in its
-middle. Fusion keeps the best of both for named facts. Adding the short-term memory to the query
-dilutes the plan (MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which match
-everything), which is why the retriever queries with the plan alone. What would raise the
-paraphrase figure: a vector per sentence (Qdrant multivectors, MaxSim), or the summary as a
-second named dense vector, both within the two embedding calls of a step (one batch per
-paragraph); a stronger embedder where one is allowed.
+"Holm" is decisive once Qdrant weighs it by inverse document frequency). A paraphrase shares no
+word with the planted sentence, so BM25 can only match it through the summary or the rest of
+the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase should match,
+and MiniLM's vector of a 180-word paragraph about the recurring cast is a weak target for one
+sentence in its middle. Reciprocal rank fusion of one strong and one weak list lands between
+the two, below BM25 alone on indirect plans here. Adding the short-term memory to the query
+dilutes the plan (MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which
+match everything), which is why the retriever queries with the plan alone. Hybrid stays the
+default because BM25 alone finds nothing for a plan that describes without naming (and in
+real stories plans describe more often than this benchmark's); the goal is missed on both
+kinds of plans. What would raise it: the summary as a second named dense vector (an
+exploratory run outside this benchmark, 300 paragraphs, raised dense-only paraphrase recall@3
+from 0.25 to 0.56 by embedding the summary alone), a vector per sentence (Qdrant multivectors,
+MaxSim), both within the two embedding calls of a step (one batch per paragraph); weighted
+fusion; a stronger embedder where one is allowed.
 """
     return text, goals
 
@@ -394,48 +402,71 @@ Not measured in this run: `python -m bench.many_writers` writes
             [],
         )
     r = json.loads(path.read_text(encoding="utf-8"))
-    met = r["indexed"]["p50_ms"] <= MANY_WRITERS_GOAL_MS
-    rows = [
+    finished = "indexed" in r
+    met = finished and r["indexed"]["p50_ms"] <= MANY_WRITERS_GOAL_MS
+    growth_rows = [
         [
-            "as written (tenant index, no HNSW)",
-            f"{r['unindexed']['p50_ms']:.2f}",
-            f"{r['unindexed']['p99_ms']:.2f}",
-            r["unindexed"]["queries"],
-        ],
-        [
-            "after build_index()",
-            f"{r['indexed']['p50_ms']:.2f}",
-            f"{r['indexed']['p99_ms']:.2f}",
-            r["indexed"]["queries"],
-        ],
+            f"{g['points']:,}",
+            f"{g['upsert_s']:.0f}",
+            f"{g['p50_ms']:.2f}",
+            f"{g['p99_ms']:.2f}",
+            f"{g['disk_mib']:,.0f}",
+            f"{g['rss_mib']:,.0f}",
+        ]
+        for g in r.get("growth", [])
     ]
+    rows = []
+    for label, key in (("as written (tenant index, no HNSW)", "unindexed"), ("indexed", "indexed")):
+        if key in r:
+            rows.append(
+                [label, f"{r[key]['p50_ms']:.2f}", f"{r[key]['p99_ms']:.2f}", r[key]["queries"]]
+            )
     size = f"{r['novels']:,} novels x {r['paragraphs_per_novel']:,} paragraphs"
+    if finished:
+        verdict = (
+            f"- Filtered search p50 after indexing: **{r['indexed']['p50_ms']:.2f} ms** (goal <= "
+            f"{MANY_WRITERS_GOAL_MS:.0f} ms): {_verdict(met)}; index build {r['index_s']:.0f} s."
+        )
+    elif "unindexed" in r:
+        verdict = (
+            "- The index build (`optimize()`) did not finish before the session ended, so the "
+            f"indexed p50 (the goal, <= {MANY_WRITERS_GOAL_MS:.0f} ms) is **not measured**."
+        )
+    else:
+        reached = r["growth"][-1]["points"] if r.get("growth") else 0
+        verdict = (
+            f"- **Not finished**: on the shared machine the run had written {reached:,} of "
+            f"{r['novels'] * r['paragraphs_per_novel']:,} points when the session ended, so "
+            "neither the 1M-point search nor the index build (the goal: p50 <= "
+            f"{MANY_WRITERS_GOAL_MS:.0f} ms after indexing) is measured. The rows above are the "
+            "store as it grew (20 searches each, no HNSW yet)."
+        )
+    tables = ""
+    if growth_rows:
+        tables += _table(
+            ["points so far", "upsert s", "p50 ms", "p99 ms", "disk MiB", "RSS MiB"], growth_rows
+        )
+    if rows:
+        tables += "\n\n" + _table(
+            ["search (hybrid top-3, one novel's branch)", "p50 ms", "p99 ms", "queries"], rows
+        )
     text = f"""## 7. Many writers, one store ({size})
 
 Measured by `python -m bench.many_writers` on {r["machine"]["date"]} (a shared, busy 2-core
-machine; run with `nice`).
+machine, load average above 10; run with `nice`, so its times are upper bounds).
 
-{_table(["search (hybrid top-3, one novel's branch)", "p50 ms", "p99 ms", "queries"], rows)}
-
-| store | |
-|---|---|
-| points | {r["points"]:,} |
-| upsert (batches of 2,000) | {r["upsert_s"]:.0f} s |
-| build_index() | {r["index_s"]:.0f} s |
-| size on disk | {r["disk_mib"]:,.0f} MiB |
-| resident memory of the process | {r["rss_mib"]:,.0f} MiB |
+{tables}
 
 One embedded store holds every novel, as a deployment keeps every writer's novels in one
 collection: the novel id is a tenant key (`KeywordIndexParams(is_tenant=True)`), HNSW graphs are
 per novel (global `m=0`, `payload_m=16`; branch and position indexes have no graph of their own).
-Random 384-dimension vectors; BM25 vectors of synthetic paragraphs.
+Random 384-dimension vectors; BM25 vectors of synthetic paragraphs; each search is hybrid top-3
+filtered to one random novel's branch.
 
-- Filtered search p50 after indexing: **{r["indexed"]["p50_ms"]:.2f} ms** (goal <=
-  {MANY_WRITERS_GOAL_MS:.0f} ms): {_verdict(met)}.
+{verdict}
 """
-    return text, [
-        ("7", "1M points, filtered p50 <= 10 ms", f"{r['indexed']['p50_ms']:.2f}", met),
-    ]
+    measured = f"{r['indexed']['p50_ms']:.2f}" if finished else "not measured (index unfinished)"
+    return text, [("7", "1M points, filtered p50 <= 10 ms", measured, met)]
 
 
 def _length_control(r: dict[str, Any], out: Path) -> tuple[str, list]:
