@@ -2,30 +2,42 @@
 
 A synthetic novel (recurring cast, places and objects, so most paragraphs look
 alike) gets a few planted paragraphs early on, each introducing a new name, an
-object and a place exactly once. Later plans refer to them indirectly
-("the navigation instrument the mapmaker entrusted to her"). Each plan is a
-query to the package's ``LongTermMemory.search`` over the whole novel, with the
-real default embedder (MiniLM), once per embedding variant: the summary alone,
-the paragraph alone, and both (the package default).
+object and a place exactly once. Later plans refer to them in two ways:
+indirectly, as the earlier benchmark did ("the navigation instrument the
+mapmaker entrusted to her", often with a name), and by paraphrase only (no
+content word shared with the planted sentence, checked with the BM25 tokenizer).
+Each plan is a query to the package's ``LongTermMemory.search`` over the whole
+novel, on the default embedded store and the real default embedder (MiniLM),
+searching dense only, BM25 only, and hybrid (fused with RRF or DBSF); and with
+the query made of the plan alone or the plan plus a short-term memory.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 import time
 from typing import Any
-
-from qdrant_client import QdrantClient
 
 from bench import synthetic
 from bench.common import NOVEL_ID, WORDS_PER_PARAGRAPH
 from recurrentgpt.context import DEFAULT_EMBEDDER
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage
+from recurrentgpt.memory.edge_store import EdgeStore
+from recurrentgpt.memory.lexical import SparseEncoder
 from recurrentgpt.nodes.common import MAIN_BRANCH
 
-VARIANTS = ("summary", "paragraph", "both")
 KS = (1, 3, 5)
+SEARCHES = (
+    ("dense", "rrf", "plan"),
+    ("sparse", "rrf", "plan"),
+    ("hybrid", "rrf", "plan"),
+    ("hybrid", "dbsf", "plan"),
+    ("hybrid", "rrf", "plan + short-term memory"),
+)
+"""(search mode, fusion, query) rows; the third is the package default."""
 
 
 def synthetic_novel(
@@ -57,28 +69,34 @@ def synthetic_novel(
     return passages, planted
 
 
-async def measure_variant(
-    variant: str,
+def check_paraphrases() -> None:
+    """Fail if a paraphrase shares a BM25 token with its planted sentence."""
+    encoder = SparseEncoder()
+    for fact in synthetic.PLANTED_FACTS:
+        sentence = set(encoder.document(fact.sentence).indices)
+        for plan in fact.paraphrases:
+            shared = sentence & set(encoder.query(plan).indices)
+            assert not shared, f"paraphrase shares words with its fact: {plan}"
+
+
+async def measure(
+    memory: LongTermMemory,
     passages: list[Passage],
     planted: dict[int, synthetic.PlantedFact],
-    client: QdrantClient,
+    plans: str,
+    query: str,
 ) -> dict[str, Any]:
-    """Recall@k of the planted paragraph over every indirect plan, for one variant."""
-    memory = LongTermMemory(
-        client,
-        load_embeddings(DEFAULT_EMBEDDER),
-        collection=f"fidelity_{variant}",
-        embed_what=variant,
-    )
-    start = time.perf_counter()
-    for first in range(0, len(passages), 250):
-        await memory.store_many(passages[first : first + 250])
-    embed_seconds = time.perf_counter() - start
+    """Recall@k of the planted paragraph over every plan of one kind."""
+    rng = random.Random(5)
     ranks: list[int | None] = []
     for position, fact in planted.items():
-        for query in fact.queries:
+        for plan in fact.queries if plans == "indirect" else fact.paraphrases:
+            text = plan
+            if query != "plan":
+                # What the short-term memory holds at a later step: the recent story.
+                text = f"{plan}\n{synthetic.text_of_words(rng, 120)}"
             hits = await memory.search(
-                query,
+                text,
                 novel_id=NOVEL_ID,
                 branch_id=MAIN_BRANCH,
                 segments=[],
@@ -88,33 +106,47 @@ async def measure_variant(
             found = [hit.position for hit in hits]
             ranks.append(found.index(position) + 1 if position in found else None)
     return {
-        "variant": variant,
+        "plans": plans,
         "queries": len(ranks),
         **{
             f"recall@{k}": sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
             for k in KS
         },
-        "embed_seconds": embed_seconds,
-        "paragraphs_per_second": len(passages) / embed_seconds,
     }
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    """All three variants on a 300-paragraph (quick) or 1,000-paragraph (full) novel."""
+    """Every search on a 300-paragraph (quick) or 1,000-paragraph (full) novel."""
+    check_paraphrases()
     size = 300 if quick else 1000
     start = time.perf_counter()
     embeddings = load_embeddings(DEFAULT_EMBEDDER)
     embeddings.embed_query("warm up")
     load_seconds = time.perf_counter() - start
     passages, planted = synthetic_novel(size)
-    client = QdrantClient(":memory:")
-    rows = [await measure_variant(v, passages, planted, client) for v in VARIANTS]
-    paragraph_row = next(r for r in rows if r["variant"] == "paragraph")
+    folder = tempfile.mkdtemp(prefix="fidelity-")
+    store = EdgeStore(folder)
+    try:
+        memory = LongTermMemory(store, embeddings)
+        start = time.perf_counter()
+        for first in range(0, len(passages), 250):
+            await memory.store_many(passages[first : first + 250])
+        embed_seconds = time.perf_counter() - start
+        rows = []
+        for mode, fusion, query in SEARCHES:
+            memory.search_mode, memory.fusion = mode, fusion  # type: ignore[assignment]
+            for plans in ("indirect", "paraphrase"):
+                row = await measure(memory, passages, planted, plans, query)
+                rows.append({"search": mode, "fusion": fusion, "query": query, **row})
+    finally:
+        store.close()
+        shutil.rmtree(folder, ignore_errors=True)
     return {
         "size": size,
         "facts": len(planted),
         "planted_positions": sorted(planted),
         "rows": rows,
         "model_load_seconds": load_seconds,
-        "minilm_paragraphs_per_second": paragraph_row["paragraphs_per_second"],
+        "embed_seconds": embed_seconds,
+        "minilm_paragraphs_per_second": len(passages) / embed_seconds,
     }

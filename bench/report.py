@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,11 @@ PLOTS = Path("bench") / "plots"
 OVERHEAD_GOAL = 1.2
 TOKENS_GOAL = 1.1
 CHECKPOINT_GOAL = 1.1
-RECALL_GOAL = 0.95
+RECALL_GOAL = 0.9
+OVERHEAD_10K_GOAL = 1.5
+EMBEDDINGS_GOAL = 2
+LATENCY_GOAL_MS = 5.0
+MANY_WRITERS_GOAL_MS = 10.0
 LENGTH_GOAL = 95.0
 
 
@@ -41,13 +46,19 @@ def _save(figure: Any, out: Path, name: str) -> str:
 def _step_overhead(r: dict[str, Any], out: Path, minilm_rate: float | None) -> tuple[str, list]:
     rows = r["rows"]
     figure, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for design, style in (("ours", "o-"), ("baseline", "s--")):
+    labels = {
+        "ours": "ours (engine, as written)",
+        "ours, indexed": "ours (engine, indexed)",
+        "baseline": "baseline (re-embed all)",
+    }
+    for design, style in (("ours", "o-"), ("ours, indexed", "d"), ("baseline", "s--")):
         mine = [x for x in rows if x["design"] == design]
+        if not mine:
+            continue
         sizes = [x["size"] for x in mine]
-        label = "ours (Qdrant search)" if design == "ours" else "baseline (re-embed all)"
-        axes[0].plot(sizes, [x["overhead_ms"] for x in mine], style, label=label)
-        axes[1].plot(sizes, [x["embedding_calls"] for x in mine], style, label=label)
-        axes[2].plot(sizes, [x["prompt_tokens"] for x in mine], style, label=label)
+        axes[0].plot(sizes, [x["overhead_ms"] for x in mine], style, label=labels[design])
+        axes[1].plot(sizes, [x["embedding_calls"] for x in mine], style, label=labels[design])
+        axes[2].plot(sizes, [x["prompt_tokens"] for x in mine], style, label=labels[design])
     for axis, title in zip(
         axes,
         ("Overhead per step (ms, fake LLM)", "Texts embedded per step", "Prompt tokens per step"),
@@ -60,7 +71,7 @@ def _step_overhead(r: dict[str, Any], out: Path, minilm_rate: float | None) -> t
     axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     axes[2].set_ylim(0, 1.15 * max(x["prompt_tokens"] for x in rows))
-    axes[0].legend()
+    axes[0].legend(fontsize=8)
     plot = _save(figure, out, "step_overhead.png")
     table_rows = []
     for x in rows:
@@ -78,20 +89,19 @@ def _step_overhead(r: dict[str, Any], out: Path, minilm_rate: float | None) -> t
                 f"{x['has_paragraphs_after_ms']:.1f}" if "has_paragraphs_after_ms" in x else "",
             ]
         )
-    timed = [x for x in rows if x["design"] == "ours" and "search_ms" in x]
-    small, large = timed[0]["size"], timed[-1]["size"]
-    after_small, after_large = (timed[i]["has_paragraphs_after_ms"] for i in (0, -1))
-    search_small, search_large = (timed[i]["search_ms"] for i in (0, -1))
-    ours_at = {x["size"]: x for x in timed}
-    grown = ours_at[1000]["overhead_ms"] - ours_at[10]["overhead_ms"]
-    search_grown = ours_at[1000]["search_ms"] - ours_at[10]["search_ms"]
-    overhead_met = r["overhead_ratio_1000_10"] <= OVERHEAD_GOAL
-    consequence = (
-        "and it is within the goal at N=1,000 here"
-        if overhead_met
-        else "but it is what makes the overhead ratio miss the goal"
-    )
+    ours_at = {x["size"]: x for x in rows if x["design"] == "ours"}
+    ratio_1k, ratio_10k = r["overhead_ratio_1000_10"], r["overhead_ratio_10000_10"]
+    overhead_met = ratio_1k <= OVERHEAD_GOAL
+    overhead_10k_met = ratio_10k <= OVERHEAD_10K_GOAL
     tokens_met = r["token_ratio_1000_10"] <= TOKENS_GOAL
+    embeddings_met = max(x["embedding_calls"] for x in ours_at.values()) <= EMBEDDINGS_GOAL
+    indexed = [x for x in rows if x["design"] == "ours, indexed"]
+    indexed_note = (
+        f" After `build_index()` the N=10,000 step costs {indexed[0]['overhead_ms']:.0f} ms "
+        f"(search {indexed[0]['search_ms']:.1f} ms)."
+        if indexed
+        else " (The full run adds an indexed row at N=10,000.)"
+    )
     header = [
         "design",
         "N paragraphs",
@@ -111,44 +121,41 @@ def _step_overhead(r: dict[str, Any], out: Path, minilm_rate: float | None) -> t
 
 The real graph (auto mode: simulated human, writer, memory updater, planner) runs with the
 scripted model, so the time is everything but the LLM: LangGraph, the in-memory checkpointer,
-Qdrant local mode (in memory) and the hashing embedder. The baseline is the same graph with a
-long-term memory that keeps paragraphs in a list and re-embeds all of them at every search, as
-the reference code does. "MiniLM s/step" projects the embedding work alone with the default
-embedder at the throughput measured in figure 4. The last two columns time the two memory
-calls ours makes at every step that could depend on N (median of 5).
+the default long-term memory (the embedded Qdrant engine, hybrid dense + BM25 search) and the
+hashing embedder. "as written" is the store as a session leaves it: every paragraph was
+upserted, no HNSW graph was built (steps never build one, see figure 3). The baseline is the
+same graph with a long-term memory that keeps paragraphs in a list and re-embeds all of them at
+every search, as the reference code does. "MiniLM s/step" projects the embedding work alone
+with the default embedder at the throughput measured in figure 4. The last two columns time
+the two memory calls made at every step that could depend on N (median of 5).
 
-- Overhead, N=1,000 vs N=10: **{r["overhead_ratio_1000_10"]:.2f}x** (goal <= {OVERHEAD_GOAL}):
-  {_verdict(overhead_met)}. N=10,000 vs N=10: {r["overhead_ratio_10000_10"]:.2f}x.
+- Overhead, N=1,000 vs N=10: **{ratio_1k:.2f}x** (goal <= {OVERHEAD_GOAL}):
+  {_verdict(overhead_met)}. N=10,000 vs N=10: **{ratio_10k:.2f}x** (goal <=
+  {OVERHEAD_10K_GOAL}): {_verdict(overhead_10k_met)}.{indexed_note}
 - Prompt tokens, N=1,000 vs N=10: **{r["token_ratio_1000_10"]:.2f}x** (goal <= {TOKENS_GOAL}):
-  {_verdict(tokens_met)}; N=10,000: {r["token_ratio_10000_10"]:.2f}x. The prompt holds k=3
-  passages capped at 2x the paragraph length and a word-capped memory, never the novel.
-- Texts embedded per step: ours 2 at every N (the plan, the new paragraph); the baseline N+1.
-- `has_paragraphs_after`: {after_small:.1f} ms at N={small:,}, {after_large:.1f} ms at
-  N={large:,}; search: {search_small:.1f} ms at N={small:,}, {search_large:.1f} ms at
-  N={large:,}. From N=10 to N=1,000 ours' step overhead grows by {grown:.0f} ms, the search
-  alone by {search_grown:.0f} ms.
+  {_verdict(tokens_met)}; N=10,000: {r["token_ratio_10000_10"]:.2f}x.
+- Texts embedded per step: ours {max(x["embedding_calls"] for x in ours_at.values()):.0f} at
+  every N (two embedding calls: the query, the new paragraph; the BM25 vectors are computed
+  locally); the baseline N+1.
 
-What no longer grows: `has_paragraphs_after`, run before each store (`nodes/branching.py`
-`branch_for_write`), is one point lookup by id. A branch's positions are contiguous, so the
-question "is there a later paragraph on this branch?" is whether the point at position + 1
-exists, whatever N is; it used to be a filtered count over every point.
-
-What still grows, and why: the search. qdrant-client's embedded (local) mode, the default,
-keeps no vector or payload index: every query is a brute-force scan that evaluates the
-filter in Python on every point and scores the vectors that pass, so it grows linearly with
-N (see the search column). A novel that was never forked now gets a flat must-filter (novel,
-branch, position), cheaper to evaluate than the nested lineage filter a forked novel needs,
-but still once per point. It stays far below the baseline, whose re-embedding grows linearly
-with a much larger constant, {consequence}. What fixes it:
-a Qdrant server (set `QDRANT_URL`; the same code runs unchanged). The package creates keyword
-and integer payload indexes on `novel_id`, `branch_id` and `position`, which the server uses
-to plan filtered queries, and the server searches vectors with its HNSW index, so the cost
-per step no longer scans the collection. An embedded engine with indexes such as qdrant-edge
-would do the same without a server (figure 3: about a millisecond at 10,000 paragraphs).
+Before this engine, the default (qdrant-client local mode) scanned every point in Python: the
+previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms and 206 ms). The
+engine's search is filtered through a tenant index on the novel id and payload indexes on
+branch and position, so it reads only the novel's points; without an HNSW graph it still scores
+every paragraph of that novel, which is what remains of the growth at N=10,000. Numbers were
+measured on a shared, busy 2-core machine (load average 8-10 while they ran): absolute times
+are noisy, which matters most for ratios of small times.
 """
     return text, [
-        ("1", "overhead N=1,000/N=10 <= 1.2", f"{r['overhead_ratio_1000_10']:.2f}", overhead_met),
+        ("1", "overhead N=1,000/N=10 <= 1.2", f"{ratio_1k:.2f}", overhead_met),
+        ("1", "overhead N=10,000/N=10 <= 1.5", f"{ratio_10k:.2f}", overhead_10k_met),
         ("1", "prompt tokens N=1,000/N=10 <= 1.1", f"{r['token_ratio_1000_10']:.2f}", tokens_met),
+        (
+            "1",
+            "texts embedded per step <= 2",
+            f"{max(x['embedding_calls'] for x in ours_at.values()):.0f}",
+            embeddings_met,
+        ),
     ]
 
 
@@ -219,86 +226,125 @@ def _retrieval_latency(r: dict[str, Any], out: Path) -> tuple[str, list]:
         ]
         for x in rows
     ]
-    edge_note = (
-        ""
-        if r["edge_available"]
-        else "\nqdrant-edge-py was not installed, so its rows are missing.\n"
+    largest = max(x["size"] for x in rows)
+    default = next(
+        x for x in rows if x["backend"] == "engine (default), indexed" and x["size"] == largest
     )
-    local_10k = next(
-        x for x in rows if x["backend"] == "qdrant local, in memory" and x["size"] == 10000
+    written = next(
+        x for x in rows if x["backend"] == "engine (default), as written" and x["size"] == largest
     )
-    novel_10k = next(
-        x
-        for x in rows
-        if x["backend"] == "qdrant local, in memory, novel_id filter only" and x["size"] == 10000
+    local_size = max(x["size"] for x in rows if x["backend"] == "local mode, in memory")
+    local = next(
+        x for x in rows if x["backend"] == "local mode, in memory" and x["size"] == local_size
     )
+    goals = []
+    if largest >= 100_000:
+        met = default["p50_ms"] <= LATENCY_GOAL_MS
+        goals.append(("3", "default p50 at 100,000 <= 5 ms", f"{default['p50_ms']:.2f}", met))
+        verdict = f"(goal <= {LATENCY_GOAL_MS:.0f} ms): {_verdict(met)}"
+    else:
+        verdict = "(the goal is set at 100,000, measured by `--full`)"
     text = f"""## 3. Retrieval latency by backend
 
 ![retrieval latency]({plot})
 
 {_table(["backend", "paragraphs", "p50 ms", "p95 ms", "queries", "load + index s"], table_rows)}
-{edge_note}
-Each backend holds N paragraphs of one novel (384-dimension vectors, text and summary in the
-payload) and answers top-{r["k"]} queries restricted to the novel's branch before a position.
-The local-mode rows go through the package's `LongTermMemory.search` (embedding a query with a
-random embedder costs microseconds); "novel_id filter only" queries the same collection with a
-one-condition filter. qdrant-edge-py is the Qdrant engine embedded in-process, with keyword and
-integer payload indexes and an HNSW index (built by `optimize()`, included in "load + index").
 
-When it degrades: qdrant-client's local mode has no index; it scans every point and
-evaluates the filter in Python. The package's filter for a novel never forked (one flat
-must-filter on novel, branch and position; a forked novel's filter adds one nested condition
-per ancestor branch) costs about {local_10k["p50_ms"]:.0f} ms at 10,000 paragraphs here
-({novel_10k["p50_ms"]:.0f} ms with the novel_id condition alone), and grows linearly; local
-mode also warns above 20,000 points. That is a few hundred paragraphs per novel at no cost and a
-noticeable delay for a 10,000-paragraph novel (or for many novels sharing the collection). What
-the project does: the same code runs unchanged against a Qdrant server (`QDRANT_URL`), which
-uses the payload indexes the package creates and its HNSW vector index. What it could add:
-qdrant-edge-py keeps the embedded, serverless setup with real indexes, at about a millisecond
-at these sizes; it has its own API (no `QdrantClient`), so it would be a second
-`LongTermMemory` backend.
+Each backend holds N paragraphs of one novel (384-dimension random vectors, text and summary in
+the payload) and answers top-{r["k"]} queries restricted to the novel's branch before a
+position, through the package's `LongTermMemory.search`. The default is the embedded Qdrant
+engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch,
+each filtered, fused by RRF in one query. "as written" is the store right after the upserts
+(tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
+HNSW graph); "indexed" is after `build_index()` (`optimize()`, per-novel HNSW graphs: global
+`m=0`, `payload_m=16`); the index time is in "load + index". The local-mode rows are the
+fallback and previous default (qdrant-client local mode, dense only), which scans every point
+in Python.
+
+- Default, indexed, at {largest:,} paragraphs: p50 **{default["p50_ms"]:.2f} ms** {verdict};
+  as written {written["p50_ms"]:.2f} ms. Local mode: {local["p50_ms"]:.0f} ms at
+  {local_size:,} (measured up to 10,000 only; the previous full run measured 1.9 s at 100,000).
+
+When it degrades, and what the package does about it: as written, the engine scores every
+paragraph of the searched novel (the tenant index keeps other novels out), so a single novel of
+100,000 paragraphs costs tens of milliseconds until its graph is built. Building it is
+`optimize()`, which blocks its caller and holds Python's interpreter lock for its whole run
+(measured here: a Python thread got one tick during a 10 s optimize), so a background thread
+would stall every step just the same. Steps therefore never index; `python -m recurrentgpt.memory
+index` builds the graphs between writing sessions, and a Qdrant server (`QDRANT_URL`) indexes in
+its own background threads. What would remove the trade-off: Qdrant Edge's documented two-shard
+pattern (a small mutable shard for new paragraphs, an immutable indexed shard rebuilt in another
+process and swapped in), or indexing in a separate process on a copy.
 """
-    return text, []
+    return text, goals
 
 
 def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
     rows = r["rows"]
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+    labels = [
+        f"{x['search']}\\n{x['fusion'] if x['search'] == 'hybrid' else ''}\\n{x['query']}"
+        for x in rows
+        if x["plans"] == "indirect"
+    ]
     width = 0.25
-    for i, k in enumerate((1, 3, 5)):
-        axis.bar(
-            [j + (i - 1) * width for j in range(len(rows))],
-            [x[f"recall@{k}"] for x in rows],
-            width,
-            label=f"recall@{k}",
-        )
-    axis.axhline(RECALL_GOAL, color="grey", linestyle="--", label="goal (recall@3)")
-    axis.set_xticks(range(len(rows)), [x["variant"] for x in rows])
-    axis.set_ylim(0, 1.05)
-    axis.set_ylabel("share of plans that retrieve the planted paragraph")
-    axis.set_title(f"Planted-fact recall, {r['size']} paragraphs, MiniLM")
-    axis.legend(fontsize=8)
+    for axis, plans in zip(axes, ("indirect", "paraphrase"), strict=True):
+        mine = [x for x in rows if x["plans"] == plans]
+        for i, k in enumerate((1, 3, 5)):
+            axis.bar(
+                [j + (i - 1) * width for j in range(len(mine))],
+                [x[f"recall@{k}"] for x in mine],
+                width,
+                label=f"recall@{k}",
+            )
+        axis.axhline(RECALL_GOAL, color="grey", linestyle="--", label="goal (recall@3)")
+        axis.set_xticks(range(len(mine)), labels, fontsize=7)
+        axis.set_ylim(0, 1.05)
+        axis.set_title(f"{plans} plans, {r['size']} paragraphs, MiniLM")
+    axes[0].set_ylabel("share of plans that retrieve the planted paragraph")
+    axes[0].legend(fontsize=8)
     plot = _save(figure, out, "memory_fidelity.png")
-    default = next(x for x in rows if x["variant"] == "both")
-    best = max(rows, key=lambda x: x["recall@3"])
-    met = default["recall@3"] >= RECALL_GOAL
+
+    def default_of(plans: str) -> dict[str, Any]:
+        return next(
+            x
+            for x in rows
+            if x["plans"] == plans
+            and (x["search"], x["fusion"], x["query"]) == ("hybrid", "rrf", "plan")
+        )
+
     table_rows = [
         [
-            x["variant"],
+            x["plans"],
+            x["search"],
+            x["fusion"] if x["search"] == "hybrid" else "",
+            x["query"],
             x["queries"],
             f"{x['recall@1']:.2f}",
             f"{x['recall@3']:.2f}",
             f"{x['recall@5']:.2f}",
-            f"{x['paragraphs_per_second']:.0f}",
         ]
         for x in rows
     ]
-    header = ["embedded text", "plans", "recall@1", "recall@3", "recall@5", "paragraphs/s embedded"]
+    header = ["plans", "search", "fusion", "query", "plans n", "recall@1", "recall@3", "recall@5"]
+    full = r["size"] >= 1000
     size_note = (
-        "This is the quick run: the novel has 300 paragraphs instead of 1,000 (`--full`)."
-        if r["size"] < 1000
-        else "The novel has 1,000 paragraphs."
+        "The novel has 1,000 paragraphs."
+        if full
+        else "This is the quick run: the novel has 300 paragraphs instead of 1,000 (`--full`)."
     )
+    indirect, paraphrase = default_of("indirect"), default_of("paraphrase")
+    goals = []
+    for name, row in (("indirect", indirect), ("paraphrase-only", paraphrase)):
+        met = full and row["recall@3"] >= RECALL_GOAL
+        goals.append(
+            (
+                "4",
+                f"recall@3, {name} plans, 1,000 paragraphs >= {RECALL_GOAL}",
+                f"{row['recall@3']:.2f}" + ("" if full else " (300 paragraphs)"),
+                met,
+            )
+        )
     text = f"""## 4. Memory fidelity: finding a fact planted once
 
 ![memory fidelity]({plot})
@@ -307,34 +353,120 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
 
 {size_note} A synthetic novel with a recurring cast (8 characters, 4 roles), places and
 objects gets {r["facts"]} planted paragraphs early (positions {r["planted_positions"]}), each
-introducing a new name, object and place once, in the middle of an ordinary paragraph. Later
-plans refer to them indirectly ("the navigation instrument the mapmaker entrusted to her", "the
-tattooed seaman"), often naming a recurring character too. Each plan queries the package's
-`LongTermMemory.search` over the whole novel with the real default embedder
-(all-MiniLM-L6-v2), storing per paragraph: its summary (what the memory updater writes), the
-paragraph, or both (the package default: summary, newline, paragraph). Model load:
-{r["model_load_seconds"]:.1f} s.
+introducing a new name, object and place once, in the middle of an ordinary paragraph. Two
+kinds of later plans look for them: the earlier benchmark's indirect plans ("the navigation
+instrument the mapmaker entrusted to her"), which often share a name or a word with the fact,
+and paraphrases that share no content word with the planted sentence (checked with the BM25
+tokenizer, stemmed, stop words removed). Each plan queries the package's
+`LongTermMemory.search` over the whole novel on the default store, with the real default
+embedder (all-MiniLM-L6-v2, {r["minilm_paragraphs_per_second"]:.0f} paragraphs/s here). Every
+paragraph is stored once: a dense vector of its summary and text, and a BM25 vector of its text,
+summary and names (capitalised runs such as "Velimir Straka", "Saint Orm"). "plan +
+short-term memory" appends 120 words of recent story to the plan, as the retriever could.
 
-- Default (both), recall@3: **{default["recall@3"]:.2f}** (goal >= {RECALL_GOAL}):
-  {_verdict(met)}. Best variant: {best["variant"]} at {best["recall@3"]:.2f}. With
-  {default["queries"]} plans, one plan is {100 / default["queries"]:.0f} points of recall: the
-  gap to the goal is far larger than that.
+- Default (hybrid, RRF, the plan as query), recall@3: indirect plans
+  **{indirect["recall@3"]:.2f}**, paraphrase-only plans **{paraphrase["recall@3"]:.2f}** (goal
+  >= {RECALL_GOAL} on both at 1,000 paragraphs). With {indirect["queries"]} and
+  {paraphrase["queries"]} plans, one plan is {100 / indirect["queries"]:.0f} and
+  {100 / paraphrase["queries"]:.0f} points of recall.
 
-Why: MiniLM's vector of a 180-word paragraph is mostly about the recurring cast, so a plan that
-names Oskar or Arlo is closer to the dozens of ordinary Oskar or Arlo paragraphs than to the one
-where the fact is a single sentence; and MiniLM reads at most 256 word pieces, so the end of a
-long paragraph (and, in "both", more of it) is cut off. A one-sentence summary that names the
-new things is a sharper target than the paragraph it summarises. What would fix it:
-(1) store the summary and the paragraph as two vectors of the same point (Qdrant named
-vectors) and search both, instead of one vector of their concatenation; (2) add a sparse
-(BM25) vector and fuse it with the dense one (Qdrant hybrid query): rare names such as
-"Straka" or "Holm" then match exactly; (3) ask the memory updater to list the new names,
-objects and places of each paragraph in its summary; (4) a stronger embedder where one is
-allowed (`openai:text-embedding-3-small`), or k=5 (recall@5 above).
+What the rows show: BM25 finds a fact whose plan names it (a rare name such as "Straka" or
+"Holm" is decisive once Qdrant weighs it by inverse document frequency). A paraphrase shares no
+word with the planted sentence, so BM25 can only match it through the summary or the rest of
+the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase should match,
+and MiniLM's vector of a 180-word paragraph about the recurring cast is a weak target for one
+sentence in its middle. Reciprocal rank fusion of one strong and one weak list lands between
+the two, below BM25 alone on indirect plans here. Adding the short-term memory to the query
+dilutes the plan (MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which
+match everything), which is why the retriever queries with the plan alone. Hybrid stays the
+default because BM25 alone finds nothing for a plan that describes without naming (and in
+real stories plans describe more often than this benchmark's); the goal is missed on both
+kinds of plans. What would raise it: the summary as a second named dense vector (an
+exploratory run outside this benchmark, 300 paragraphs, raised dense-only paraphrase recall@3
+from 0.25 to 0.56 by embedding the summary alone), a vector per sentence (Qdrant multivectors,
+MaxSim), both within the two embedding calls of a step (one batch per paragraph); weighted
+fusion; a stronger embedder where one is allowed.
 """
-    return text, [
-        ("4", "recall@3 (default 'both') >= 0.95", f"{default['recall@3']:.2f}", met),
+    return text, goals
+
+
+def _many_writers(out: Path) -> tuple[str, list]:
+    path = out / "bench" / "results" / "many_writers.json"
+    if not path.exists():
+        return (
+            """## 7. Many writers, one store (1,000 novels x 1,000 paragraphs)
+
+Not measured in this run: `python -m bench.many_writers` writes
+`bench/results/many_writers.json` (about 12 minutes of indexing alone on 2 cores).
+""",
+            [],
+        )
+    r = json.loads(path.read_text(encoding="utf-8"))
+    finished = "indexed" in r
+    met = finished and r["indexed"]["p50_ms"] <= MANY_WRITERS_GOAL_MS
+    growth_rows = [
+        [
+            f"{g['points']:,}",
+            f"{g['upsert_s']:.0f}",
+            f"{g['p50_ms']:.2f}",
+            f"{g['p99_ms']:.2f}",
+            f"{g['disk_mib']:,.0f}",
+            f"{g['rss_mib']:,.0f}",
+        ]
+        for g in r.get("growth", [])
     ]
+    rows = []
+    for label, key in (("as written (tenant index, no HNSW)", "unindexed"), ("indexed", "indexed")):
+        if key in r:
+            rows.append(
+                [label, f"{r[key]['p50_ms']:.2f}", f"{r[key]['p99_ms']:.2f}", r[key]["queries"]]
+            )
+    size = f"{r['novels']:,} novels x {r['paragraphs_per_novel']:,} paragraphs"
+    if finished:
+        verdict = (
+            f"- Filtered search p50 after indexing: **{r['indexed']['p50_ms']:.2f} ms** (goal <= "
+            f"{MANY_WRITERS_GOAL_MS:.0f} ms): {_verdict(met)}; index build {r['index_s']:.0f} s."
+        )
+    elif "unindexed" in r:
+        verdict = (
+            "- The index build (`optimize()`) did not finish before the session ended, so the "
+            f"indexed p50 (the goal, <= {MANY_WRITERS_GOAL_MS:.0f} ms) is **not measured**."
+        )
+    else:
+        reached = r["growth"][-1]["points"] if r.get("growth") else 0
+        verdict = (
+            f"- **Not finished**: on the shared machine the run had written {reached:,} of "
+            f"{r['novels'] * r['paragraphs_per_novel']:,} points when the session ended, so "
+            "neither the 1M-point search nor the index build (the goal: p50 <= "
+            f"{MANY_WRITERS_GOAL_MS:.0f} ms after indexing) is measured. The rows above are the "
+            "store as it grew (20 searches each, no HNSW yet)."
+        )
+    tables = ""
+    if growth_rows:
+        tables += _table(
+            ["points so far", "upsert s", "p50 ms", "p99 ms", "disk MiB", "RSS MiB"], growth_rows
+        )
+    if rows:
+        tables += "\n\n" + _table(
+            ["search (hybrid top-3, one novel's branch)", "p50 ms", "p99 ms", "queries"], rows
+        )
+    text = f"""## 7. Many writers, one store ({size})
+
+Measured by `python -m bench.many_writers` on {r["machine"]["date"]} (a shared, busy 2-core
+machine, load average above 10; run with `nice`, so its times are upper bounds).
+
+{tables}
+
+One embedded store holds every novel, as a deployment keeps every writer's novels in one
+collection: the novel id is a tenant key (`KeywordIndexParams(is_tenant=True)`), HNSW graphs are
+per novel (global `m=0`, `payload_m=16`; branch and position indexes have no graph of their own).
+Random 384-dimension vectors; BM25 vectors of synthetic paragraphs; each search is hybrid top-3
+filtered to one random novel's branch.
+
+{verdict}
+"""
+    measured = f"{r['indexed']['p50_ms']:.2f}" if finished else "not measured (index unfinished)"
+    return text, [("7", "1M points, filtered p50 <= 10 ms", measured, met)]
 
 
 def _length_control(r: dict[str, Any], out: Path) -> tuple[str, list]:
@@ -549,6 +681,9 @@ def write(results: dict[str, Any], out: Path) -> None:
             text, figure_goals = build(results[name])
             sections.append(text)
             goals.extend(figure_goals)
+    many_writers, many_writers_goals = _many_writers(out)
+    sections.append(many_writers)
+    goals.extend(many_writers_goals)
     sections.append(_offline_model(out))
     m = results["machine"]
     seconds = results["seconds"]
@@ -564,7 +699,7 @@ figure 4, 100,000 paragraphs in figure 3, 300 steps in figure 2). Raw numbers:
 `bench/results-{results["mode"]}.json`. Every figure compares ours with its baseline in the
 same process and run, so ratios hold on a busy machine; absolute times do not (other
 processes shared these 2 cores).
-
+{results.get("note", "")}
 | machine | |
 |---|---|
 | CPU | {m["cpu"]}, {m["cores"]} cores |
@@ -578,7 +713,7 @@ processes shared these 2 cores).
 
 {_table(["figure", "goal", "measured", "result"], goal_rows)}
 
-Figures 3 and 6 have no numeric goal; their findings are in their sections. The offline
+Figure 6 has no numeric goal; its findings are in its section. The offline
 default model (SmolLM2-135M on llama.cpp) is measured separately, by `bench/offline_model.py`:
 see the last section and `bench/results/offline_model.md`.
 """

@@ -159,6 +159,8 @@ class PlantedFact:
     """The summary the memory model would write for the paragraph holding it."""
     queries: tuple[str, ...]
     """Later plans that need the fact but do not quote it."""
+    paraphrases: tuple[str, ...] = ()
+    """Later plans that need the fact and share no content word with its sentence."""
 
 
 PLANTED_FACTS = [
@@ -174,6 +176,12 @@ PLANTED_FACTS = [
             "The instrument for reading the stars is stolen from its hiding place high above "
             "the town.",
         ),
+        (
+            "She climbs the church steeple to fetch the star-measuring device the old mapmaker "
+            "gave her.",
+            "The navigation instrument from the elderly map maker is missing from its secret "
+            "spot up among the chimes.",
+        ),
     ),
     PlantedFact(
         "Under the floor of the abandoned smokehouse at Karsby Point, Oskar buried a sealed "
@@ -183,6 +191,11 @@ PLANTED_FACTS = [
         (
             "Oskar needs money and remembers the treasure he put under the old fish-curing shed.",
             "A coin with a heron and a crown turns up at the market, and Oskar goes pale.",
+        ),
+        (
+            "Short of money, he digs up the treasure he put beneath the old fish-curing shed.",
+            "A piece of money showing a royal wading bird appears at the market, and the "
+            "fisherman goes pale.",
         ),
     ),
     PlantedFact(
@@ -195,6 +208,11 @@ PLANTED_FACTS = [
             "The insurance company reopens the case of the wrecked schooner and questions Holm.",
             "A man with a bird inked on his neck is seen again on the quay.",
         ),
+        (
+            "She weighs whether to tell the judge what the inked seaman admitted about wrecking "
+            "the ship deliberately.",
+            "A man with a small bird drawn into the skin below his jaw is seen again on the quay.",
+        ),
     ),
     PlantedFact(
         "In a locked drawer of the pharmacy on Tanner's Lane, Lise found a vial of belladonna "
@@ -205,6 +223,12 @@ PLANTED_FACTS = [
             "Lise returns to the chemist's shop to find out why her mother kept the poison.",
             "The doctor's widow is accused of poisoning, and Lise thinks of the little bottle "
             "with the familiar handwriting.",
+        ),
+        (
+            "The girl goes back to the chemist's shop to learn why her late parent kept the "
+            "poison.",
+            "Someone is accused of poisoning, and she thinks of the little bottle with the "
+            "familiar script.",
         ),
     ),
     PlantedFact(
@@ -217,6 +241,12 @@ PLANTED_FACTS = [
             "who took them.",
             "Vogt comes back to the town with something Jonah once owned.",
         ),
+        (
+            "He regrets giving away the family game pieces and searches for the merchant who "
+            "took them.",
+            "The peddler returns carrying something the young man once owned, bought in exchange "
+            "for a ticket across the Baltic.",
+        ),
     ),
     PlantedFact(
         "Beneath the third pew of the drowned church at Greywater Fen, Mirela hid a leather "
@@ -226,6 +256,10 @@ PLANTED_FACTS = [
         (
             "Mirela wades back into the flooded chapel in the marsh to fetch the coded journal.",
             "Someone has cracked the numbers in Mirela's secret book and knows where she hid it.",
+        ),
+        (
+            "She wades into the flooded chapel in the marsh to fetch the coded journal.",
+            "Someone has cracked the secret book of digits and knows where she concealed it.",
         ),
     ),
     PlantedFact(
@@ -237,6 +271,12 @@ PLANTED_FACTS = [
             "Shots are fired at night, and Tomas suspects the weapon concealed in the inn's bell.",
             "The harbour master reaches for the gun he kept at the sailors' inn.",
         ),
+        (
+            "Shots are fired at night, and Tomas suspects the weapon concealed in the sailors' "
+            "tavern.",
+            "The port official reaches for the gun he stashed inside the chime at the "
+            "seamen's pub.",
+        ),
     ),
     PlantedFact(
         "On the night of the eclipse, Arlo saw a woman in a red oilskin coat row out alone to "
@@ -246,6 +286,10 @@ PLANTED_FACTS = [
         (
             "Arlo rows to the lonely rock where he watched the woman in the red coat disappear.",
             "A red coat washes ashore, and Arlo remembers the night the sun went dark.",
+        ),
+        (
+            "He takes a boat to the lonely crag where he watched the lady in scarlet disappear.",
+            "A crimson jacket washes ashore, and he remembers the day the sun went dark.",
         ),
     ),
 ]

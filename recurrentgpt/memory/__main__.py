@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.to, backend=args.to_backend, api_key=args.api_key, collection=args.collection
             )
             copied = copy_memory(source, target)
-            print(f"copied {copied} paragraphs to {args.to}; now set QDRANT_URL={args.to}")
+            print(f"copied {copied} paragraphs to {args.to}")
+            if args.to.startswith(("http://", "https://")):
+                print(f"now set QDRANT_URL={args.to} for every writer")
         elif args.command == "index":
             built = source.build_index()
             print("indexed" if built else "already indexed")

@@ -157,10 +157,18 @@ class ClientStore:
                 ),
             )
             self.client.create_payload_index(
-                self.collection, "branch_id", field_schema=models.PayloadSchemaType.KEYWORD
+                self.collection,
+                "branch_id",
+                field_schema=models.KeywordIndexParams(
+                    type=models.KeywordIndexType.KEYWORD, enable_hnsw=False
+                ),
             )
             self.client.create_payload_index(
-                self.collection, "position", field_schema=models.PayloadSchemaType.INTEGER
+                self.collection,
+                "position",
+                field_schema=models.IntegerIndexParams(
+                    type=models.IntegerIndexType.INTEGER, lookup=True, range=True, enable_hnsw=False
+                ),
             )
         self._dims = dims
 

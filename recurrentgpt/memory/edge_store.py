@@ -131,11 +131,17 @@ class EdgeStore:
                     "novel_id", edge.KeywordIndexParams(is_tenant=True)
                 )
             )
+            # Branch and position only narrow a novel's search: no graph of their own
+            # (every novel has a "main" branch, whose graph would span the whole store).
             shard.update(
-                edge.UpdateOperation.create_field_index("branch_id", edge.PayloadSchemaType.Keyword)
+                edge.UpdateOperation.create_field_index(
+                    "branch_id", edge.KeywordIndexParams(enable_hnsw=False)
+                )
             )
             shard.update(
-                edge.UpdateOperation.create_field_index("position", edge.PayloadSchemaType.Integer)
+                edge.UpdateOperation.create_field_index(
+                    "position", edge.IntegerIndexParams(lookup=True, range=True, enable_hnsw=False)
+                )
             )
             shard.flush()
             with open(os.path.join(self.location, META_FILE), "w", encoding="utf-8") as file:

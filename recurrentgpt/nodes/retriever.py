@@ -19,8 +19,11 @@ def make_retriever_node(services: Services) -> Any:
     async def retrieve_related_passages(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Return the k passages most related to the plan, oldest first.
 
-        The last paragraph is excluded (the writer sees it anyway), and so is
-        anything outside this novel's current branch ancestry.
+        The query is the chosen plan alone: adding the short-term memory made the
+        planted-fact recall collapse in the benchmark (BENCHMARKS.md, figure 4),
+        since the recent story's names and words match every paragraph. The last
+        paragraph is excluded (the writer sees it anyway), and so is anything
+        outside this novel's current branch ancestry.
         """
         context = runtime.context or Context()
         memory = await long_term_memory_for(services, context)

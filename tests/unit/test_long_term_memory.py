@@ -360,3 +360,59 @@ async def test_delete_novel_removes_only_that_novel(memory: LongTermMemory) -> N
     await memory.delete_novel("a")
     assert point_count(memory, "a") == 0
     assert all_texts(memory, "b") == ["b"]
+
+
+# --- the opening ---------------------------------------------------------------------------
+
+
+async def test_re_running_the_opening_from_an_earlier_checkpoint_keeps_the_first_opening(
+    graph, model: ScriptedChatModel, memory: LongTermMemory, config, context_factory
+) -> None:
+    context = context_factory()
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 2}, config, context=context)
+    first = (await graph.aget_state(config)).values
+    first_texts = [p.text for p in await read_manuscript(memory, first)]
+    assert len(first_texts) == 5
+    before_opening = [s async for s in graph.aget_state_history(config) if s.next == ("start",)]
+    assert len(before_opening) == 1
+
+    model.overrides["text"] = lambda schema, messages, n: f"SECOND OPENING {n}: {shore(n)}"
+    fork = await graph.aupdate_state(
+        before_opening[0].config, {"premise": f"another {PREMISE}"}, as_node="__start__"
+    )
+    await graph.ainvoke(None, fork, context=context)
+
+    second = (await graph.aget_state(config)).values
+    second_texts = [p.text for p in await read_manuscript(memory, second)]
+    assert len(second_texts) == 5
+    assert all(text.startswith("SECOND OPENING") for text in second_texts)
+    assert second["branch_id"] != first["branch_id"] == "main"
+    assert second["novel_id"] == first["novel_id"]
+    # The first timeline still reads its own opening and steps.
+    assert [p.text for p in await read_manuscript(memory, first)] == first_texts
+
+
+async def test_a_second_novel_on_the_same_thread_keeps_the_first_novels_opening(
+    model: ScriptedChatModel, memory: LongTermMemory, context_factory
+) -> None:
+    context = context_factory()
+    shared = thread("pipeline-thread")
+    first_graph = build_graph(FakeServices(model, memory)).compile(checkpointer=InMemorySaver())
+    await first_graph.ainvoke({"premise": PREMISE, "target_steps": 1}, shared, context=context)
+    first = (await first_graph.aget_state(shared)).values
+    first_texts = [p.text for p in await read_manuscript(memory, first)]
+
+    model.overrides["text"] = lambda schema, messages, n: f"SECOND NOVEL {n}: {shore(n)}"
+    # A parent pipeline starts a second novel on the same thread: fresh state, same thread id.
+    second_graph = build_graph(FakeServices(model, memory)).compile(checkpointer=InMemorySaver())
+    await second_graph.ainvoke(
+        {"premise": f"another {PREMISE}", "target_steps": 1}, shared, context=context
+    )
+    second = (await second_graph.aget_state(shared)).values
+
+    assert second["novel_id"] == first["novel_id"]
+    assert [p.text for p in await read_manuscript(memory, first)] == first_texts
+    second_texts = [p.text for p in await read_manuscript(memory, second)]
+    assert len(second_texts) == 4
+    assert all(text.startswith("SECOND NOVEL") for text in second_texts)
+    assert point_count(memory, first["novel_id"]) == 8

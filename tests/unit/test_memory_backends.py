@@ -1,0 +1,263 @@
+"""Memory backends: migration, moving to a server, one writer per store, hybrid search."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from qdrant_client import QdrantClient
+
+from recurrentgpt.context import Context
+from recurrentgpt.embeddings import HashingEmbeddings
+from recurrentgpt.memory import LongTermMemory, MemoryLockedError, Passage, open_store
+from recurrentgpt.memory.__main__ import main as memory_command
+from recurrentgpt.memory.client_store import ClientStore
+from recurrentgpt.memory.edge_store import EdgeStore
+from recurrentgpt.memory.lexical import SparseEncoder, entity_names
+from recurrentgpt.memory.opening import close_stores, edge_folder
+from recurrentgpt.services import DefaultServices
+
+FILLER = "Arlo and Mirela argued at the harbour about herring prices while the rain came."
+
+
+def passage(position: int, text: str, branch: str = "main", novel: str = "n") -> Passage:
+    return Passage(
+        novel_id=novel,
+        branch_id=branch,
+        position=position,
+        step=position,
+        chapter=1,
+        text=text,
+        summary=f"summary {position}",
+    )
+
+
+@pytest.fixture(autouse=True)
+def closed_stores() -> None:
+    """Stores opened by location are process-wide: every test starts and ends without any."""
+    close_stores()
+    yield
+    close_stores()
+
+
+async def _old_data_dir(data_dir: Path) -> list[Passage]:
+    """A data dir as the previous version wrote it: local mode, one unnamed dense vector."""
+    from qdrant_client import models
+
+    from recurrentgpt.memory.passage import point_id
+
+    written = [
+        *(passage(p, f"{FILLER} {p}") for p in range(6)),
+        passage(4, "A fork: Velimir Straka hid the astrolabe in Saint Orm.", branch="f1"),
+        passage(0, "Another novel's opening.", novel="other"),
+    ]
+    client = QdrantClient(path=str(data_dir / "qdrant"))
+    client.create_collection(
+        "recurrentgpt_paragraphs",
+        vectors_config=models.VectorParams(size=64, distance=models.Distance.COSINE),
+    )
+    embeddings = HashingEmbeddings(64)
+    client.upsert(
+        "recurrentgpt_paragraphs",
+        points=[
+            models.PointStruct(
+                id=point_id(p.novel_id, p.branch_id, p.position),
+                vector=embeddings.embed_query(f"{p.summary}\n{p.text}"),
+                payload={
+                    "novel_id": p.novel_id,
+                    "branch_id": p.branch_id,
+                    "position": p.position,
+                    "step": p.step,
+                    "chapter": p.chapter,
+                    "text": p.text,
+                    "summary": p.summary,
+                },
+            )
+            for p in written
+        ],
+    )
+    client.close()
+    return written
+
+
+async def test_a_data_dir_of_the_previous_version_opens_with_everything_in_it(
+    tmp_path: Path,
+) -> None:
+    written = await _old_data_dir(tmp_path)
+    context = Context(data_dir=str(tmp_path), embedder="hash:64")
+
+    memory = DefaultServices().long_term_memory(context)
+
+    assert isinstance(memory.backend, EdgeStore)
+    assert (tmp_path / "qdrant" / "meta.json").exists(), "the old store is left in place"
+    for novel in ("n", "other"):
+        stored = await memory.all_passages(novel)
+        expected = sorted(
+            (p for p in written if p.novel_id == novel), key=lambda p: (p.branch_id, p.position)
+        )
+        assert [(p.branch_id, p.position, p.text, p.summary) for p in stored] == [
+            (p.branch_id, p.position, p.text, p.summary) for p in expected
+        ]
+    fork = await memory.read_novel(
+        novel_id="n",
+        branch_id="f1",
+        segments=[{"branch_id": "main", "last_position": 3}],
+        up_to_position=4,
+    )
+    assert [p.text for p in fork] == [*(f"{FILLER} {p}" for p in range(4)), written[6].text]
+    # Migrated points gained a BM25 vector and names: a name finds the fork's paragraph.
+    found = await memory.search(
+        "Straka", novel_id="n", branch_id="f1", segments=[], before_position=5, k=1
+    )
+    assert found[0].entities == ("Velimir Straka", "Saint Orm")
+    # New paragraphs go to the new store; reopening does not migrate again.
+    await memory.store_many([passage(6, "After the migration.")])
+    close_stores()
+    reopened = DefaultServices().long_term_memory(context)
+    assert await reopened.count("n") == 8
+
+
+async def test_the_local_mode_fallback_still_reads_an_old_data_dir(tmp_path: Path) -> None:
+    written = await _old_data_dir(tmp_path)
+    context = Context(data_dir=str(tmp_path), embedder="hash:64", memory_backend="local")
+
+    memory = DefaultServices().long_term_memory(context)
+
+    assert isinstance(memory.backend, ClientStore) and memory.backend.legacy
+    texts = [p.text for p in await memory.all_passages("n")]
+    assert sorted(texts) == sorted(p.text for p in written if p.novel_id == "n")
+    await memory.store_many([passage(6, "Written by the fallback.")])
+    found = await memory.search(
+        "Written by the fallback",
+        novel_id="n",
+        branch_id="main",
+        segments=[],
+        before_position=7,
+        k=1,
+    )
+    assert found[0].position == 6
+
+
+async def test_one_command_moves_a_data_dir_to_another_qdrant(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "qdrant"))
+    memory = LongTermMemory(store, HashingEmbeddings(64))
+    await memory.store_many([passage(p, f"{FILLER} {p}") for p in range(5)])
+    await memory.store_many([passage(2, "Velimir Straka on a fork.", branch="f1")])
+    close_stores()
+    target = tmp_path / "server"
+
+    # The same qdrant-client calls a Qdrant server answers, on a local-mode folder.
+    assert memory_command(["move", "--data-dir", str(tmp_path), "--to", str(target)]) == 0
+    assert memory_command(["move", "--data-dir", str(tmp_path), "--to", str(target)]) == 0
+
+    close_stores()
+    moved = LongTermMemory(ClientStore(QdrantClient(path=str(target))), HashingEmbeddings(64))
+    assert await moved.count("n") == 6
+    main = [p for p in await moved.all_passages("n") if p.branch_id == "main"]
+    assert [p.text for p in main] == [f"{FILLER} {p}" for p in range(5)]
+    hits = await moved.search(
+        "Straka", novel_id="n", branch_id="f1", segments=[], before_position=3, k=1
+    )
+    assert hits[0].text == "Velimir Straka on a fork."
+    moved.backend.close()
+
+
+def test_a_second_process_opening_the_same_data_dir_gets_a_clear_error(tmp_path: Path) -> None:
+    folder = edge_folder(str(tmp_path / "qdrant"))
+    first = EdgeStore(folder)
+    first.ensure_collection(8)
+    script = textwrap.dedent(
+        f"""
+        from recurrentgpt.memory import MemoryLockedError
+        from recurrentgpt.memory.edge_store import EdgeStore
+        try:
+            EdgeStore({folder!r})
+        except MemoryLockedError as error:
+            print("LOCKED", error)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.startswith("LOCKED"), result.stderr
+    assert "another process" in result.stdout
+    first.close()
+    # Closed: the folder opens again, with what was written.
+    assert EdgeStore(folder).dimensions() == 8
+
+
+def test_a_second_opener_in_the_same_process_is_refused_too(tmp_path: Path) -> None:
+    folder = str(tmp_path / "edge")
+    first = EdgeStore(folder)
+    first.ensure_collection(8)
+    with pytest.raises(MemoryLockedError):
+        EdgeStore(folder)
+    first.close()
+
+
+async def test_writers_on_many_threads_lose_nothing(tmp_path: Path) -> None:
+    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(32))
+    await memory.store_many([passage(0, "first")])
+    import asyncio
+
+    def write(novel: int) -> None:
+        for position in range(15):
+            asyncio.run(
+                memory.store_many([passage(position, f"{novel}/{position}", novel=f"n{novel}")])
+            )
+
+    threads = [threading.Thread(target=write, args=(novel,)) for novel in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [await memory.count(f"n{novel}") for novel in range(6)] == [15] * 6
+    memory.backend.close()
+
+
+def test_a_server_client_takes_no_lock_but_local_mode_does() -> None:
+    server = ClientStore(QdrantClient(url="http://localhost:1", check_compatibility=False))
+    local = ClientStore(QdrantClient(":memory:"))
+    assert not hasattr(server._lock, "acquire")
+    assert hasattr(local._lock, "acquire")
+    local.close()
+
+
+async def test_hybrid_search_finds_a_name_among_many_lookalike_paragraphs(tmp_path: Path) -> None:
+    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16))
+    planted = "Benedek Holm confessed that he sank the schooner for the insurance."
+    texts = [f"{FILLER} {i}" for i in range(60)]
+    texts[7] = planted
+    await memory.store_many([passage(i, t) for i, t in enumerate(texts)])
+    for mode in ("sparse", "hybrid"):
+        memory.search_mode = mode  # type: ignore[assignment]
+        found = await memory.search(
+            "Holm returns to the quay",
+            novel_id="n",
+            branch_id="main",
+            segments=[],
+            before_position=60,
+            k=3,
+        )
+        assert 7 in [p.position for p in found], mode
+    memory.backend.close()
+
+
+def test_entity_names_are_capitalised_runs_without_sentence_starters() -> None:
+    text = (
+        "The sailor Benedek Holm met Ines's brother at the Widow's Tooth. "
+        "By evening they rowed to Saint Orm. Nobody saw them."
+    )
+    assert entity_names(text) == ["Benedek Holm", "Ines", "Widow's Tooth", "Saint Orm"]
+    assert entity_names("灯塔看守人在岛上找到一封信。") == []
+
+
+def test_chinese_text_gets_words_for_lexical_search() -> None:
+    encoder = SparseEncoder()
+    document = set(encoder.document("灯塔看守人在岛上找到一封旧信。").indices)
+    query = set(encoder.query("看守人的信").indices)
+    assert document & query
