@@ -19,10 +19,21 @@ from recurrentgpt.prompts import chapter as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
+from recurrentgpt.story.replies import words_problem
 from recurrentgpt.text import truncate_words
 
 CHAPTER_OUTLINE_WORDS = 150
 """Cap on a chapter's detailed plan, in words."""
+
+
+def chapter_problem(reply: prompt.ChapterPlan, language: str) -> str | None:
+    """Why a chapter plan does not read as one (parts that are not words), or None."""
+    checks = (
+        words_problem(reply.title, language, min_words=1, what="the chapter title"),
+        words_problem(reply.arc, language, min_words=4, what="the chapter arc"),
+        words_problem(reply.outline, language, min_words=8, what="the chapter outline"),
+    )
+    return next(filter(None, checks), None)
 
 
 async def plan_chapter(
@@ -35,6 +46,7 @@ async def plan_chapter(
     """
     outline = list(state.get("book_outline") or [])
     total = chapters_total(state, context)
+    language = state.get("language") or "English"
     if number <= len(outline):
         brief = prompt.OUTLINED.format(**outline[number - 1])
     else:
@@ -56,6 +68,7 @@ async def plan_chapter(
         role="chapter",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        reject=lambda reply: chapter_problem(reply, language),
     )
     chapter = story_outline.clean_chapter(reply.title, reply.arc)
     return {

@@ -15,6 +15,7 @@ from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story.replies import words_problem
 from recurrentgpt.text import count_words, truncate_words
 
 
@@ -50,14 +51,21 @@ def updated_bible(
     *,
     paragraph: str,
     step: int,
+    language: str,
 ) -> list[story_bible.BibleEntry]:
     """``bible`` after ``paragraph`` at ``step``: what it names is touched, changes applied.
 
-    A pure function of its arguments: a re-run after a crash starts again from
-    the checkpointed bible and gets the same result, never a change applied twice.
+    A change whose name or fact is not words of ``language`` (a number, a
+    field name) is left out. A pure function of its arguments: a re-run after
+    a crash starts again from the checkpointed bible and gets the same result,
+    never a change applied twice.
     """
     result = story_bible.touch(bible, paragraph, step)
     for change in update.bible_changes:
+        if words_problem(change.name, language, min_words=1, what="a name") or words_problem(
+            change.fact, language, min_words=2, what="a fact"
+        ):
+            continue
         try:
             entry = story_bible.make_entry(change.name, change.kind, change.fact, step)
         except ValueError:
@@ -72,7 +80,11 @@ def memory_changes(state: State, update: prompt.MemoryUpdate, paragraph: str) ->
         "short_term_memory": update.updated_memory,
         "memory_rationale": update.rationale.strip(),
         "bible": updated_bible(
-            list(state.get("bible") or []), update, paragraph=paragraph, step=state.get("step", 0)
+            list(state.get("bible") or []),
+            update,
+            paragraph=paragraph,
+            step=state.get("step", 0),
+            language=state.get("language") or "English",
         ),
     }
 

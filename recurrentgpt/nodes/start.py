@@ -23,7 +23,7 @@ from recurrentgpt.prompts import start as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
-from recurrentgpt.story.replies import narration_problem
+from recurrentgpt.story.replies import narration_problem, words_problem
 from recurrentgpt.text import count_words
 
 
@@ -31,10 +31,20 @@ class InvalidNovelInputError(ValueError):
     """The input cannot start a novel."""
 
 
+def outline_problem(reply: prompt.BookOutline, language: str) -> str | None:
+    """Why a book outline does not read as one (a title or an arc that is not words), or None."""
+    checks = [words_problem(reply.title, language, min_words=1, what="the title")]
+    for chapter in reply.chapters:
+        checks.append(words_problem(chapter.title, language, min_words=1, what="a chapter title"))
+        checks.append(words_problem(chapter.arc, language, min_words=4, what="a chapter arc"))
+    return next(filter(None, checks), None)
+
+
 async def write_book_outline(services: Services, context: Context, novel: State) -> State:
     """``novel`` with its title and book outline, sized from its target."""
     total = chapters_total(novel, context)
     wanted = story_outline.chapters_to_outline_first(total)
+    language = novel.get("language") or context.language
     reply = await ask_structured(
         await chat_model_for(services, "start", context),
         prompt.BookOutline,
@@ -50,6 +60,7 @@ async def write_book_outline(services: Services, context: Context, novel: State)
         role="start",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        reject=lambda reply: outline_problem(reply, language),
     )
     chapters = [story_outline.clean_chapter(c.title, c.arc) for c in reply.chapters[:wanted]]
     return {**novel, "title": reply.title.strip(), "book_outline": chapters}

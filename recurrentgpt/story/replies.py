@@ -1,4 +1,4 @@
-"""Does a reply read as what was asked? Checks for plans and opening prose.
+"""Does a reply read as what was asked? Checks for plans, outlines, facts and opening prose.
 
 Small models sometimes answer a plan with a few symbols ("5(1) { .") or open a
 novel by describing it ("This novel is about..."). These checks return the
@@ -21,7 +21,9 @@ CJK_LANGUAGES = frozenset({"chinese", "japanese", "korean", "mandarin", "cantone
 """Languages written in CJK characters (each character counts as one word)."""
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-_ALPHABETIC_WORD = re.compile(r"^[^\W\d_]{2,}[\W_]*$|^[^\W\d_]+(?:['\u2019-][^\W\d_]+)+[\W_]*$")
+_TWO_LETTERS = re.compile(r"[^\W\d_].*[^\W\d_]")
+_MARKUP_CHARS = re.compile(r"[{}\[\]<>=_|\\/@#*]")
+_NUMBER = re.compile(r"^[\W\d_]+$")
 _ABOUT_THE_NOVEL = re.compile(
     r"\b(?:this|the|our|my) (?:novel|story|book|chapter|opening)\b"
     r"|\bchapter \d+\b|\b(?:protagonist|main character|outline|genre)\b",
@@ -32,21 +34,35 @@ _ABOUT_THE_NOVEL = re.compile(
 def _in_language(word: str, cjk: bool) -> bool:
     if cjk:
         return bool(_CJK_CHAR.fullmatch(word))
-    return bool(_ALPHABETIC_WORD.match(word)) and not _CJK_CHAR.search(word)
+    return (
+        bool(_TWO_LETTERS.search(word))
+        and not _MARKUP_CHARS.search(word)
+        and not _CJK_CHAR.search(word)
+    )
+
+
+def words_problem(text: str, language: str, *, min_words: int, what: str) -> str | None:
+    """Why ``text`` is not ``what`` written in words of ``language``, or None.
+
+    It needs at least ``min_words`` words, and most of its words that are not
+    numbers must be words of the novel's script (not markup, not identifiers).
+    """
+    found = words(text)
+    quoted = repr(text.strip()[:60])
+    if len(found) < min_words:
+        return f"{what} needs at least {min_words} words; {quoted} has {len(found)}"
+    cjk = language.strip().lower() in CJK_LANGUAGES
+    # Numbers ("Chapter 2", "1890") neither count for nor against the language.
+    lettered = [word for word in found if not _NUMBER.match(word)]
+    share = sum(_in_language(word, cjk) for word in lettered) / len(lettered) if lettered else 0
+    if share < MIN_LANGUAGE_SHARE:
+        return f"{what} must be written in words of {language}: {quoted} is not"
+    return None
 
 
 def plan_problem(plan: str, language: str) -> str | None:
     """Why ``plan`` is not a plan in ``language`` (too short, not words), or None."""
-    found = words(plan)
-    if len(found) < MIN_PLAN_WORDS:
-        return (
-            f"a plan needs at least {MIN_PLAN_WORDS} words; {plan.strip()[:60]!r} has {len(found)}"
-        )
-    cjk = language.strip().lower() in CJK_LANGUAGES
-    share = sum(_in_language(word, cjk) for word in found) / len(found)
-    if share < MIN_LANGUAGE_SHARE:
-        return f"a plan must be written in words of {language}: {plan.strip()[:60]!r} is not"
-    return None
+    return words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
 
 
 def narration_problem(paragraph: str) -> str | None:

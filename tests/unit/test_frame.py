@@ -214,3 +214,46 @@ async def test_update_state_edits_of_the_bible_and_outlines_reach_the_prompts(
     assert "- Mara (character): Mara owns the red boat." in bible_of(writer)
     assert "Mara and Arlo row out to the wreck." in writer
     assert memory_section(writer) == "Mara waits at the harbour."
+
+
+async def test_outlines_and_bible_facts_that_are_not_words_are_kept_out(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    """What the tiny default model once gave: numbers and field names as arcs and facts."""
+    garbage = {"outline": 0, "chapter": 0}
+
+    def outline(schema: str, messages: list, n: int) -> dict[str, Any]:
+        garbage["outline"] += 1
+        arc = "1.2.5} }, {" if garbage["outline"] == 1 else "Arlo finds the lost letter."
+        return {"title": "The Lighthouse", "chapters": [{"title": "Letters", "arc": arc}]}
+
+    def chapter(schema: str, messages: list, n: int) -> dict[str, Any]:
+        garbage["chapter"] += 1
+        if garbage["chapter"] == 1:
+            return {"title": "How to Write", "arc": "1387609044", "outline": "x " * 12}
+        return {
+            "title": "The Letter",
+            "arc": "Arlo reads the letter at night.",
+            "outline": "Arlo reads the letter by the lamp and decides to find its owner.",
+        }
+
+    def memory_update(schema: str, messages: list, n: int) -> dict[str, Any]:
+        return {
+            "rationale": "Add the letter.",
+            "updated_memory": "Arlo holds the letter; Premise and revised_memory are noise.",
+            "paragraph_summary": "Arlo reads the letter.",
+            "bible_changes": [
+                {"name": "Premise", "kind": "place", "fact": "1387609042"},
+                {"name": "revised_memory", "kind": "thread", "fact": "updated_memary"},
+                {"name": "the letter", "kind": "object", "fact": "It is addressed to Wren."},
+            ],
+        }
+
+    model.overrides.update(BookOutline=outline, ChapterPlan=chapter, MemoryUpdate=memory_update)
+    values = await run_novel(graph, config, context_factory(), target_steps=1)
+
+    assert garbage == {"outline": 2, "chapter": 2}
+    assert "a chapter arc needs at least 4 words" in model.prompts_for("BookOutline")[1]
+    assert values["book_outline"] == [{"title": "Letters", "arc": "Arlo finds the lost letter."}]
+    assert values["chapter_outline"].startswith("Arlo reads the letter by the lamp")
+    assert [entry["name"] for entry in values["bible"]] == ["the letter"]
