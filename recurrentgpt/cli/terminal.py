@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -84,11 +85,9 @@ def render_opening(title: str, outline: str, paragraphs: Sequence[str]) -> Rende
 
 def render_novels(novels: Sequence[NovelSummary], created: dict[str, float]) -> RenderableType:
     """The list of novels: id, status, progress, premise, dates."""
-    from datetime import UTC, datetime
-
     table = Table(box=None, pad_edge=False)
-    for column in ("id", "status", "step", "words", "title", "premise", "created", "updated"):
-        table.add_column(column, overflow="fold")
+    for column in ("id", "status", "step", "words", "created", "updated", "title", "premise"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
     for novel in novels:
         started = datetime.fromtimestamp(created.get(novel.thread_id, 0), UTC)
         of_target = f"/{novel.target_steps}" if novel.target_steps else ""
@@ -97,10 +96,10 @@ def render_novels(novels: Sequence[NovelSummary], created: dict[str, float]) -> 
             novel.status,
             f"{novel.step}{of_target}",
             str(novel.words_written),
-            novel.title,
-            _short(novel.premise, 48),
             started.strftime("%Y-%m-%d %H:%M"),
             novel.updated_at[:16].replace("T", " "),
+            novel.title,
+            _short(novel.premise, 60),
         )
     return table
 
@@ -109,7 +108,7 @@ def render_history(rows: Sequence[HistoryRow]) -> RenderableType:
     """History rows: step, words, checkpoint id (for rewind), branch flag, plan."""
     table = Table(box=None, pad_edge=False)
     for column in ("step", "words", "checkpoint id", "branch", "plan"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
     for row in rows:
         table.add_row(
             str(row.step),
