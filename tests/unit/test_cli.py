@@ -125,10 +125,9 @@ def test_list_history_rewind_and_resume(data_dir, services, capsys):
     write_auto(data_dir, services, "n4", steps=4)
     capsys.readouterr()
     assert run(data_dir, services, "list") == 0
-    assert re.search(
-        r"n4\s+finished\s+4/4\s+\d+\s+[-\d]+ [:\d]+\s+[-\d]+ [:\d]+\s+The Lighthouse\s+x\b",
-        capsys.readouterr().out,
-    )
+    listed = capsys.readouterr().out
+    row = r"n4\s+finished\s+4/4\s+\d+\s+[-\d]+\s+[-\d]+ [:\d]+\s+The Lighthouse\s+x$"
+    assert re.search(row, listed, re.MULTILINE)
     assert run(data_dir, services, "history", "n4") == 0
     history = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[0] for line in history] == ["4", "3", "2", "1", "0"]
