@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from platformdirs import user_data_dir
 
 from recurrentgpt.context import DEFAULT_MODEL, Context
 
@@ -39,8 +40,10 @@ def test_defaults_without_environment() -> None:
     assert context.model == DEFAULT_MODEL
     assert context.base_url == ""
     assert context.mode == "interactive"
-    assert context.data_dir == "novels"
-    assert context.resolved_qdrant_location == os.path.join("novels", "qdrant")
+    # The user data folder, so a novel is found from any working folder.
+    assert context.data_dir == user_data_dir("recurrentgpt", appauthor=False)
+    assert os.path.isabs(context.data_dir)
+    assert context.resolved_qdrant_location == os.path.join(context.data_dir, "qdrant")
 
 
 def test_environment_fills_fields_left_at_their_default(monkeypatch: pytest.MonkeyPatch) -> None:
