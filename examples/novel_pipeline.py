@@ -154,6 +154,8 @@ def ask_person(pause: dict[str, Any]) -> Any:
     if pause.get("error"):
         print(f"\n! {pause['error']}")
     print(f"\n--- step {pause['step']} of {pause['title']} ---\n{pause['paragraph']}\n")
+    if pause.get("kind") == "review_ending":
+        print("The novel has reached its target: 'stop' finishes it, a plan writes one more.")
     for number, plan in enumerate(pause["plans"], 1):
         print(f"  {number}. {plan}")
     answer = input("Plan number, your own plan, or 'stop': ").strip()

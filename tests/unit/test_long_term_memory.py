@@ -148,6 +148,8 @@ async def test_editing_a_rewound_paragraph_forks_instead_of_overwriting(
     await graph.ainvoke({"premise": PREMISE, "target_steps": 4}, config, context=context)
     for _ in range(4):
         await graph.ainvoke(Command(resume=1), config, context=context)
+    # Finish at the last pause, the one at the target.
+    await graph.ainvoke(Command(resume={"stop": True}), config, context=context)
     final = (await graph.aget_state(config)).values
     assert final["status"] == "finished"
     original_texts = [p.text for p in await read_manuscript(memory, final)]
