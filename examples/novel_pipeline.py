@@ -38,6 +38,7 @@ import sys
 import uuid
 from typing import Any
 
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -45,7 +46,6 @@ from typing_extensions import TypedDict
 
 from recurrentgpt.context import Context
 from recurrentgpt.graphs.cowriter import GRAPH_NAME, build_graph
-from recurrentgpt.nodes.common import chat
 from recurrentgpt.persistence import checkpoint_location, open_checkpointer
 from recurrentgpt.services import DefaultServices, Services, chat_model_for
 from recurrentgpt.state import InputState, OutputState
@@ -108,16 +108,18 @@ def make_blurb_node(services: Services) -> Any:
     async def write_blurb(state: PipelineState, runtime: Runtime[Context]) -> dict[str, Any]:
         """Write a blurb from the novel's title, premise and latest memory."""
         context = runtime.context or Context()
+        fields = {
+            "language": state.get("language") or "English",
+            "title": state.get("title", ""),
+            "premise": state.get("premise", ""),
+            "short_term_memory": state.get("short_term_memory", ""),
+            "last_paragraph": state.get("last_paragraph", ""),
+        }
         reply = await (await chat_model_for(services, "writer", context)).ainvoke(
-            chat(
-                BLURB_SYSTEM,
-                BLURB_USER,
-                language=state.get("language") or "English",
-                title=state.get("title", ""),
-                premise=state.get("premise", ""),
-                short_term_memory=state.get("short_term_memory", ""),
-                last_paragraph=state.get("last_paragraph", ""),
-            )
+            [
+                SystemMessage(BLURB_SYSTEM.format(**fields)),
+                HumanMessage(BLURB_USER.format(**fields)),
+            ]
         )
         return {"blurb": str(reply.content).strip()}
 
@@ -154,6 +156,8 @@ def ask_person(pause: dict[str, Any]) -> Any:
     if pause.get("error"):
         print(f"\n! {pause['error']}")
     print(f"\n--- step {pause['step']} of {pause['title']} ---\n{pause['paragraph']}\n")
+    if pause.get("kind") == "review_ending":
+        print("The novel has reached its target: 'stop' finishes it, a plan writes one more.")
     for number, plan in enumerate(pause["plans"], 1):
         print(f"  {number}. {plan}")
     answer = input("Plan number, your own plan, or 'stop': ").strip()

@@ -33,9 +33,13 @@ def config_section() -> str:
             f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
             for f in fields(Context)
         }
+        home = os.path.expanduser("~")
     rows = ["| field | default | meaning |", "|---|---|---|"]
     rows += [
-        f"| `{f.name}` | `{defaults[f.name]!r}` | {f.metadata.get('description', '')} |"
+        # A default under the home folder (the data dir) is shown as ~/..., the same for all.
+        f"| `{f.name}` | `{defaults[f.name]!r}` | {f.metadata.get('description', '')} |".replace(
+            home + os.sep, "~" + os.sep
+        )
         for f in fields(Context)
     ]
     return "\n".join(rows)

@@ -136,7 +136,9 @@ async def cmd_list(session: Session, args: argparse.Namespace) -> int:
         return 0
     async with open_checkpoint_reader(checkpoint_location(session.data_dir)) as saver:
         summaries = [await novels.describe_novel(saver, r.thread_id) for r in records]
-    session.console.print(render_novels(summaries, {r.thread_id: r.created for r in records}))
+    session.console.print(
+        render_novels(summaries, {r.thread_id: r.created for r in records}, session.console.width)
+    )
     return 0
 
 
@@ -147,7 +149,7 @@ async def cmd_history(session: Session, args: argparse.Namespace) -> int:
     NovelRegistry(session.data_dir).load(args.thread_id)
     async with open_checkpoint_reader(checkpoint_location(session.data_dir)) as saver:
         rows = await novels.history(saver, args.thread_id, all_branches=args.all)
-    session.console.print(render_history(rows))
+    session.console.print(render_history(rows, session.console.width))
     return 0
 
 

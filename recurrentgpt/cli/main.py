@@ -188,8 +188,11 @@ def main(
 
     args = build_parser().parse_args(argv)
     console = make_console()
-    # Retries of unusable model replies are shown by the step view; other warnings, one line.
-    logging.basicConfig(level=logging.ERROR, format="recurrentgpt: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="recurrentgpt: %(message)s")
+    # Unusable model replies are shown by the step view, in place, not as log lines.
+    llm_log = logging.getLogger("recurrentgpt.llm")
+    if llm_log.level == logging.NOTSET:
+        llm_log.setLevel(logging.ERROR)
     thread = getattr(args, "thread_id", None) or "<id>"
     try:
         data_dir = resolve_data_dir(args.data_dir, console)

@@ -29,7 +29,7 @@ CHOOSE_HELP = (
 )
 REVIEW_HELP = (
     "[bold]Enter[/] finish the novel · [bold]+N[/] write N more paragraphs · "
-    "[bold]m[/] edit memory · [bold]p[/] edit the last paragraph · [bold]s[/] stop (resume later)"
+    "[bold]m[/] edit memory · [bold]p[/] edit the last paragraph · Ctrl-C: decide later"
 )
 CHOICE_PROMPT = "choice> "
 EDITABLE = {"m": ("short_term_memory", "the short-term memory"), "p": ("paragraph", "paragraph")}

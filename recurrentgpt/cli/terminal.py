@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -110,43 +111,56 @@ def render_opening(title: str, outline: str, paragraphs: Sequence[str]) -> Rende
     )
 
 
-def render_novels(novels: Sequence[NovelSummary], created: dict[str, float]) -> RenderableType:
-    """The list of novels: id, status, progress, premise, dates."""
-    from datetime import UTC, datetime
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> RenderableType:
+    """Rows in aligned columns, one line each.
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("id", "status", "step", "words", "title", "premise", "created", "updated"):
-        table.add_column(column, overflow="fold")
-    for novel in novels:
-        started = datetime.fromtimestamp(created.get(novel.thread_id, 0), UTC)
-        of_target = f"/{novel.target_steps}" if novel.target_steps else ""
-        table.add_row(
+    Only the last column is cut (with an ellipsis) to fit ``width``, so ids and
+    numbers stay whole and copyable.
+    """
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    lines = []
+    for row in [headers, *rows]:
+        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1]))
+        room = width - len(line) - 2
+        last = row[-1] if len(row[-1]) <= room else row[-1][: max(0, room - 1)] + "…" * (room > 0)
+        lines.append(f"{line}  {last}".rstrip())
+    return Text("\n".join(lines))
+
+
+def render_novels(
+    novels: Sequence[NovelSummary], created: dict[str, float], width: int
+) -> RenderableType:
+    """The list of novels: id, status, progress, dates, title and premise."""
+    rows = [
+        (
             novel.thread_id,
             novel.status,
-            f"{novel.step}{of_target}",
+            f"{novel.step}/{novel.target_steps}" if novel.target_steps else str(novel.step),
             str(novel.words_written),
-            novel.title,
-            _short(novel.premise, 48),
-            started.strftime("%Y-%m-%d %H:%M"),
+            datetime.fromtimestamp(created.get(novel.thread_id, 0), UTC).strftime("%Y-%m-%d"),
             novel.updated_at[:16].replace("T", " "),
+            _short(novel.title, 24),
+            _short(novel.premise, 60),
         )
-    return table
+        for novel in novels
+    ]
+    headers = ("id", "status", "step", "words", "created", "updated", "title", "premise")
+    return _table(headers, rows, width)
 
 
-def render_history(rows: Sequence[HistoryRow]) -> RenderableType:
+def render_history(rows: Sequence[HistoryRow], width: int) -> RenderableType:
     """History rows: step, words, checkpoint id (for rewind), branch flag, plan."""
-    table = Table(box=None, pad_edge=False)
-    for column in ("step", "words", "checkpoint id", "branch", "plan"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
+    lines = [
+        (
             str(row.step),
             str(row.words_written),
             row.checkpoint_id,
             "current" if row.on_timeline else "other",
             _short(row.plan or ("(opening)" if row.step == 0 else ""), 60),
         )
-    return table
+        for row in rows
+    ]
+    return _table(("step", "words", "checkpoint id", "branch", "plan"), lines, width)
 
 
 def _short(text: str, limit: int) -> str:

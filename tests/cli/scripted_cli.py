@@ -2,7 +2,8 @@
 
 Long-term memory is the real default backend in the data dir (pass ``--embedder hash:64``
 to keep it model-free), so a novel survives from one process to the next. The model's
-answers are numbered from the process id, so a resumed process never repeats a paragraph.
+answers are numbered from SCRIPTED_FIRST_CALL, else from the process id, so a resumed
+process never repeats a paragraph.
 With SCRIPTED_REJECT_FIRST_WRITER set, the first writer reply of each process is unusable.
 """
 
@@ -25,7 +26,8 @@ class ScriptedModelServices(DefaultServices):
 
     def __init__(self) -> None:
         super().__init__()
-        self.model = ScriptedChatModel(counter=itertools.count(os.getpid() * 1000))
+        first_call = int(os.environ.get("SCRIPTED_FIRST_CALL") or os.getpid() * 1000)
+        self.model = ScriptedChatModel(counter=itertools.count(first_call))
         if os.environ.get("SCRIPTED_REJECT_FIRST_WRITER"):
             replies = itertools.chain([REJECTED_DRAFT], itertools.repeat(None))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 pexpect = pytest.importorskip("pexpect")
+pytestmark = pytest.mark.terminal
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 30
@@ -195,3 +196,25 @@ def test_history_ids_rewind_after_an_extension(terminal):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
+
+
+def test_the_built_in_editor_when_no_editor_is_set(terminal):
+    child = write(terminal, "n5", EDITOR="")
+    child.sendline("m")
+    child.expect("Editing the short-term memory")
+    child.send(" BUILT-IN-EDIT")
+    child.send("\x1b\r")  # Esc then Enter saves
+    child.expect("Saved your edit")
+    child.expect(PROMPT)
+    child.sendline("p")
+    child.expect("Editing paragraph")
+    child.send("\x03")  # Ctrl-C cancels the edit, not the session
+    child.expect("edit cancelled, nothing changed")
+    child.expect(PROMPT)
+    child.sendline("s")
+    child.expect(pexpect.EOF)
+    child = terminal.spawn("resume", "n5")
+    child.expect(PROMPT)
+    assert "BUILT-IN-EDIT" in child.before
+    child.sendline("s")
+    child.expect(pexpect.EOF)

@@ -56,7 +56,9 @@ async def test_the_novels_pause_surfaces_in_the_parent_and_resumes_through_it() 
 
     after_one = await parent.ainvoke(Command(resume={"plan_index": 2}), config, context=CONTEXT)
     assert after_one["__interrupt__"][0].value["step"] == 1
-    finished = await parent.ainvoke(Command(resume=1), config, context=CONTEXT)
+    at_target = await parent.ainvoke(Command(resume=1), config, context=CONTEXT)
+    assert at_target["__interrupt__"][0].value["kind"] == "review_ending"
+    finished = await parent.ainvoke(Command(resume={"stop": True}), config, context=CONTEXT)
 
     assert "__interrupt__" not in finished
     assert finished["status"] == "finished"

@@ -125,7 +125,9 @@ def test_list_history_rewind_and_resume(data_dir, services, capsys):
     write_auto(data_dir, services, "n4", steps=4)
     capsys.readouterr()
     assert run(data_dir, services, "list") == 0
-    assert re.search(r"n4\s+finished\s+4/4\s+\d+\s+The Lighthouse\s+x\s", capsys.readouterr().out)
+    listed = capsys.readouterr().out
+    row = r"n4\s+finished\s+4/4\s+\d+\s+[-\d]+\s+[-\d]+ [:\d]+\s+The Lighthouse\s+x$"
+    assert re.search(row, listed, re.MULTILINE)
     assert run(data_dir, services, "history", "n4") == 0
     history = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[0] for line in history] == ["4", "3", "2", "1", "0"]
@@ -282,3 +284,36 @@ def test_an_old_novels_folder_gets_a_notice(services, tmp_path, monkeypatch, cap
     monkeypatch.setenv("RECURRENTGPT_DATA_DIR", str(tmp_path / "chosen"))
     assert main(["list"], services=services) == 0
     assert "earlier version" not in capsys.readouterr().out
+
+
+def test_step_view_names_the_working_role_and_keeps_only_the_kept_paragraph():
+    from langchain_core.messages import AIMessageChunk
+
+    from recurrentgpt.cli.progress import StepView
+    from recurrentgpt.llm import REPLY_REJECTED
+
+    console = Console(record=True, width=100)
+    view = StepView(console)
+    writer = {"langgraph_node": "writer"}
+    view.handle("tasks", {"id": "t1", "name": "retriever", "input": {}, "triggers": []})
+    live = Console(record=True, width=100)
+    live.print(view.live.get_renderable())
+    assert "retrieving related passages · 0 s" in live.export_text()
+    view.handle("tasks", {"id": "t2", "name": "writer", "input": {}, "triggers": []})
+    view.handle("messages", (AIMessageChunk(content="Rejected draft.", id="a"), writer))
+    problem = "reply has 2 usable words, fewer than 5"
+    event = {"event": REPLY_REJECTED, "role": "writer", "attempt": 1, "problem": problem}
+    view.handle("custom", event)
+    view.handle("messages", (AIMessageChunk(content="The kept paragraph.", id="b"), writer))
+    live = Console(record=True, width=100)
+    live.print(view.live.get_renderable())
+    shown = live.export_text()
+    assert "Rejected draft." not in shown
+    assert "writer attempt 1 not used" in shown
+    assert "The kept paragraph." in shown
+    view.handle("updates", {"writer": {"draft_paragraph": "The kept paragraph."}})
+    view.stop()
+    kept = console.export_text()
+    assert "The kept paragraph." in kept
+    assert "Rejected draft." not in kept
+    assert "trimmed" not in kept

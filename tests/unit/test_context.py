@@ -40,8 +40,9 @@ def test_defaults_without_environment() -> None:
     assert context.model == DEFAULT_MODEL
     assert context.base_url == ""
     assert context.mode == "interactive"
-    # The user's data folder, so the same novels are found from any working folder.
+    # The user data folder, so a novel is found from any working folder.
     assert context.data_dir == user_data_dir("recurrentgpt", appauthor=False)
+    assert os.path.isabs(context.data_dir)
     assert context.resolved_qdrant_location == os.path.join(context.data_dir, "qdrant")
 
 

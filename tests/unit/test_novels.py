@@ -161,3 +161,30 @@ async def test_extending_at_the_last_pause_outlines_a_new_chapter(graph, config,
     assert len(after.values["book_outline"]) >= after.values["chapter"]
     assert after.interrupts[0].value["kind"] == "choose_plan"
     assert after.values["plans"] != before.values["plans"]
+
+
+async def test_the_quick_sqlite_reader_reads_what_the_checkpointer_reads(
+    tmp_path, model, memory, context_factory
+):
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from recurrentgpt import build_graph
+    from recurrentgpt.persistence import SqliteCheckpointReader
+    from tests.fakes import FakeServices
+
+    path = str(tmp_path / "checkpoints.sqlite")
+    async with AsyncSqliteSaver.from_conn_string(path) as saver:
+        graph = build_graph(FakeServices(model, memory)).compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": THREAD}}
+        context = context_factory()
+        await graph.ainvoke({"premise": PREMISE, "target_steps": 3}, config, context=context)
+        await novels.rewind(graph, THREAD, 1)
+        expected_rows = await novels.history(saver, THREAD, all_branches=True)
+        expected_summary = await novels.describe_novel(saver, THREAD)
+    reader = SqliteCheckpointReader(path)
+    assert await novels.history(reader, THREAD, all_branches=True) == expected_rows
+    assert await novels.describe_novel(reader, THREAD) == expected_summary
+    assert expected_summary.status == "paused"
+    assert (
+        await novels.read_checkpoint(SqliteCheckpointReader(str(tmp_path / "none")), THREAD) is None
+    )
