@@ -34,7 +34,15 @@ RECALL_ALL = {**CONTEXT, "retrieval_k": 50}
 """Retrieval returns every visible passage, so a test sees exactly what memory holds."""
 PREMISE = {"premise": "A lighthouse keeper finds a brass key."}
 CONCURRENT_THREADS = 6
-ROLES = ("start", "human", "retriever", "writer", "memory_updater", "planner")
+ROLES = (
+    "start",
+    "human",
+    "retriever",
+    "writer",
+    "memory_updater",
+    "planner",
+    "chapter_planner",
+)
 CYCLE = (
     ("human", "retriever"),
     ("retriever", "writer"),
@@ -118,7 +126,9 @@ def _assert_draws_roles_and_cycle(drawing: dict[str, Any]) -> None:
     edges = {(edge["source"], edge["target"]) for edge in drawing["edges"]}
     assert set(ROLES) <= nodes
     assert set(CYCLE) <= edges
-    assert {("__start__", "start"), ("start", "human"), ("human", "__end__")} <= edges
+    assert {("__start__", "start"), ("start", "planner"), ("human", "__end__")} <= edges
+    # A chapter ends: the chapter planner plans the next one before the plans.
+    assert {("memory_updater", "chapter_planner"), ("chapter_planner", "planner")} <= edges
 
 
 def _assert_lists_context_fields(schemas: dict[str, Any]) -> None:
