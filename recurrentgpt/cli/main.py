@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="chat model that judges the novel against a rolling-window baseline it writes, "
         "e.g. openai:gpt-4o (uses --base-url / OPENAI_* like any model)",
     )
+    evaluate.add_argument(
+        "--continuity",
+        action="store_true",
+        help="also ask the --judge model for contradictions, each quoting both passages "
+        "(quotes not found in the text are dropped); reported per 10,000 words",
+    )
     evaluate.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint URL")
     return parser
 
@@ -403,6 +409,8 @@ async def cmd_eval(session: Session, graph: Any, args: argparse.Namespace) -> in
     if not paragraphs:
         raise CommandLineError(f"novel {record.thread_id!r} has no paragraphs yet")
     target = args.target_words or values.get("target_words") or None
+    if args.continuity and not args.judge:
+        raise CommandLineError("--continuity needs a judge model: add --judge MODEL")
     judge = None
     if args.judge:
         judge_context = Context(
@@ -414,7 +422,9 @@ async def cmd_eval(session: Session, graph: Any, args: argparse.Namespace) -> in
             }
         )
         judge = build_chat_model(args.judge, context=judge_context, max_tokens=1024)
-    result = await evaluate_novel(paragraphs, target, judge)
+    result = await evaluate_novel(
+        paragraphs, target, judge, continuity_judge=judge if args.continuity else None
+    )
     print(format_report(result))
     return 0
 
