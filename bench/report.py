@@ -395,17 +395,17 @@ def _token_cost(r: dict[str, Any], out: Path) -> tuple[str, list]:
     ours, reference = r["ours"], r["reference"]
     figure, axis = plt.subplots(figsize=(7, 4))
     bars = [
-        ("ours, auto", ours, ("human", "writer", "memory", "planner")),
+        ("ours, auto", ours, tuple(ours)),
         ("reference, auto", reference, ("step", "human")),
-        ("ours, interactive", ours, ("writer", "memory", "planner")),
+        ("ours, interactive", ours, tuple(role for role in ours if role != "human")),
         ("reference, interactive", reference, ("step",)),
     ]
     colors = {"human": "C0", "writer": "C1", "memory": "C2", "planner": "C3", "step": "C4"}
     for label, roles, keep in bars:
         bottom = 0.0
         for role in keep:
-            value = sum(v for k, v in roles[role].items() if k != "calls") / words
-            axis.bar(label, value, bottom=bottom, color=colors[role])
+            value = sum(roles[role].get(k, 0) for k in ("prompt", "schema", "reply")) / words
+            axis.bar(label, value, bottom=bottom, color=colors.get(role, "C5"))
             axis.text(label, bottom + value / 2, role, ha="center", va="center", fontsize=7)
             bottom += value
     axis.set_ylabel("tokens (prompt + schema + reply) per generated word")

@@ -32,11 +32,14 @@ not modelled: it favours neither design.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from typing import Any
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import BaseModel
 from qdrant_client import QdrantClient
 
 from bench.common import (
@@ -48,18 +51,33 @@ from bench.common import (
     message_tokens,
     novel_state,
 )
+from recurrentgpt import prompts
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.llm import wire_schema
 from recurrentgpt.long_term_memory import LongTermMemory
-from recurrentgpt.prompts.human import HumanChoice
-from recurrentgpt.prompts.memory import MemoryUpdate
-from recurrentgpt.prompts.planner import Plans
 from recurrentgpt.text import count_words
+from tests.fakes import _default_answer
 
-SCHEMAS = {"MemoryUpdate": MemoryUpdate, "Plans": Plans, "HumanChoice": HumanChoice}
+
+def _reply_schemas() -> dict[str, type[BaseModel]]:
+    """Every reply schema of ``recurrentgpt.prompts``, by class name (what a tool call is named)."""
+    found: dict[str, type[BaseModel]] = {}
+    for module_info in pkgutil.iter_modules(prompts.__path__):
+        module = importlib.import_module(f"{prompts.__name__}.{module_info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+                found.setdefault(name, value)
+    return found
+
+
+SCHEMAS = _reply_schemas()
 ROLE_OF = {"text": "writer", "MemoryUpdate": "memory", "Plans": "planner", "HumanChoice": "human"}
-AUTO_ROLES = ("human", "writer", "memory", "planner")
-"""Every role of a step in auto mode; interactive mode drops the first."""
+"""The roles of a step; any other call (the opening, a chapter plan) is named by its schema."""
+SCRIPTED = ("Opening", "MemoryUpdate", "Plans", "HumanChoice", "text")
+"""The schemas bench.common.StoryScript answers (with real lengths); others get the test
+suite's default scripted answer."""
+SIMULATED_HUMAN = "human"
+"""The role that interactive mode does without."""
 
 REFERENCE_STEP_PROMPT = """You are helping to write a long novel one paragraph at a time. \
 Because the novel is far longer than what you can read at once, you keep a short memory of \
@@ -271,10 +289,13 @@ async def run(quick: bool) -> dict[str, Any]:
         - sum(cached_prefixes(local_prompts, previous_only=True)),
         "prompt-state cache": local_sent - sum(cached_prefixes(local_prompts)),
     }
-    for index, ((schema, messages), (_, answer)) in enumerate(
-        zip(model.calls, script.replies, strict=True)
-    ):
-        role = ROLE_OF[schema]
+    scripted = iter(script.replies)
+    answers = [
+        next(scripted)[1] if schema in SCRIPTED else _default_answer(schema, messages, index + 1)
+        for index, (schema, messages) in enumerate(model.calls)
+    ]
+    for index, ((schema, messages), answer) in enumerate(zip(model.calls, answers, strict=True)):
+        role = ROLE_OF.get(schema, schema)
         counts = ours.setdefault(
             role,
             {
@@ -345,6 +366,8 @@ async def run(quick: bool) -> dict[str, Any]:
     words = sum(count_words(r["written"]) for r in records)
 
     billed = ("prompt", "schema", "reply")
+    auto = tuple(ours)
+    interactive = tuple(role for role in ours if role != SIMULATED_HUMAN)
 
     def per_word(roles: dict[str, dict[str, int]], keep: tuple[str, ...]) -> float:
         return (
@@ -367,14 +390,14 @@ async def run(quick: bool) -> dict[str, Any]:
         "generated_words": words,
         "ours": ours,
         "reference": reference,
-        "ours_auto": per_word(ours, AUTO_ROLES),
-        "ours_interactive": per_word(ours, AUTO_ROLES[1:]),
+        "ours_auto": per_word(ours, auto),
+        "ours_interactive": per_word(ours, interactive),
         "reference_auto": per_word(reference, ("step", "human")),
         "reference_interactive": per_word(reference, ("step",)),
         "local_prompt_tokens_per_step": {k: v / len(records) for k, v in local_evaluated.items()},
-        "ours_auto_uncached": uncached_per_word(ours, AUTO_ROLES, "schema_last"),
-        "ours_auto_uncached_schema_first": uncached_per_word(ours, AUTO_ROLES, "schema_first"),
-        "ours_interactive_uncached": uncached_per_word(ours, AUTO_ROLES[1:], "schema_last"),
+        "ours_auto_uncached": uncached_per_word(ours, auto, "schema_last"),
+        "ours_auto_uncached_schema_first": uncached_per_word(ours, auto, "schema_first"),
+        "ours_interactive_uncached": uncached_per_word(ours, interactive, "schema_last"),
         "reference_auto_uncached": uncached_per_word(reference, ("step", "human"), "schema_last"),
         "reference_interactive_uncached": uncached_per_word(reference, ("step",), "schema_last"),
     }
