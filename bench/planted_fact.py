@@ -10,7 +10,9 @@ model that answers like a real one, with realistic lengths:
   fact (a new name, object and place, said once, mid-paragraph);
 - the memory updater keeps only the last few paragraphs' summaries, as a
   300-word short-term memory that drifts does, so an old fact must come back
-  through long-term memory (retrieval) or the story bible;
+  through long-term memory (retrieval) or the story bible; when its schema has
+  story-bible changes, it reports the planted fact's character and object (or
+  place) after a planting step, and a fact about the recurring cast otherwise;
 - the planner proposes ordinary plans, except every ``need_every`` steps,
   where its first plan (the one taken) needs one of the planted facts and
   refers to it only indirectly ("the navigation instrument the mapmaker
@@ -68,6 +70,19 @@ MARKERS = (
 """For each of ``synthetic.PLANTED_FACTS``, in order: a word of the fact that none of
 its later plans uses, so finding it in the writer prompt means the fact itself came back."""
 
+PLANTED_ENTRIES = (
+    (("Velimir Straka", "character"), ("the brass astrolabe", "object")),
+    (("Oskar", "character"), ("the smokehouse at Karsby Point", "place")),
+    (("Benedek Holm", "character"), ("the Amaranth", "object")),
+    (("Lise", "character"), ("the belladonna vial", "object")),
+    (("Anselm Vogt", "character"), ("the ivory chess set", "object")),
+    (("Mirela", "character"), ("the drowned church at Greywater Fen", "place")),
+    (("the harbour master", "character"), ("the pearl-handled revolver", "object")),
+    (("Arlo", "character"), ("the Widow's Tooth", "place")),
+)
+"""For each planted fact, the story-bible entries a real memory model would report for
+the paragraph that plants it (used when the memory updater's reply has bible changes)."""
+
 FIRST_PLANT_STEP = 2
 PLANT_SPACING = 2
 FIRST_NEED_STEP = 20
@@ -121,12 +136,15 @@ class ProbeScript:
         answer = _default_answer(schema, messages, n)
         if schema == "MemoryUpdate" and isinstance(answer, dict):
             recent = self.summaries[-MEMORY_SUMMARIES:]
-            return {
+            update = {
                 **answer,
                 "rationale": synthetic.text_of_words(rng, 35),
                 "updated_memory": " ".join([synthetic.text_of_words(rng, 220), *recent]),
                 "paragraph_summary": recent[-1] if recent else synthetic.text_of_words(rng, 25),
             }
+            if "bible_changes" in answer:
+                update["bible_changes"] = self._bible_changes(recent[-1] if recent else "")
+            return update
         if schema == "Plans" and isinstance(answer, dict):
             next_step = self.step + 1
             plans = [synthetic.text_of_words(rng, 50) for _ in range(3)]
@@ -138,6 +156,18 @@ class ProbeScript:
             self.plans[next_step] = plans[0]
             return {**answer, **{f"plan_{i}": plan for i, plan in enumerate(plans, 1)}}
         return answer
+
+    def _bible_changes(self, summary: str) -> list[dict[str, str]]:
+        """What a memory model reports for the story bible: the planted fact's entries
+        after a planting step, else a fact about someone of the recurring cast."""
+        fact = self.plant_steps.get(self.step)
+        if fact is not None:
+            return [
+                {"name": name, "kind": kind, "fact": synthetic.PLANTED_FACTS[fact].summary}
+                for name, kind in PLANTED_ENTRIES[fact]
+            ]
+        who = self.rng.choice(synthetic.CAST)
+        return [{"name": who, "kind": "character", "fact": summary[:200] or f"{who} is here."}]
 
 
 class ProbeServices:
