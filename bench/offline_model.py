@@ -546,20 +546,6 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
                 f"- {run.label}: exit codes {run.exit_codes}; steps that failed after all "
                 f"retries: **{failed_steps}**."
             )
-        lines += [
-            "",
-            "## e. Prompt processing per step",
-            "",
-            "From the server log: *evaluated* is the sum of the `prompt eval` token counts, "
-            "*reused* the sum of the prefixes the server skipped "
-            "(`Llama.generate: N prefix-match hit`: the start of the prompt it already held, "
-            "from its previous request or, after a `cache hit`, from its RAM cache of prompt "
-            "states); *sent* = evaluated + reused. Steps are the novel's steps (the opening "
-            "is included in the totals, as in the wall time).",
-            "",
-            *_prompt_table(runs),
-            "",
-        ]
         lines += ["", "## d. Peak memory (RSS)", ""]
         lines += [
             "| novel | CLI process (VmHWM) | llama.cpp server (VmHWM) | sum of the tree "
@@ -572,6 +558,19 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
                 f"| {_mb(run.tree_peak_kb)} |"
             )
         lines.append("")
+        lines += [
+            "## e. Prompt processing per step",
+            "",
+            "From the server log: *evaluated* is the sum of the `prompt eval` token counts, "
+            "*reused* the sum of the prefixes the server skipped "
+            "(`Llama.generate: N prefix-match hit`: the start of the prompt it already held, "
+            "from its previous request or, after a `cache hit`, from its RAM cache of prompt "
+            "states); *sent* = evaluated + reused. Steps are the novel's steps (the opening "
+            "is included in the totals, as in the wall time).",
+            "",
+            *_prompt_table(runs),
+            "",
+        ]
         for run in runs:
             if run.warnings:
                 lines += [f"### Warnings during the {run.label} novel", ""]
