@@ -578,8 +578,8 @@ about 10 minutes); rerun it with `.venv/bin/python bench/offline_model.py`.
     )
     prompt_text = (
         "\nPrompt processing per step (tokens the server evaluated, and what it reused from "
-        "the prefix it already held or from its prompt-state cache; `-nocache` rows ran the "
-        "server without the cache, as before it was added):\n\n" + prompt_table + "\n"
+        "the prefix it already held or from its prompt-state cache; the file says what each "
+        "row ran):\n\n" + prompt_table + "\n"
         if prompt_table
         else ""
     )

@@ -20,10 +20,11 @@ Pitfalls of ``llama_cpp.server`` 0.3.36 that callers must know:
 
 Prompt processing, not generation, is most of a step's time on a small CPU, so
 the server skips what it has already evaluated: llama.cpp reuses the longest
-common prefix with the previous request, and the server also keeps a RAM cache
-of recent prompt states (``--cache``, :data:`PROMPT_CACHE_ENV`), so a prompt
-that shares its start with any recent request, not only the last one (the same
-role one step later, a role after another role's call), evaluates only the rest.
+common prefix with the previous request (prompts that start with the same
+frame pay for it once). :data:`PROMPT_CACHE_ENV` also turns on the server's RAM
+cache of prompt states (``--cache``), so that a prompt can start from any recent
+request, not only the last one; it is off by default because it costs far more
+memory than it saves time (see :data:`DEFAULT_PROMPT_CACHE_MB`).
 """
 
 from __future__ import annotations
@@ -63,10 +64,13 @@ SEED_ENV = "RECURRENTGPT_SEED"
 PROMPT_CACHE_ENV = "RECURRENTGPT_LOCAL_PROMPT_CACHE_MB"
 """Size in MB of the server's RAM cache of prompt states; 0 turns the cache off."""
 
-DEFAULT_PROMPT_CACHE_MB = 256
-"""One cached state of SmolLM2-135M costs about 23 KB per token (30 layers, 192-wide
-f16 keys and values), so 256 MB keeps about ten 1,000-token prompts: one per role
-and a few more, at a quarter of the server's own footprint."""
+DEFAULT_PROMPT_CACHE_MB = 0
+"""Off. Measured on a 3-step novel (bench/results/offline_model.md): with 256 MB the
+server grew from 460 MB to 2 GB, because llama-cpp-python 0.3.36 stores a copy of its
+logits buffer (512 x 49,152 floats for SmolLM2, about 100 MB) with every cached state,
+outside ``cache_size``; and once a step's prompts share their frame as a prefix, the
+reuse of the previous request's prefix already saves nearly all there is (bench
+figure 6: 3,169 vs 3,156 prompt tokens evaluated per step)."""
 
 LOG_ROTATE_BYTES = 5_000_000
 """The server log is moved to ``llama-server.log.1`` when it grows past this."""

@@ -12,9 +12,9 @@ from recurrentgpt.local_llm import (
 )
 
 
-def test_the_prompt_cache_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_prompt_cache_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PROMPT_CACHE_ENV, raising=False)
-    assert prompt_cache_mb() == DEFAULT_PROMPT_CACHE_MB > 0
+    assert prompt_cache_mb() == DEFAULT_PROMPT_CACHE_MB == 0
 
 
 @pytest.mark.parametrize(
