@@ -9,7 +9,11 @@ b. a short auto-mode novel (default 5 steps, default 180 words per paragraph): w
    time and tokens per second, read from the llama.cpp server's own timing lines;
 c. parse success over a long auto-mode novel (default 20 steps): model calls, attempts
    and unusable replies per role, and steps that failed after every retry;
-d. peak resident memory (VmHWM) of the CLI process and of the llama.cpp server.
+d. peak resident memory (VmHWM) of the CLI process and of the llama.cpp server;
+e. prompt processing per step: prompt tokens sent, tokens the server really evaluated
+   and tokens it reused (the prefix it already held, from its previous request or from
+   its RAM cache of prompt states), with the package default (no cache) and, with
+   ``--prompt-cache on`` or ``both``, with a 256 MB prompt-state cache.
 
 Each novel runs in a child process: a small wrapper counts calls per role (by wrapping
 ``recurrentgpt.llm._ask_until_usable`` at run time, no package code is changed),
@@ -21,6 +25,7 @@ Usage::
 
     .venv/bin/python bench/offline_model.py                 # everything (~20 min on 2 cores)
     .venv/bin/python bench/offline_model.py --long-steps 0  # skip the long novel
+    .venv/bin/python bench/offline_model.py --skip-setup --short-steps 0 --prompt-cache both
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from recurrentgpt.local_llm import DEFAULT_PROMPT_CACHE_MB, PROMPT_CACHE_ENV
+
+CACHE_ON_MB = 256
+"""Prompt-state cache size of the ``--prompt-cache on`` runs."""
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "offline_model.md"
@@ -134,6 +144,8 @@ _EVAL = re.compile(r"llama_perf_context_print:\s+eval time =\s+([\d.]+) ms /\s+(
 _PROMPT = re.compile(
     r"llama_perf_context_print:\s+prompt eval time =\s+([\d.]+) ms /\s+(\d+) tokens"
 )
+_PREFIX_HIT = re.compile(r"Llama\.generate: (\d+) prefix-match hit, remaining (\d+) prompt")
+_CACHE_HIT = "Llama._create_completion: cache hit"
 
 
 @dataclass
@@ -143,6 +155,7 @@ class RunStats:
     label: str
     steps: int
     words_per_paragraph: int
+    prompt_cache_mb: int = DEFAULT_PROMPT_CACHE_MB
     wall_seconds: float = 0.0
     processes: int = 0
     exit_codes: list[int] = field(default_factory=list)
@@ -163,6 +176,9 @@ class RunStats:
     generation_ms: float = 0.0
     prompt_tokens: int = 0
     prompt_ms: float = 0.0
+    reused_prompt_tokens: int = 0
+    prefix_hits: int = 0
+    cache_hits: int = 0
     export: str = ""
 
     def add(self, stats: dict[str, Any]) -> None:
@@ -241,10 +257,20 @@ def _server_timings(log_path: Path, offset: int, stats: RunStats) -> None:
     for ms, tokens in _PROMPT.findall(text):
         stats.prompt_ms += float(ms)
         stats.prompt_tokens += int(tokens)
+    for reused, _remaining in _PREFIX_HIT.findall(text):
+        stats.reused_prompt_tokens += int(reused)
+        stats.prefix_hits += 1
+    stats.cache_hits = text.count(_CACHE_HIT)
 
 
 def write_novel(
-    label: str, steps: int, words: int, cache_dir: Path, work: Path, keep_log: Path
+    label: str,
+    steps: int,
+    words: int,
+    cache_dir: Path,
+    work: Path,
+    keep_log: Path,
+    prompt_cache_mb: int = DEFAULT_PROMPT_CACHE_MB,
 ) -> RunStats:
     """Write one auto-mode novel through the CLI, resuming after a failed step."""
     env = {
@@ -252,6 +278,7 @@ def write_novel(
         "RECURRENTGPT_CACHE_DIR": str(cache_dir),
         "LANGSMITH_TRACING": "false",
         "PYTHONPATH": str(REPO),
+        PROMPT_CACHE_ENV: str(prompt_cache_mb),
     }
     for name in ("RECURRENTGPT_MODEL", "RECURRENTGPT_EMBEDDER", "OPENAI_BASE_URL"):
         env.pop(name, None)
@@ -259,7 +286,9 @@ def write_novel(
     novel_id = f"bench-{label}"
     server_log = cache_dir / "llama-server.log"
     offset = server_log.stat().st_size if server_log.exists() else 0
-    stats = RunStats(label=label, steps=steps, words_per_paragraph=words)
+    stats = RunStats(
+        label=label, steps=steps, words_per_paragraph=words, prompt_cache_mb=prompt_cache_mb
+    )
     common = ["--data-dir", str(data_dir)]
     args = [
         *common,
@@ -405,6 +434,25 @@ def _novel_table(runs: list[RunStats]) -> list[str]:
     return lines
 
 
+def _prompt_table(runs: list[RunStats]) -> list[str]:
+    lines = [
+        "| novel | prompt cache | prompt tokens sent | evaluated | reused (prefix hits, "
+        "cache hits) | evaluated / step | prompt eval s / step | s / step |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        steps = max(1, run.steps_done)
+        sent = run.prompt_tokens + run.reused_prompt_tokens
+        cache = f"{run.prompt_cache_mb} MB" if run.prompt_cache_mb else "off"
+        lines.append(
+            f"| {run.label} | {cache} | {sent} | {run.prompt_tokens} "
+            f"| {run.reused_prompt_tokens} ({100 * run.reused_prompt_tokens / max(1, sent):.0f} "
+            f"%; {run.prefix_hits}, {run.cache_hits}) | {run.prompt_tokens / steps:.0f} "
+            f"| {run.prompt_ms / 1000 / steps:.1f} | {run.wall_seconds / steps:.1f} |"
+        )
+    return lines
+
+
 def _parse_table(runs: list[RunStats]) -> list[str]:
     lines = [
         "| novel | role | calls | attempts | unusable replies | failed requests "
@@ -513,6 +561,19 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
                 f"| {_mb(run.tree_peak_kb)} |"
             )
         lines.append("")
+        lines += [
+            "## e. Prompt processing per step",
+            "",
+            "From the server log: *evaluated* is the sum of the `prompt eval` token counts, "
+            "*reused* the sum of the prefixes the server skipped "
+            "(`Llama.generate: N prefix-match hit`: the start of the prompt it already held, "
+            "from its previous request or, after a `cache hit`, from its RAM cache of prompt "
+            "states); *sent* = evaluated + reused. Steps are the novel's steps (the opening "
+            "is included in the totals, as in the wall time).",
+            "",
+            *_prompt_table(runs),
+            "",
+        ]
         for run in runs:
             if run.warnings:
                 lines += [f"### Warnings during the {run.label} novel", ""]
@@ -542,8 +603,20 @@ def main() -> None:
         action="store_true",
         help="do not time installing the cached llama-cpp-python wheel",
     )
+    parser.add_argument(
+        "--prompt-cache",
+        choices=("off", "on", "both"),
+        default="off",
+        help=f"the server's prompt-state cache: off (the package default), on ({CACHE_ON_MB} "
+        "MB), or both, off first",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    variants = {
+        "off": [("", DEFAULT_PROMPT_CACHE_MB)],
+        "on": [("-cache", CACHE_ON_MB)],
+        "both": [("", DEFAULT_PROMPT_CACHE_MB), ("-cache", CACHE_ON_MB)],
+    }[args.prompt_cache]
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="rgpt-offline-bench-") as tmp:
@@ -558,14 +631,24 @@ def main() -> None:
             installed = Path.home() / ".cache" / "recurrentgpt" / "SmolLM2-135M-Instruct.Q4_1.gguf"
             shutil.copy(installed, cache_dir / installed.name)
         runs = []
-        for label, steps in (("short", args.short_steps), ("long", args.long_steps)):
+        for size, steps in (("short", args.short_steps), ("long", args.long_steps)):
             if steps <= 0:
                 continue
-            transcript = work / f"{label}.log"
-            print(f"writing the {label} novel ({steps} steps)...", flush=True)
-            run = write_novel(label, steps, args.words_per_paragraph, cache_dir, work, transcript)
-            runs.append(run)
-            print(f"  {run.wall_seconds:.0f} s, exit codes {run.exit_codes}", flush=True)
+            for suffix, cache_mb in variants:
+                label = size + suffix
+                transcript = work / f"{label}.log"
+                print(f"writing the {label} novel ({steps} steps)...", flush=True)
+                run = write_novel(
+                    label,
+                    steps,
+                    args.words_per_paragraph,
+                    cache_dir,
+                    work,
+                    transcript,
+                    prompt_cache_mb=cache_mb,
+                )
+                runs.append(run)
+                print(f"  {run.wall_seconds:.0f} s, exit codes {run.exit_codes}", flush=True)
         text = report(setup, runs, load)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

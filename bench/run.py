@@ -23,6 +23,7 @@ from bench import (
     checkpoint_growth,
     length_control,
     memory_fidelity,
+    planted_fact,
     report,
     retrieval_latency,
     step_overhead,
@@ -37,6 +38,7 @@ FIGURES = {
     "memory_fidelity": memory_fidelity.run,
     "length_control": length_control.run,
     "token_cost": token_cost.run,
+    "planted_fact": planted_fact.run,
 }
 ROOT = Path(__file__).resolve().parent.parent
 

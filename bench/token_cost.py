@@ -17,15 +17,29 @@ the new paragraph and the plans and returns the paragraph expanded, the chosen
 plan and a revised plan. The instruction texts below are our paraphrase, of
 the length such instructions have (about 250 and 120 words): an assumption.
 The expanded paragraph is assumed as long as the paragraph it expands.
+
+Prompt caching: providers bill the start of a prompt that matches an earlier
+prompt's start at a discount (or, offline, llama.cpp skips evaluating it). Each
+call's *cached prefix* is the longest start it shares with any earlier call of
+the run (an ideal cache that keeps every recent prompt); its *uncached* tokens
+are the rest of its prompt plus its reply. A structured call's tool schema is
+counted both ways providers place it: after the messages (llama.cpp, whose chat
+template here ignores tools and constrains the reply by grammar) and before
+them (Anthropic documents tools, then system, then messages as the cache order).
+The minimum cacheable length some providers impose (1,024 tokens at OpenAI) is
+not modelled: it favours neither design.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from typing import Any
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import BaseModel
 from qdrant_client import QdrantClient
 
 from bench.common import (
@@ -37,16 +51,33 @@ from bench.common import (
     message_tokens,
     novel_state,
 )
+from recurrentgpt import prompts
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.llm import wire_schema
 from recurrentgpt.memory import LongTermMemory
-from recurrentgpt.prompts.human import HumanChoice
-from recurrentgpt.prompts.memory import MemoryUpdate
-from recurrentgpt.prompts.planner import Plans
 from recurrentgpt.text import count_words
+from tests.fakes import _default_answer
 
-SCHEMAS = {"MemoryUpdate": MemoryUpdate, "Plans": Plans, "HumanChoice": HumanChoice}
+
+def _reply_schemas() -> dict[str, type[BaseModel]]:
+    """Every reply schema of ``recurrentgpt.prompts``, by class name (what a tool call is named)."""
+    found: dict[str, type[BaseModel]] = {}
+    for module_info in pkgutil.iter_modules(prompts.__path__):
+        module = importlib.import_module(f"{prompts.__name__}.{module_info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+                found.setdefault(name, value)
+    return found
+
+
+SCHEMAS = _reply_schemas()
 ROLE_OF = {"text": "writer", "MemoryUpdate": "memory", "Plans": "planner", "HumanChoice": "human"}
+"""The roles of a step; any other call (the opening, a chapter plan) is named by its schema."""
+SCRIPTED = ("Opening", "MemoryUpdate", "Plans", "HumanChoice", "text")
+"""The schemas bench.common.StoryScript answers (with real lengths); others get the test
+suite's default scripted answer."""
+SIMULATED_HUMAN = "human"
+"""The role that interactive mode does without."""
 
 REFERENCE_STEP_PROMPT = """You are helping to write a long novel one paragraph at a time. \
 Because the novel is far longer than what you can read at once, you keep a short memory of \
@@ -151,6 +182,48 @@ def schema_tokens(schema: str) -> int:
     return count_tokens(json.dumps(convert_to_openai_tool(wire_schema(SCHEMAS[schema]))))
 
 
+def schema_text(schema: str) -> str:
+    """The tool definition a structured call sends, as text."""
+    return json.dumps(convert_to_openai_tool(wire_schema(SCHEMAS[schema])))
+
+
+def prompt_text(messages: list[Any]) -> str:
+    """The messages of one call, in order, as the text a prompt cache sees."""
+    return "".join(f"<{m.type}>\n{m.content}\n" for m in messages)
+
+
+def common_prefix_tokens(text: str, earlier: list[str]) -> int:
+    """Tokens of the longest start ``text`` shares with one of ``earlier``.
+
+    The shared start is cut back to a whitespace so that a token split by the
+    cut is not counted as shared.
+    """
+    best = ""
+    for other in earlier:
+        length = 0
+        for a, b in zip(text, other, strict=False):
+            if a != b:
+                break
+            length += 1
+        if length > len(best):
+            best = text[:length]
+    if len(best) < len(text):
+        best = best[: best.rfind(" ") + 1] if " " in best else ""
+    return count_tokens(best) if best else 0
+
+
+def cached_prefixes(prompts: list[str], *, previous_only: bool = False) -> list[int]:
+    """For each prompt in call order, the tokens of its start cached by an earlier one.
+
+    With ``previous_only``, only the call just before counts, as in a llama.cpp
+    server without a prompt cache, which holds just its last evaluation.
+    """
+    return [
+        common_prefix_tokens(text, prompts[max(0, i - 1) : i] if previous_only else prompts[:i])
+        for i, text in enumerate(prompts)
+    ]
+
+
 def reply_tokens(answer: Any) -> int:
     """Tokens of a reply: the text, or the tool call's JSON arguments."""
     return count_tokens(answer if isinstance(answer, str) else json.dumps(answer))
@@ -197,13 +270,49 @@ async def run(quick: bool) -> dict[str, Any]:
             running.update(values)
 
     ours: dict[str, dict[str, int]] = {}
-    for (schema, messages), (_, answer) in zip(model.calls, script.replies, strict=True):
-        role = ROLE_OF[schema]
-        counts = ours.setdefault(role, {"prompt": 0, "schema": 0, "reply": 0, "calls": 0})
+    schema_last = [
+        prompt_text(messages) + (schema_text(schema) if schema in SCHEMAS else "")
+        for schema, messages in model.calls
+    ]
+    schema_first = [
+        (schema_text(schema) if schema in SCHEMAS else "") + prompt_text(messages)
+        for schema, messages in model.calls
+    ]
+    cached_schema_last = cached_prefixes(schema_last)
+    cached_schema_first = cached_prefixes(schema_first)
+    # A local llama.cpp server: the chat template ignores tools, so the prompt is the messages.
+    local_prompts = [prompt_text(messages) for _, messages in model.calls]
+    local_sent = sum(count_tokens(text) for text in local_prompts)
+    local_evaluated = {
+        "no reuse": local_sent,
+        "previous request's prefix": local_sent
+        - sum(cached_prefixes(local_prompts, previous_only=True)),
+        "prompt-state cache": local_sent - sum(cached_prefixes(local_prompts)),
+    }
+    scripted = iter(script.replies)
+    answers = [
+        next(scripted)[1] if schema in SCRIPTED else _default_answer(schema, messages, index + 1)
+        for index, (schema, messages) in enumerate(model.calls)
+    ]
+    for index, ((schema, messages), answer) in enumerate(zip(model.calls, answers, strict=True)):
+        role = ROLE_OF.get(schema, schema)
+        counts = ours.setdefault(
+            role,
+            {
+                "prompt": 0,
+                "schema": 0,
+                "reply": 0,
+                "calls": 0,
+                "cached_schema_last": 0,
+                "cached_schema_first": 0,
+            },
+        )
         counts["prompt"] += message_tokens(messages)
         counts["schema"] += schema_tokens(schema) if schema in SCHEMAS else 0
         counts["reply"] += reply_tokens(answer)
         counts["calls"] += 1
+        counts["cached_schema_last"] += cached_schema_last[index]
+        counts["cached_schema_first"] += cached_schema_first[index]
 
     rationales = [a["rationale"] for s, a in script.replies if s == "MemoryUpdate"]
     choices = [a for s, a in script.replies if s == "HumanChoice"]
@@ -211,16 +320,17 @@ async def run(quick: bool) -> dict[str, Any]:
         "step": {"prompt": 0, "reply": 0, "calls": 0},
         "human": {"prompt": 0, "reply": 0, "calls": 0},
     }
+    reference_prompts: list[tuple[str, str]] = []
     for record, rationale, choice in zip(records, rationales, choices, strict=True):
         numbered = "\n\n".join(f"[{i}] {t}" for i, t in enumerate(record["passages"], 1))
-        reference["step"]["prompt"] += count_tokens(
-            REFERENCE_STEP_PROMPT.format(
-                memory=record["memory"],
-                paragraph=record["paragraph"],
-                plan=record["plan"],
-                passages=numbered,
-            )
+        step_prompt = REFERENCE_STEP_PROMPT.format(
+            memory=record["memory"],
+            paragraph=record["paragraph"],
+            plan=record["plan"],
+            passages=numbered,
         )
+        reference_prompts.append(("step", step_prompt))
+        reference["step"]["prompt"] += count_tokens(step_prompt)
         plans = dict(zip(("plan_1", "plan_2", "plan_3"), record["plans"], strict=True))
         reference["step"]["reply"] += count_tokens(
             REFERENCE_STEP_REPLY.format(
@@ -231,11 +341,11 @@ async def run(quick: bool) -> dict[str, Any]:
             )
         )
         reference["step"]["calls"] += 1
-        reference["human"]["prompt"] += count_tokens(
-            REFERENCE_HUMAN_PROMPT.format(
-                memory=record["new_memory"], paragraph=record["written"], **plans
-            )
+        human_prompt = REFERENCE_HUMAN_PROMPT.format(
+            memory=record["new_memory"], paragraph=record["written"], **plans
         )
+        reference_prompts.append(("human", human_prompt))
+        reference["human"]["prompt"] += count_tokens(human_prompt)
         reference["human"]["reply"] += count_tokens(
             REFERENCE_HUMAN_REPLY.format(
                 paragraph=record["written"],
@@ -245,25 +355,49 @@ async def run(quick: bool) -> dict[str, Any]:
         )
         reference["human"]["calls"] += 1
 
+    reference_cached = cached_prefixes([text for _, text in reference_prompts])
+    for role in reference:
+        reference[role]["cached_schema_last"] = reference[role]["cached_schema_first"] = sum(
+            cached
+            for (call_role, _), cached in zip(reference_prompts, reference_cached, strict=True)
+            if call_role == role
+        )
+
     words = sum(count_words(r["written"]) for r in records)
+
+    billed = ("prompt", "schema", "reply")
+    auto = tuple(ours)
+    interactive = tuple(role for role in ours if role != SIMULATED_HUMAN)
 
     def per_word(roles: dict[str, dict[str, int]], keep: tuple[str, ...]) -> float:
         return (
             sum(
-                sum(v for k, v in counts.items() if k != "calls")
+                sum(v for k, v in counts.items() if k in billed)
                 for role, counts in roles.items()
                 if role in keep
             )
             / words
         )
 
+    def uncached_per_word(
+        roles: dict[str, dict[str, int]], keep: tuple[str, ...], layout: str
+    ) -> float:
+        cached = sum(counts[f"cached_{layout}"] for role, counts in roles.items() if role in keep)
+        return per_word(roles, keep) - cached / words
+
     return {
         "steps": len(records),
         "generated_words": words,
         "ours": ours,
         "reference": reference,
-        "ours_auto": per_word(ours, ("human", "writer", "memory", "planner")),
-        "ours_interactive": per_word(ours, ("writer", "memory", "planner")),
+        "ours_auto": per_word(ours, auto),
+        "ours_interactive": per_word(ours, interactive),
         "reference_auto": per_word(reference, ("step", "human")),
         "reference_interactive": per_word(reference, ("step",)),
+        "local_prompt_tokens_per_step": {k: v / len(records) for k, v in local_evaluated.items()},
+        "ours_auto_uncached": uncached_per_word(ours, auto, "schema_last"),
+        "ours_auto_uncached_schema_first": uncached_per_word(ours, auto, "schema_first"),
+        "ours_interactive_uncached": uncached_per_word(ours, interactive, "schema_last"),
+        "reference_auto_uncached": uncached_per_word(reference, ("step", "human"), "schema_last"),
+        "reference_interactive_uncached": uncached_per_word(reference, ("step",), "schema_last"),
     }

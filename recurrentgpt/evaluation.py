@@ -8,14 +8,20 @@
 - :func:`judge_pair` asks a judge model which of two texts is more interesting
   and which is more coherent, as the paper's human evaluation did against
   Rolling-ChatGPT, in both orders to cancel the judge's position bias.
+- :func:`check_continuity` asks a judge for contradictions, window by
+  window, ConStory-Bench style: each must quote both passages, and a
+  contradiction whose quotes are not in the text is dropped. The count is
+  reported per 10,000 words.
 - :func:`evaluate_novel` puts them together; with a judge it writes a
   rolling-window baseline from the same opening (or takes one given) first.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -23,8 +29,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from recurrentgpt.llm import ask_structured, ask_text
+from recurrentgpt.prompts import continuity as continuity_prompt
 from recurrentgpt.prompts.start import OPENING_PARAGRAPHS
-from recurrentgpt.text import count_words, ngrams, words
+from recurrentgpt.text import count_words, ngrams, truncate_words, words
 
 JUDGE_SYSTEM = """You are an experienced fiction editor judging two excerpts of novels that \
 start from the same opening. Judge the writing, not the length. Reply only through the \
@@ -167,6 +174,203 @@ async def judge_pair(
     }
 
 
+CONTINUITY_WINDOW_WORDS = 2500
+"""Default size of one continuity window: the judge's prompt stays bounded whatever
+the novel's length, and consecutive windows overlap by about half of it."""
+
+MIN_QUOTE_WORDS = 3
+"""A quote shorter than this proves nothing ("the key" occurs everywhere)."""
+
+_ELLIPSIS = re.compile(r"\.\.\.|…")
+_NOT_WORD = re.compile(r"[^\w]")
+_PARAGRAPH_NUMBER = re.compile(r"^\s*\[\d+\]\s*")
+
+
+@dataclass(frozen=True)
+class FoundContradiction:
+    """A contradiction whose two quotes were found in the novel."""
+
+    category: str
+    earlier_quote: str
+    later_quote: str
+    earlier_paragraph: int
+    """Index (from 0) of the paragraph holding the earlier quote."""
+    later_paragraph: int
+    """Index (from 0) of the paragraph holding the later quote."""
+    explanation: str
+
+
+def continuity_windows(paragraph_words: Sequence[int], window_words: int) -> list[range]:
+    """Split paragraphs (given by their word counts) into overlapping windows.
+
+    Each window holds consecutive paragraphs totalling at most ``window_words``
+    (a single longer paragraph makes a window alone; the caller truncates it),
+    the next window starts so that it repeats about the last half of the
+    previous one, and together they cover every paragraph. Two passages less
+    than about half a window apart are therefore seen together at least once.
+
+    Raises:
+        ValueError: if ``window_words`` is below 2.
+    """
+    if window_words < 2:
+        raise ValueError(f"window_words must be at least 2, got {window_words}")
+    count = len(paragraph_words)
+    windows: list[range] = []
+    start = 0
+    while start < count:
+        end, total = start, 0
+        while end < count and (end == start or total + paragraph_words[end] <= window_words):
+            total += paragraph_words[end]
+            end += 1
+        windows.append(range(start, end))
+        if end >= count:
+            break
+        kept = total
+        next_start = start
+        while next_start < end - 1 and (next_start == start or kept > window_words // 2):
+            kept -= paragraph_words[next_start]
+            next_start += 1
+        start = max(next_start, start + 1)
+    return windows
+
+
+def _comparable_words(text: str) -> list[str]:
+    """Lower-cased words without punctuation, so typography never decides a match."""
+    cleaned = (_NOT_WORD.sub("", w.lower()) for w in words(text))
+    return [w for w in cleaned if w]
+
+
+def _contains_in_order(haystack: list[str], fragments: list[list[str]]) -> bool:
+    position = 0
+    for fragment in fragments:
+        width = len(fragment)
+        for start in range(position, len(haystack) - width + 1):
+            if haystack[start : start + width] == fragment:
+                position = start + width
+                break
+        else:
+            return False
+    return True
+
+
+def locate_quote(quote: str, paragraphs: Sequence[str], candidates: Sequence[int]) -> int | None:
+    """The first paragraph among ``candidates`` that holds ``quote``, or None.
+
+    The quote must appear word for word inside one paragraph; case, punctuation
+    and spacing do not matter, a leading paragraph number is ignored, and an
+    ellipsis ("..." or "…") may stand for omitted words. Quotes of fewer than
+    :data:`MIN_QUOTE_WORDS` words are never found.
+    """
+    quote = _PARAGRAPH_NUMBER.sub("", quote)
+    fragments = [f for f in (_comparable_words(part) for part in _ELLIPSIS.split(quote)) if f]
+    if sum(len(f) for f in fragments) < MIN_QUOTE_WORDS:
+        return None
+    for index in candidates:
+        if _contains_in_order(_comparable_words(paragraphs[index]), fragments):
+            return index
+    return None
+
+
+def _verified(
+    claim: continuity_prompt.Contradiction, paragraphs: Sequence[str], window: range
+) -> FoundContradiction | None:
+    earlier = locate_quote(claim.earlier_quote, paragraphs, window)
+    later = locate_quote(claim.later_quote, paragraphs, window)
+    if earlier is None or later is None:
+        return None
+    if _comparable_words(claim.earlier_quote) == _comparable_words(claim.later_quote):
+        return None  # one passage cannot contradict itself
+    if later < earlier:
+        earlier, later = later, earlier
+        claim = claim.model_copy(
+            update={"earlier_quote": claim.later_quote, "later_quote": claim.earlier_quote}
+        )
+    return FoundContradiction(
+        category=claim.category,
+        earlier_quote=claim.earlier_quote,
+        later_quote=claim.later_quote,
+        earlier_paragraph=earlier,
+        later_paragraph=later,
+        explanation=claim.explanation,
+    )
+
+
+async def check_continuity(
+    paragraphs: Sequence[str],
+    judge: BaseChatModel,
+    *,
+    window_words: int = CONTINUITY_WINDOW_WORDS,
+    max_attempts: int = 3,
+) -> dict[str, Any]:
+    """Ask ``judge`` for the novel's contradictions, one bounded window at a time.
+
+    Every claimed contradiction must quote two passages; it is kept only when
+    both quotes occur in the window the judge read (see :func:`locate_quote`)
+    and are different passages. The same pair found again in an overlapping
+    window counts once. Passages farther apart than about half a window are
+    never compared: that is the price of a bounded prompt.
+
+    Args:
+        paragraphs: The novel, in order.
+        judge: The chat model that reads each window.
+        window_words: Words per window (each paragraph is cut to this size).
+        max_attempts: Attempts per window for a reply that fits the schema.
+
+    Returns:
+        A JSON-serialisable dict: ``windows``, ``window_words``, ``words``,
+        ``claimed`` (contradictions the judge listed), ``unverified`` (dropped
+        because a quote is not in the text), ``contradictions`` (the verified
+        ones, each with its quotes and paragraph indexes) and
+        ``per_10k_words``.
+    """
+    bounded = [truncate_words(p, window_words) for p in paragraphs]
+    windows = continuity_windows([count_words(p) for p in bounded], window_words)
+    found: dict[tuple[int, int, tuple[str, ...], tuple[str, ...]], FoundContradiction] = {}
+    claimed = unverified = 0
+    for window in windows:
+        excerpt = "\n\n".join(f"[{i + 1}] {bounded[i]}" for i in window)
+        findings = await ask_structured(
+            judge,
+            continuity_prompt.ContinuityFindings,
+            [
+                SystemMessage(continuity_prompt.SYSTEM),
+                HumanMessage(
+                    continuity_prompt.USER.format(
+                        first=window.start + 1,
+                        last=window.stop,
+                        excerpt=excerpt,
+                        max_contradictions=continuity_prompt.MAX_CONTRADICTIONS_PER_WINDOW,
+                    )
+                ),
+            ],
+            role="continuity judge",
+            max_attempts=max_attempts,
+        )
+        for claim in findings.contradictions:
+            claimed += 1
+            contradiction = _verified(claim, bounded, window)
+            if contradiction is None:
+                unverified += 1
+                continue
+            key = (
+                contradiction.earlier_paragraph,
+                contradiction.later_paragraph,
+                tuple(_comparable_words(contradiction.earlier_quote)),
+                tuple(_comparable_words(contradiction.later_quote)),
+            )
+            found.setdefault(key, contradiction)
+    total_words = sum(count_words(p) for p in paragraphs)
+    return {
+        "windows": len(windows),
+        "window_words": window_words,
+        "words": total_words,
+        "claimed": claimed,
+        "unverified": unverified,
+        "contradictions": [asdict(c) for c in found.values()],
+        "per_10k_words": 10_000 * len(found) / total_words if total_words else 0.0,
+    }
+
+
 async def evaluate_novel(
     paragraphs: list[str],
     target_words: int | None,
@@ -175,8 +379,10 @@ async def evaluate_novel(
     baseline: list[str] | None = None,
     judge_words: int = 3000,
     window_words: int = 1000,
+    continuity_judge: BaseChatModel | None = None,
+    continuity_window_words: int = CONTINUITY_WINDOW_WORDS,
 ) -> dict[str, Any]:
-    """Length, S_l for ``target_words``, repetition and, with a judge, a pairwise comparison.
+    """Length, S_l for ``target_words``, repetition and, with judges, their verdicts.
 
     Args:
         paragraphs: The novel, opening included, in order.
@@ -188,12 +394,17 @@ async def evaluate_novel(
         judge_words: Both texts are compared on their first paragraphs up to
             about this many words (the paper's shorter setting is ~3,000).
         window_words: Context window of the generated baseline, in words.
+        continuity_judge: Chat model that lists the novel's contradictions
+            (:func:`check_continuity`); None skips the check.
+        continuity_window_words: Words per window of the continuity check.
 
     Returns:
         A JSON-serialisable dict: ``paragraphs``, ``words``, ``target_words``,
         ``length_score`` (None without a target), ``distinct_1`` to
-        ``distinct_3`` and ``judge`` (None without a judge, else the shares of
-        wins of the novel over the baseline, the reasons and the compared sizes).
+        ``distinct_3``, ``judge`` (None without a judge, else the shares of
+        wins of the novel over the baseline, the reasons and the compared sizes)
+        and ``continuity`` (None without a continuity judge, else the result of
+        :func:`check_continuity`).
     """
     total_words = sum(count_words(p) for p in paragraphs)
     result: dict[str, Any] = {
@@ -203,7 +414,12 @@ async def evaluate_novel(
         "length_score": length_score(total_words, target_words) if target_words else None,
         **{f"distinct_{n}": distinct_n(paragraphs, n) for n in (1, 2, 3)},
         "judge": None,
+        "continuity": None,
     }
+    if continuity_judge is not None and paragraphs:
+        result["continuity"] = await check_continuity(
+            paragraphs, continuity_judge, window_words=continuity_window_words
+        )
     if judge is None or not paragraphs:
         return result
     ours = leading_paragraphs(paragraphs, judge_words)
@@ -252,4 +468,20 @@ def format_report(result: dict[str, Any]) -> str:
         lines.extend(f"  judge: {reason}" for reason in judged["reasons"])
     else:
         lines.append("LLM judge: not run (no judge model configured)")
+    continuity = result.get("continuity")
+    if continuity:
+        found = continuity["contradictions"]
+        lines.append(
+            f"Continuity: {len(found)} contradiction(s) with both quotes found in the text, "
+            f"{continuity['per_10k_words']:.2f} per 10,000 words ({continuity['windows']} "
+            f"window(s) of at most {continuity['window_words']} words; "
+            f"{continuity['unverified']} of {continuity['claimed']} claimed dropped: a quote "
+            "is not in the text)"
+        )
+        for item in found:
+            lines.append(
+                f"  [{item['category']}] paragraph {item['earlier_paragraph'] + 1}: "
+                f"{item['earlier_quote']!r} vs paragraph {item['later_paragraph'] + 1}: "
+                f"{item['later_quote']!r}: {item['explanation']}"
+            )
     return "\n".join(lines)

@@ -17,6 +17,14 @@ Pitfalls of ``llama_cpp.server`` 0.3.36 that callers must know:
   run to the end of the context window.
 * ``with_structured_output(..., method="function_calling")`` is grammar-forced
   and honours ``maxLength`` on strings; ``method="json_schema"`` is rejected.
+
+Prompt processing, not generation, is most of a step's time on a small CPU, so
+the server skips what it has already evaluated: llama.cpp reuses the longest
+common prefix with the previous request (prompts that start with the same
+frame pay for it once). :data:`PROMPT_CACHE_ENV` also turns on the server's RAM
+cache of prompt states (``--cache``), so that a prompt can start from any recent
+request, not only the last one; it is off by default because it costs far more
+memory than it saves time (see :data:`DEFAULT_PROMPT_CACHE_MB`).
 """
 
 from __future__ import annotations
@@ -52,6 +60,17 @@ MODEL_PATH_ENV = "RECURRENTGPT_LOCAL_MODEL_PATH"
 
 SEED_ENV = "RECURRENTGPT_SEED"
 """Set it to make the local model's sampling reproducible across runs."""
+
+PROMPT_CACHE_ENV = "RECURRENTGPT_LOCAL_PROMPT_CACHE_MB"
+"""Size in MB of the server's RAM cache of prompt states; 0 turns the cache off."""
+
+DEFAULT_PROMPT_CACHE_MB = 0
+"""Off. Measured on a 3-step novel (bench/results/offline_model.md): with 256 MB the
+server grew from 460 MB to 2 GB, because llama-cpp-python 0.3.36 stores a copy of its
+logits buffer (512 x 49,152 floats for SmolLM2, about 100 MB) with every cached state,
+outside ``cache_size``; and once a step's prompts share their frame as a prefix, the
+reuse of the previous request's prefix already saves nearly all there is (bench
+figure 6: 3,169 vs 3,156 prompt tokens evaluated per step)."""
 
 LOG_ROTATE_BYTES = 5_000_000
 """The server log is moved to ``llama-server.log.1`` when it grows past this."""
@@ -259,6 +278,10 @@ class LocalLLMServer:
         ]
         if chat_format is not None:
             command += ["--chat_format", chat_format]
+        cache_mb = prompt_cache_mb()
+        if cache_mb > 0:
+            command += ["--cache", "True", "--cache_type", "ram", "--cache_size"]
+            command.append(str(cache_mb * 1024 * 1024))
         self._process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
         )
@@ -366,6 +389,26 @@ def get_local_server() -> LocalLLMServer:
         if _server is None or not _server.running:
             _server = LocalLLMServer()
         return _server
+
+
+def prompt_cache_mb() -> int:
+    """The size of the server's prompt-state cache, from :data:`PROMPT_CACHE_ENV`.
+
+    Returns:
+        Megabytes; 0 means no cache (only the previous request's prefix is reused).
+
+    Raises:
+        LocalLLMError: the variable is set but is not a whole number >= 0.
+    """
+    configured = os.environ.get(PROMPT_CACHE_ENV, "").strip()
+    if not configured:
+        return DEFAULT_PROMPT_CACHE_MB
+    if not configured.isdigit():
+        raise LocalLLMError(
+            f"{PROMPT_CACHE_ENV}={configured!r} must be a whole number of MB (0 turns the "
+            "prompt cache off)."
+        )
+    return int(configured)
 
 
 def _default_generation_threads() -> int:

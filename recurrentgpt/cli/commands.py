@@ -194,7 +194,8 @@ async def cmd_export(session: Session, args: argparse.Namespace) -> int:
 
 
 async def cmd_eval(session: Session, args: argparse.Namespace) -> int:
-    """Report length, length score, repetition and, with a judge model, a pairwise judgement."""
+    """Report length, length score, repetition and, with a judge model, a pairwise judgement
+    and (``--continuity``) the contradictions it finds."""
     from recurrentgpt.context import Context
     from recurrentgpt.evaluation import evaluate_novel, format_report
     from recurrentgpt.export import read_manuscript
@@ -209,6 +210,8 @@ async def cmd_eval(session: Session, args: argparse.Namespace) -> int:
     if not paragraphs:
         raise CommandLineError(f"novel {record.thread_id!r} has no paragraphs yet")
     target = args.target_words or values.get("target_words") or None
+    if args.continuity and not args.judge:
+        raise CommandLineError("--continuity needs a judge model: add --judge MODEL")
     judge = None
     if args.judge:
         judge_context = Context(
@@ -220,7 +223,9 @@ async def cmd_eval(session: Session, args: argparse.Namespace) -> int:
             }
         )
         judge = build_chat_model(args.judge, context=judge_context, max_tokens=1024)
-    result = await evaluate_novel(paragraphs, target, judge)
+    result = await evaluate_novel(
+        paragraphs, target, judge, continuity_judge=judge if args.continuity else None
+    )
     session.console.print(Text(format_report(result)))
     return 0
 

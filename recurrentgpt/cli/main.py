@@ -130,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="chat model that judges the novel against a rolling-window baseline it writes, "
         "e.g. openai:gpt-4o (uses --base-url / OPENAI_* like any model)",
     )
+    evaluate.add_argument(
+        "--continuity",
+        action="store_true",
+        help="also ask the --judge model for contradictions, each quoting both passages "
+        "(quotes not found in the text are dropped); reported per 10,000 words",
+    )
     evaluate.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint URL")
     return parser
 

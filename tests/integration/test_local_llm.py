@@ -105,6 +105,32 @@ def test_structured_output_is_schema_valid(server: LocalLLMServer) -> None:
         assert isinstance(result["parsed"], Plans)
 
 
+def test_with_the_prompt_cache_a_prompt_reuses_an_earlier_request_with_the_same_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(local_llm.PROMPT_CACHE_ENV, "128")
+    # The shared start must outlast the chat template's header to be worth reusing.
+    frame = "Premise: " + " ".join(f"the keeper lights lamp number {i}." for i in range(60))
+    with LocalLLMServer() as cached:
+        chat = _chat(cached, max_tokens=4)
+        log_start = cached.log_path.stat().st_size
+        chat.invoke([("system", frame), ("user", "Name the keeper.")])
+        chat.invoke([("system", "Something else entirely."), ("user", "Say hi.")])
+        chat.invoke([("system", frame), ("user", "Name the lamp.")])
+        with cached.log_path.open("rb") as log:
+            log.seek(log_start)
+            text = log.read().decode("utf-8", errors="replace")
+    # The third prompt shares nothing with the second, only with the first: the prompt
+    # cache restores the first one's state, then only the differing tail is evaluated.
+    assert "Llama._create_completion: cache hit" in text
+    remaining = [
+        int(line.rsplit("remaining ", 1)[1].split()[0])
+        for line in text.splitlines()
+        if "prefix-match hit, remaining" in line
+    ]
+    assert remaining and remaining[-1] < 40
+
+
 def test_stop_ends_the_process() -> None:
     with LocalLLMServer() as running:
         pid = running.pid

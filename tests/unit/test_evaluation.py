@@ -1,17 +1,27 @@
-"""The pure evaluation functions, and the judge with the scripted fake model."""
+"""The pure evaluation functions, and the judges with the scripted fake model."""
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
+import pytest
+from qdrant_client import QdrantClient
+
+from recurrentgpt.cli import main
+from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.evaluation import (
+    check_continuity,
+    continuity_windows,
     distinct_n,
     evaluate_novel,
     format_report,
     leading_paragraphs,
     length_score,
+    locate_quote,
 )
-from tests.fakes import ScriptedChatModel
+from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.text import count_words
+from tests.fakes import FakeServices, ScriptedChatModel
 
 
 @pytest.mark.parametrize(
@@ -101,3 +111,152 @@ async def test_evaluate_with_a_given_baseline_writes_nothing():
     assert result["judge"]["baseline"] == "given"
     assert result["judge"]["baseline_words_compared"] == 1
     assert "theirs" in str(judge.calls[0][1][-1].content)
+
+
+# The continuity check: windows, quote verification and the scripted judge.
+
+EYES_BLUE = "Mara looked up at the keeper with her clear blue eyes and said nothing."
+EYES_BROWN = "The keeper stared into Mara's dark brown eyes, waiting for an answer."
+
+
+def filler(i: int) -> str:
+    return f"Filler paragraph {i} where the tide turns and the gulls cry over the harbour."
+
+
+def contradiction_judge(invented: bool = False) -> ScriptedChatModel:
+    """A judge that reports the eye-colour contradiction whenever its window holds both
+    passages; with ``invented`` it also claims one whose quote is not in the novel."""
+
+    def answer(schema: str, messages: list, n: int) -> dict:
+        excerpt = str(messages[-1].content)
+        found = []
+        if "clear blue eyes" in excerpt and "dark brown eyes" in excerpt:
+            found.append(
+                {
+                    "category": "factual_detail",
+                    # Typography differs from the text on purpose: quotes are compared by words.
+                    "earlier_quote": "with her clear BLUE eyes ... said nothing",
+                    "later_quote": "stared into Mara’s dark brown eyes",
+                    "explanation": "Her eyes change colour.",
+                }
+            )
+        if invented:
+            found.append(
+                {
+                    "category": "characterization",
+                    "earlier_quote": "Mara hated the sea with all her heart",
+                    "later_quote": "the gulls cry over the harbour",
+                    "explanation": "Invented.",
+                }
+            )
+        return {"contradictions": found}
+
+    return ScriptedChatModel(overrides={"ContinuityFindings": answer})
+
+
+@pytest.mark.parametrize("window_words", [2, 7, 30, 100])
+def test_continuity_windows_are_bounded_overlapping_and_cover_the_novel(window_words):
+    sizes = [3, 12, 1, 5, 5, 40, 2, 2, 9, 4, 6, 1, 1, 8]
+    windows = continuity_windows(sizes, window_words)
+    covered = [i for window in windows for i in window]
+    assert set(covered) == set(range(len(sizes)))
+    for window in windows:
+        assert len(window) == 1 or sum(sizes[i] for i in window) <= window_words
+    for previous, current in itertools.pairwise(windows):
+        assert previous.start < current.start <= previous.stop  # progress, no gap
+    with pytest.raises(ValueError, match="at least 2"):
+        continuity_windows(sizes, 1)
+
+
+def test_continuity_windows_repeat_about_half_of_the_previous_window():
+    windows = continuity_windows([10] * 20, 100)
+    assert windows[0] == range(10)
+    assert windows[1].start == 5  # the second half of the first window is read again
+    assert windows[-1].stop == 20
+
+
+def test_locate_quote_ignores_typography_and_rejects_what_is_not_there():
+    paragraphs = [filler(0), EYES_BLUE, EYES_BROWN]
+    everywhere = range(3)
+    assert locate_quote("her clear BLUE eyes, and said", paragraphs, everywhere) == 1
+    assert locate_quote("[2] Mara looked up … said nothing.", paragraphs, everywhere) == 1
+    assert locate_quote("“dark brown eyes, waiting”", paragraphs, everywhere) == 2
+    assert locate_quote("dark brown eyes", paragraphs, range(2)) is None  # outside the window
+    assert locate_quote("her green eyes", paragraphs, everywhere) is None
+    assert locate_quote("said nothing ... Mara looked", paragraphs, everywhere) is None  # order
+    assert locate_quote("blue eyes", paragraphs, everywhere) is None  # too short to prove much
+
+
+async def test_check_continuity_keeps_quoted_contradictions_and_drops_invented_ones():
+    novel = [filler(i) for i in range(40)]
+    novel[12], novel[14] = EYES_BLUE, EYES_BROWN
+    judge = contradiction_judge(invented=True)
+    result = await check_continuity(novel, judge, window_words=100)
+    prompts = judge.prompts_for("ContinuityFindings")
+    assert result["windows"] == len(prompts) > 4
+    # Each prompt holds one bounded window, never the whole novel.
+    assert all(count_words(p) < 100 + 250 for p in prompts)
+    # Two overlapping windows saw the pair; it counts once, in novel order.
+    assert sum(EYES_BLUE in p and EYES_BROWN in p for p in prompts) >= 2
+    assert len(result["contradictions"]) == 1
+    found = result["contradictions"][0]
+    assert (found["earlier_paragraph"], found["later_paragraph"]) == (12, 14)
+    assert found["category"] == "factual_detail"
+    assert result["unverified"] == result["windows"]  # the invented claim, once per window
+    assert result["claimed"] == result["unverified"] + sum(
+        EYES_BLUE in p and EYES_BROWN in p for p in prompts
+    )
+    assert result["per_10k_words"] == pytest.approx(10_000 / result["words"])
+
+
+async def test_check_continuity_puts_the_earlier_quote_first_and_ignores_self_contradiction():
+    def answer(schema: str, messages: list, n: int) -> dict:
+        return {
+            "contradictions": [
+                {
+                    "category": "factual_detail",
+                    "earlier_quote": "dark brown eyes, waiting",
+                    "later_quote": "clear blue eyes and said",
+                    "explanation": "Eyes.",
+                },
+                {
+                    "category": "factual_detail",
+                    "earlier_quote": "clear blue eyes and said",
+                    "later_quote": "clear blue eyes and said",
+                    "explanation": "Same passage twice.",
+                },
+            ]
+        }
+
+    judge = ScriptedChatModel(overrides={"ContinuityFindings": answer})
+    result = await check_continuity([EYES_BLUE, EYES_BROWN], judge)
+    assert result["windows"] == 1
+    assert [(c["earlier_paragraph"], c["later_paragraph"]) for c in result["contradictions"]] == [
+        (0, 1)
+    ]
+    assert result["contradictions"][0]["earlier_quote"] == "clear blue eyes and said"
+    assert result["unverified"] == 1
+
+
+async def test_evaluate_novel_reports_continuity_per_10k_words():
+    novel = [filler(0), EYES_BLUE, filler(1), EYES_BROWN]
+    result = await evaluate_novel(novel, None, None, continuity_judge=contradiction_judge())
+    assert result["judge"] is None
+    assert result["continuity"]["per_10k_words"] == pytest.approx(10_000 / result["words"])
+    report = format_report(result)
+    assert "Continuity: 1 contradiction(s)" in report
+    assert "paragraph 2: 'with her clear BLUE eyes ... said nothing'" in report
+    no_check = await evaluate_novel(novel, None, None)
+    assert no_check["continuity"] is None and "Continuity" not in format_report(no_check)
+
+
+def test_cli_continuity_needs_a_judge(tmp_path, capsys):
+    services = FakeServices(
+        ScriptedChatModel(), LongTermMemory(QdrantClient(":memory:"), HashingEmbeddings(64))
+    )
+    data_dir = str(tmp_path / "data")
+    write = ["--data-dir", data_dir, "write", "--premise", "x", "--steps", "1", "--auto-first"]
+    assert main([*write, "--id", "c1", "--words-per-paragraph", "40"], services=services) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", data_dir, "eval", "c1", "--continuity"], services=services) == 1
+    assert "--continuity needs a judge model" in capsys.readouterr().err
