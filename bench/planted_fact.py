@@ -49,7 +49,7 @@ from bench import synthetic
 from bench.common import WORDS_PER_PARAGRAPH
 from recurrentgpt import build_graph
 from recurrentgpt.context import DEFAULT_EMBEDDER, Context
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.prompts.start import OPENING_PARAGRAPHS
 from recurrentgpt.services import DefaultServices, Role
 from tests.fakes import ScriptedChatModel, _default_answer

@@ -194,8 +194,10 @@ async def cmd_export(session: Session, args: argparse.Namespace) -> int:
 
 
 async def cmd_eval(session: Session, args: argparse.Namespace) -> int:
-    """Report length, length score, repetition and, with a judge model, a pairwise judgement
-    and (``--continuity``) the contradictions it finds."""
+    """Report length, length score and repetition; a judge model adds its judgements.
+
+    With ``--continuity`` the judge also lists the contradictions it finds.
+    """
     from recurrentgpt.context import Context
     from recurrentgpt.evaluation import evaluate_novel, format_report
     from recurrentgpt.export import read_manuscript

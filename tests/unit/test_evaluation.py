@@ -19,7 +19,7 @@ from recurrentgpt.evaluation import (
     length_score,
     locate_quote,
 )
-from recurrentgpt.long_term_memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory
 from recurrentgpt.text import count_words
 from tests.fakes import FakeServices, ScriptedChatModel
 
