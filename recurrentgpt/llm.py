@@ -189,11 +189,16 @@ async def ask_structured(
     method: str = "function_calling",
     max_attempts: int = 3,
     reject: Callable[[SchemaT], str | None] | None = None,
+    repair: Callable[[SchemaT], SchemaT | None] | None = None,
 ) -> SchemaT:
     """Ask ``model`` for a reply that satisfies ``schema``.
 
     A reply that ``reject`` finds a problem with (it returns the problem) is
-    retried like a reply that breaks the schema.
+    retried like a reply that breaks the schema. When every attempt is used up
+    and the last reply that matched the schema was only rejected, ``repair``
+    may mend it (keep its usable parts, fill the rest from what the story
+    already has): the mended reply is returned, and logged, instead of stopping
+    the novel over a small model's stray field.
 
     Returns:
         The parsed reply; its strings are within the schema's bounds and do not loop.
@@ -203,21 +208,30 @@ async def ask_structured(
         ModelUnreachableError: when the model's server does not answer.
     """
     runnable = model.with_structured_output(wire_schema(schema), method=method, include_raw=True)
+    rejected: list[SchemaT] = []
 
     def accept(result: Any) -> tuple[SchemaT | None, str, str]:
         parsed, problem, raw = _validate_reply(result, schema)
         if parsed is not None and reject is not None and (objection := reject(parsed)):
+            rejected[:] = [parsed]
             return None, objection, raw
         return parsed, problem, raw
 
-    return await _ask_until_usable(
-        model,
-        runnable.ainvoke,
-        accept,
-        messages,
-        role=role,
-        max_attempts=max_attempts,
-    )
+    try:
+        return await _ask_until_usable(
+            model,
+            runnable.ainvoke,
+            accept,
+            messages,
+            role=role,
+            max_attempts=max_attempts,
+        )
+    except LLMReplyError:
+        mended = repair(rejected[-1]) if repair is not None and rejected else None
+        if mended is None:
+            raise
+        logger.warning("kept a mended %s reply after %d attempt(s)", role, max_attempts)
+        return mended
 
 
 async def ask_text(

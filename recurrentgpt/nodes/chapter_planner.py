@@ -25,6 +25,9 @@ from recurrentgpt.text import truncate_words
 CHAPTER_OUTLINE_WORDS = 150
 """Cap on a chapter's detailed plan, in words."""
 
+MENDED_TITLE_WORDS = 6
+"""Words of its arc that title a chapter whose model gave no usable title."""
+
 
 def chapter_problem(reply: prompt.ChapterPlan, language: str) -> str | None:
     """Why a chapter plan does not read as one (parts that are not words), or None."""
@@ -34,6 +37,30 @@ def chapter_problem(reply: prompt.ChapterPlan, language: str) -> str | None:
         words_problem(reply.outline, language, min_words=8, what="the chapter outline"),
     )
     return next(filter(None, checks), None)
+
+
+def mend_chapter(
+    reply: prompt.ChapterPlan, outlined: story_outline.Chapter | None, language: str
+) -> prompt.ChapterPlan | None:
+    """``reply`` with its parts that are not words replaced from what the story has.
+
+    The book outline's title and arc for the chapter come first, then the
+    reply's own usable parts (an arc from its outline, a title from its arc);
+    None when nothing usable is left.
+    """
+
+    def usable(text: str, min_words: int) -> bool:
+        return words_problem(text, language, min_words=min_words, what="text") is None
+
+    arc = reply.arc if usable(reply.arc, 4) else (outlined["arc"] if outlined else "")
+    if not arc and usable(reply.outline, 8):
+        arc = truncate_words(" ".join(reply.outline.split()), story_outline.ARC_WORDS)
+    if not arc:
+        return None
+    title = reply.title if usable(reply.title, 1) else (outlined["title"] if outlined else "")
+    title = title or truncate_words(arc, MENDED_TITLE_WORDS)
+    plan = reply.outline if usable(reply.outline, 8) else arc
+    return reply.model_copy(update={"title": title, "arc": arc, "outline": plan})
 
 
 async def plan_chapter(
@@ -69,6 +96,9 @@ async def plan_chapter(
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         reject=lambda reply: chapter_problem(reply, language),
+        repair=lambda reply: mend_chapter(
+            reply, outline[number - 1] if number <= len(outline) else None, language
+        ),
     )
     chapter = story_outline.clean_chapter(reply.title, reply.arc)
     return {

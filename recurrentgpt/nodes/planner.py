@@ -16,6 +16,9 @@ from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story.replies import plan_problem
 
+PLAN_CHARS = 600
+"""Longest plan the planner's schema allows, in characters."""
+
 
 async def propose_three_plans(model: BaseChatModel, context: Context, state: State) -> list[str]:
     """Propose three different plans for the paragraph after ``state``'s last paragraph.
@@ -28,6 +31,18 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
 
     def not_plans(reply: prompt.Plans) -> str | None:
         return next(filter(None, (plan_problem(plan, language) for plan in reply.plans)), None)
+
+    def mend(reply: prompt.Plans) -> prompt.Plans | None:
+        # A plan that is not a plan gives way to the chapter's own plan, which the
+        # chapter planner checked: the person still gets three choices to edit.
+        fallback = " ".join((state.get("chapter_outline") or "").split())[:PLAN_CHARS]
+        if not fallback:
+            return None
+        mended = {
+            f"plan_{number}": fallback if plan_problem(plan, language) else plan
+            for number, plan in enumerate(reply.plans, 1)
+        }
+        return reply.model_copy(update=mended)
 
     passages = state.get("retrieved_passages") or []
     plans = await ask_structured(
@@ -45,6 +60,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         reject=not_plans,
+        repair=mend,
     )
     return [p.strip() for p in plans.plans]
 

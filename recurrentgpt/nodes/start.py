@@ -24,7 +24,10 @@ from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import narration_problem, words_problem
-from recurrentgpt.text import count_words
+from recurrentgpt.text import count_words, truncate_words
+
+TITLE_FROM_PREMISE_WORDS = 8
+"""Words of the premise that title a novel whose model gave no usable title."""
 
 
 class InvalidNovelInputError(ValueError):
@@ -38,6 +41,25 @@ def outline_problem(reply: prompt.BookOutline, language: str) -> str | None:
         checks.append(words_problem(chapter.title, language, min_words=1, what="a chapter title"))
         checks.append(words_problem(chapter.arc, language, min_words=4, what="a chapter arc"))
     return next(filter(None, checks), None)
+
+
+def mend_outline(reply: prompt.BookOutline, premise: str, language: str) -> prompt.BookOutline:
+    """``reply`` without its chapters that are not words, titled by the premise if need be.
+
+    A title that is not words becomes the premise's first words. The chapters
+    left out are outlined when the story reaches them (by the chapter planner),
+    so the opening never stops over them.
+    """
+    title = reply.title
+    if words_problem(title, language, min_words=1, what="the title"):
+        title = truncate_words(" ".join(premise.split()), TITLE_FROM_PREMISE_WORDS)
+    chapters = [
+        chapter
+        for chapter in reply.chapters
+        if not words_problem(chapter.title, language, min_words=1, what="a chapter title")
+        and not words_problem(chapter.arc, language, min_words=4, what="a chapter arc")
+    ]
+    return reply.model_copy(update={"title": title, "chapters": chapters})
 
 
 async def write_book_outline(services: Services, context: Context, novel: State) -> State:
@@ -61,6 +83,7 @@ async def write_book_outline(services: Services, context: Context, novel: State)
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         reject=lambda reply: outline_problem(reply, language),
+        repair=lambda reply: mend_outline(reply, novel.get("premise", ""), language),
     )
     chapters = [story_outline.clean_chapter(c.title, c.arc) for c in reply.chapters[:wanted]]
     return {**novel, "title": reply.title.strip(), "book_outline": chapters}

@@ -1,0 +1,76 @@
+"""A small model's stray outline, chapter plan or plans are mended, never a stopped novel.
+
+Each role keeps retrying a reply that does not read as words (bounded); when
+every attempt is spent, the last schema-valid reply is mended from what the
+story already has, and the novel goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.fakes import ScriptedChatModel
+from tests.unit.helpers import PREMISE, run_novel
+
+
+async def test_an_outline_that_is_never_words_keeps_its_good_chapters(
+    graph, model: ScriptedChatModel, config, context_factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    def outline(schema: str, messages: list, n: int) -> dict:
+        return {
+            "title": "}]{ 12",
+            "chapters": [
+                {"title": "The Key", "arc": "Arlo finds the key under the stairs."},
+                {"title": "'the'}, {", "arc": "1234567890"},
+            ],
+        }
+
+    model.overrides["BookOutline"] = outline
+    with caplog.at_level(logging.WARNING, logger="recurrentgpt.llm"):
+        values = await run_novel(
+            graph, config, context_factory(paragraphs_per_chapter=1), target_steps=2
+        )
+    assert len(model.prompts_for("BookOutline")) == context_factory().max_attempts
+    assert values["status"] == "finished"
+    assert values["title"] == PREMISE
+    titles = [chapter["title"] for chapter in values["book_outline"]]
+    assert titles[0] == "The Key"
+    assert "'the'}, {" not in titles
+    assert "kept a mended start reply" in caplog.text
+
+
+async def test_plans_that_are_never_plans_give_way_to_the_chapter_plan(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def planner(schema: str, messages: list, n: int) -> dict:
+        return {
+            "plan_1": "5(1) { .",
+            "plan_2": "Arlo climbs the tower stairs at dusk.",
+            "plan_3": "]][{}]",
+        }
+
+    model.overrides["Plans"] = planner
+    values = await run_novel(graph, config, context_factory(), target_steps=1)
+    assert values["status"] == "finished"
+    assert values["plans"][0] == values["chapter_outline"]
+    assert values["plans"][1] == "Arlo climbs the tower stairs at dusk."
+    assert values["plans"][2] == values["chapter_outline"]
+
+
+async def test_a_chapter_plan_of_symbols_takes_the_outlined_title_and_arc(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def chapter(schema: str, messages: list, n: int) -> dict:
+        return {"title": "{ } 12", "arc": "1.2.5} }, {", "outline": "=== 1387609044 === {} [] ==="}
+
+    model.overrides["ChapterPlan"] = chapter
+    values = await run_novel(
+        graph, config, context_factory(paragraphs_per_chapter=1), target_steps=2
+    )
+    assert values["status"] == "finished"
+    assert values["chapter"] == 2
+    outlined = values["book_outline"][1]
+    assert outlined["title"].startswith("Trial 2")
+    assert values["chapter_outline"] == outlined["arc"]
