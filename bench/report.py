@@ -254,7 +254,8 @@ Each backend holds N paragraphs of one novel (384-dimension random vectors, text
 the payload) and answers top-{r["k"]} queries restricted to the novel's branch before a
 position, through the package's `LongTermMemory.search`. The default is the embedded Qdrant
 engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch,
-each filtered, fused by RRF in one query. "as written" is the store right after the upserts
+each filtered, fused by RRF in one query. "as written" is
+the store right after the upserts
 (tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
 HNSW graph); "indexed" is after `build_index()` (`optimize()`, per-novel HNSW graphs: global
 `m=0`, `payload_m=16`); the index time is in "load + index". The local-mode rows are the
@@ -376,7 +377,12 @@ word with the planted sentence, so BM25 can only match it through the summary or
 the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase should match,
 and MiniLM's vector of a 180-word paragraph about the recurring cast is a weak target for one
 sentence in its middle. Reciprocal rank fusion of one strong and one weak list lands between
-the two, below BM25 alone on indirect plans here. Adding the short-term memory to the query
+the two, below BM25 alone on indirect plans. Distribution-based score fusion (DBSF) found the
+most on both kinds of plans here, but it normalises each list's scores by their spread, so a
+name that exactly one paragraph matches (a BM25 list of one) is dropped, which a unit test
+shows; RRF keeps it among the first (it ranks first in its list), so RRF stays the default
+and DBSF is one setting away
+(`retrieval_fusion`). Adding the short-term memory to the query
 dilutes the plan (MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which
 match everything), which is why the retriever queries with the plan alone. Hybrid stays the
 default because BM25 alone finds nothing for a plan that describes without naming (and in
@@ -449,6 +455,10 @@ Not measured in this run: `python -m bench.many_writers` writes
     if rows:
         tables += "\n\n" + _table(
             ["search (hybrid top-3, one novel's branch)", "p50 ms", "p99 ms", "queries"], rows
+        )
+        tables += (
+            f"\n\nThe full store: {r['points']:,} points, upserted in {r['upsert_s']:.0f} s, "
+            f"{r['disk_mib']:,.0f} MiB on disk, {r['rss_mib']:,.0f} MiB resident."
         )
     text = f"""## 7. Many writers, one store ({size})
 
