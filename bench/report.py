@@ -141,8 +141,8 @@ the two memory calls made at every step that could depend on N (median of 5).
 Before this engine, the default (qdrant-client local mode) scanned every point in Python: the
 previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms and 206 ms). The
 engine's search is filtered through a tenant index on the novel id and payload indexes on
-branch and position, so it reads only the novel's points; without an HNSW graph it still scores
-every paragraph of that novel, which is what remains of the growth at N=10,000. Numbers were
+branch and position, but without an HNSW graph it is brute force over the unindexed segment,
+which is what remains of the growth at N=10,000 (and grows with the whole store, figure 7). Numbers were
 measured on a shared, busy 2-core machine (load average 8-10 while they ran): absolute times
 are noisy, which matters most for ratios of small times.
 """
@@ -266,9 +266,10 @@ in Python.
   as written {written["p50_ms"]:.2f} ms. Local mode: {local["p50_ms"]:.0f} ms at
   {local_size:,} (measured up to 10,000 only; the previous full run measured 1.9 s at 100,000).
 
-When it degrades, and what the package does about it: as written, the engine scores every
-paragraph of the searched novel (the tenant index keeps other novels out), so a single novel of
-100,000 paragraphs costs tens of milliseconds until its graph is built. Building it is
+When it degrades, and what the package does about it: as written, the engine searches its
+unindexed segment by brute force, and figure 7 shows that this cost grows with the whole store,
+not only the searched novel, so a novel of 100,000 paragraphs, or a store of many novels, costs
+tens of milliseconds per search until the graphs are built. Building it is
 `optimize()`, which blocks its caller and holds Python's interpreter lock for its whole run
 (measured here: a Python thread got one tick during a 10 s optimize), so a background thread
 would stall every step just the same. Steps therefore never index; `python -m recurrentgpt.memory
