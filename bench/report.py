@@ -142,8 +142,8 @@ Before this engine, the default (qdrant-client local mode) scanned every point i
 previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms and 206 ms). The
 engine's search is filtered through a tenant index on the novel id and payload indexes on
 branch and position, but without an HNSW graph it is brute force over the unindexed
-segment, which is what remains of the growth at N=10,000 (and grows with the whole store, figure 7). Numbers were
-measured on a shared, busy 2-core machine (load average 8-10 while they ran): absolute times
+segment, which is what remains of the growth at N=10,000 (and grows with the whole store,
+figure 7). Numbers were measured on a shared, busy 2-core machine (load average 8-10 while they ran): absolute times
 are noisy, which matters most for ratios of small times.
 """
     return text, [
