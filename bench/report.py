@@ -143,8 +143,9 @@ previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms an
 engine's search is filtered through a tenant index on the novel id and payload indexes on
 branch and position, but without an HNSW graph it is brute force over the unindexed
 segment, which is what remains of the growth at N=10,000 (and grows with the whole store,
-figure 7). Numbers were measured on a shared, busy 2-core machine (load average 8-10 while they ran): absolute times
-are noisy, which matters most for ratios of small times.
+figure 7). Numbers were measured on a shared, busy 2-core machine (load average 8-12 while
+they ran): absolute times are inflated and noisy (ours at N=10 took longer than at N=100),
+which matters most for ratios of small times.
 """
     return text, [
         ("1", "overhead N=1,000/N=10 <= 1.2", f"{ratio_1k:.2f}", overhead_met),
