@@ -141,10 +141,11 @@ the two memory calls made at every step that could depend on N (median of 5).
 Before this engine, the default (qdrant-client local mode) scanned every point in Python: the
 previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms and 206 ms). The
 engine's search is filtered through a tenant index on the novel id and payload indexes on
-branch and position, so it reads only the novel's points; without an HNSW graph it still scores
-every paragraph of that novel, which is what remains of the growth at N=10,000. Numbers were
-measured on a shared, busy 2-core machine (load average 8-10 while they ran): absolute times
-are noisy, which matters most for ratios of small times.
+branch and position, but without an HNSW graph it is brute force over the unindexed
+segment, which is what remains of the growth at N=10,000 (and grows with the whole store,
+figure 7). Numbers were measured on a shared, busy 2-core machine (load average 8-12 while
+they ran): absolute times are inflated and noisy (ours at N=10 took longer than at N=100),
+which matters most for ratios of small times.
 """
     return text, [
         ("1", "overhead N=1,000/N=10 <= 1.2", f"{ratio_1k:.2f}", overhead_met),
@@ -254,7 +255,8 @@ Each backend holds N paragraphs of one novel (384-dimension random vectors, text
 the payload) and answers top-{r["k"]} queries restricted to the novel's branch before a
 position, through the package's `LongTermMemory.search`. The default is the embedded Qdrant
 engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch,
-each filtered, fused by RRF in one query. "as written" is the store right after the upserts
+each filtered, fused by RRF in one query. "as written" is
+the store right after the upserts
 (tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
 HNSW graph); "indexed" is after `build_index()` (`optimize()`, per-novel HNSW graphs: global
 `m=0`, `payload_m=16`); the index time is in "load + index". The local-mode rows are the
@@ -265,9 +267,10 @@ in Python.
   as written {written["p50_ms"]:.2f} ms. Local mode: {local["p50_ms"]:.0f} ms at
   {local_size:,} (measured up to 10,000 only; the previous full run measured 1.9 s at 100,000).
 
-When it degrades, and what the package does about it: as written, the engine scores every
-paragraph of the searched novel (the tenant index keeps other novels out), so a single novel of
-100,000 paragraphs costs tens of milliseconds until its graph is built. Building it is
+When it degrades, and what the package does about it: as written, the engine searches its
+unindexed segment by brute force, and figure 7 shows that this cost grows with the whole store,
+not only the searched novel, so a novel of 100,000 paragraphs, or a store of many novels, costs
+tens of milliseconds per search until the graphs are built. Building it is
 `optimize()`, which blocks its caller and holds Python's interpreter lock for its whole run
 (measured here: a Python thread got one tick during a 10 s optimize), so a background thread
 would stall every step just the same. Steps therefore never index; `python -m recurrentgpt.memory
@@ -376,7 +379,12 @@ word with the planted sentence, so BM25 can only match it through the summary or
 the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase should match,
 and MiniLM's vector of a 180-word paragraph about the recurring cast is a weak target for one
 sentence in its middle. Reciprocal rank fusion of one strong and one weak list lands between
-the two, below BM25 alone on indirect plans here. Adding the short-term memory to the query
+the two, below BM25 alone on indirect plans. Distribution-based score fusion (DBSF) found the
+most on both kinds of plans here, but it normalises each list's scores by their spread, so a
+name that exactly one paragraph matches (a BM25 list of one) is dropped, which a unit test
+shows; RRF keeps it among the first (it ranks first in its list), so RRF stays the default
+and DBSF is one setting away
+(`retrieval_fusion`). Adding the short-term memory to the query
 dilutes the plan (MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which
 match everything), which is why the retriever queries with the plan alone. Hybrid stays the
 default because BM25 alone finds nothing for a plan that describes without naming (and in
@@ -449,6 +457,10 @@ Not measured in this run: `python -m bench.many_writers` writes
     if rows:
         tables += "\n\n" + _table(
             ["search (hybrid top-3, one novel's branch)", "p50 ms", "p99 ms", "queries"], rows
+        )
+        tables += (
+            f"\n\nThe full store: {r['points']:,} points, upserted in {r['upsert_s']:.0f} s, "
+            f"{r['disk_mib']:,.0f} MiB on disk, {r['rss_mib']:,.0f} MiB resident."
         )
     text = f"""## 7. Many writers, one store ({size})
 

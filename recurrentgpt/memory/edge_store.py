@@ -7,11 +7,11 @@ per-novel HNSW graphs (global ``m=0``, ``payload_m=16``).
 
 Indexing never runs inside a step. ``optimize()`` holds the interpreter lock
 for its whole run (measured: a Python thread got one tick in a 10 s optimize),
-so a background thread would freeze every step just the same. Instead a step's
-search is always filtered to its novel through the tenant index, which keeps
-its cost proportional to that novel's length, never the store's; the HNSW
-graphs are built between sessions by ``python -m recurrentgpt.memory index``
-(see README, "Long-term memory").
+so a background thread would freeze every step just the same. Instead the
+HNSW graphs are built between sessions by ``python -m recurrentgpt.memory
+index`` (see README, "Long-term memory"); until then a search is brute force
+over the unindexed segment, fast for a data dir of thousands of paragraphs,
+growing with the store past that (BENCHMARKS.md, figure 7).
 
 One writer per store: a second process opening the same folder gets
 :class:`MemoryLockedError`; inside a process, writes are serialised by a lock.

@@ -14,7 +14,10 @@ Guarantees, on every backend:
   branch's ancestry: after a rewind and fork, paragraphs written on the abandoned
   branch after the fork point are invisible.
 - Search is hybrid by default: the dense vector and the BM25 vector are each
-  searched inside that lineage and fused in Qdrant (reciprocal rank fusion).
+  searched inside that lineage and fused in Qdrant by reciprocal rank: a name
+  that only one paragraph matches ranks first in the BM25 list and stays among
+  the results (score-based fusion, DBSF, found more planted facts in the benchmark
+  but drops such a lone match; BENCHMARKS.md, figure 4).
 """
 
 from __future__ import annotations

@@ -181,7 +181,7 @@ def test_a_second_process_opening_the_same_data_dir_gets_a_clear_error(tmp_path:
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False
     )
     assert result.stdout.startswith("LOCKED"), result.stderr
     assert "another process" in result.stdout
@@ -261,3 +261,21 @@ def test_chinese_text_gets_words_for_lexical_search() -> None:
     document = set(encoder.document("灯塔看守人在岛上找到一封旧信。").indices)
     query = set(encoder.query("看守人的信").indices)
     assert document & query
+
+
+async def test_rank_fusion_keeps_a_name_only_one_paragraph_matches(tmp_path: Path) -> None:
+    """Why RRF is the default: score fusion (DBSF) drops a BM25 list of a single hit."""
+    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16))
+    texts = [f"{FILLER} {i}" for i in range(60)]
+    texts[7] = "Benedek Holm confessed that he sank the schooner for the insurance."
+    await memory.store_many([passage(i, t) for i, t in enumerate(texts)])
+    found = {}
+    for fusion in ("rrf", "dbsf"):
+        memory.fusion = fusion  # type: ignore[assignment]
+        hits = await memory.search(
+            "Holm", novel_id="n", branch_id="main", segments=[], before_position=60, k=3
+        )
+        found[fusion] = [p.position for p in hits]
+    assert 7 in found["rrf"]
+    assert 7 not in found["dbsf"]
+    memory.backend.close()
