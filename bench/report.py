@@ -144,8 +144,8 @@ engine's search is filtered through a tenant index on the novel id and payload i
 branch and position, so it scores only the novel's points, but without an HNSW graph it
 scores all of them: that is what remains of the growth at N=10,000 (a store of 1,000 short
 novels is not slowed, figure 7). Numbers were measured on a shared, busy 2-core machine
-(load average 8-12 while they ran): absolute times are inflated and noisy (ours at N=10 took longer than at N=100),
-which matters most for ratios of small times.
+(load average 8-12 while they ran): absolute times are inflated and noisy (ours at N=10
+took longer than at N=100), which matters most for ratios of small times.
 """
     return text, [
         ("1", "overhead N=1,000/N=10 <= 1.2", f"{ratio_1k:.2f}", overhead_met),
