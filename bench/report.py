@@ -363,7 +363,8 @@ instrument the mapmaker entrusted to her"), which often share a name or a word w
 and paraphrases that share no content word with the planted sentence (checked with the BM25
 tokenizer, stemmed, stop words removed). Each plan queries the package's
 `LongTermMemory.search` over the whole novel on the default store, with the real default
-embedder (all-MiniLM-L6-v2, {r["minilm_paragraphs_per_second"]:.0f} paragraphs/s here). Every
+embedder (all-MiniLM-L6-v2, {r["minilm_paragraphs_per_second"]:.1f} paragraphs/s embedded here, on
+a saturated machine). Every
 paragraph is stored once: a dense vector of its summary and text, and a BM25 vector of its text,
 summary and names (capitalised runs such as "Velimir Straka", "Saint Orm"). "plan +
 short-term memory" appends 120 words of recent story to the plan, as the retriever could.
