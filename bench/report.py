@@ -413,7 +413,8 @@ Not measured in this run: `python -m bench.many_writers` writes
         )
     r = json.loads(path.read_text(encoding="utf-8"))
     finished = "indexed" in r
-    met = finished and r["indexed"]["p50_ms"] <= MANY_WRITERS_GOAL_MS
+    # Steps never build the index: the store as written is what a writer searches.
+    met = "unindexed" in r and r["unindexed"]["p50_ms"] <= MANY_WRITERS_GOAL_MS
     growth_rows = [
         [
             f"{g['points']:,}",
@@ -434,8 +435,15 @@ Not measured in this run: `python -m bench.many_writers` writes
     size = f"{r['novels']:,} novels x {r['paragraphs_per_novel']:,} paragraphs"
     if finished:
         verdict = (
-            f"- Filtered search p50 after indexing: **{r['indexed']['p50_ms']:.2f} ms** (goal <= "
-            f"{MANY_WRITERS_GOAL_MS:.0f} ms): {_verdict(met)}; index build {r['index_s']:.0f} s."
+            f"- Filtered search p50 as written (what a writer's step searches, since steps "
+            f"never index): **{r['unindexed']['p50_ms']:.2f} ms** (goal <= "
+            f"{MANY_WRITERS_GOAL_MS:.0f} ms): {_verdict(met)}. After `build_index()` "
+            f"({r['index_s']:.0f} s for the million points) the p50 was "
+            f"{r['indexed']['p50_ms']:.2f} ms, slower, not faster: a novel's 1,000 points are "
+            "few enough for exact scoring either way, and the optimised segments are read "
+            "through memory-mapped files, which on this busy machine was not all in the page "
+            "cache (a reading, not measured separately). Indexing pays off for long novels "
+            "(figure 3), not for many short ones."
         )
     elif "unindexed" in r:
         verdict = (
@@ -485,9 +493,10 @@ filtered to one random novel's branch.
 {verdict}
 """
     if finished:
-        measured = f"{r['indexed']['p50_ms']:.2f} (indexed)"
+        measured = (
+            f"{r['unindexed']['p50_ms']:.2f} as written; {r['indexed']['p50_ms']:.2f} indexed"
+        )
     elif "unindexed" in r:
-        met = r["unindexed"]["p50_ms"] <= MANY_WRITERS_GOAL_MS
         measured = f"{r['unindexed']['p50_ms']:.2f} (as written; index build unfinished)"
     else:
         measured = "not measured (run unfinished)"
