@@ -10,8 +10,8 @@ for its whole run (measured: a Python thread got one tick in a 10 s optimize),
 so a background thread would freeze every step just the same. Instead the
 HNSW graphs are built between sessions by ``python -m recurrentgpt.memory
 index`` (see README, "Long-term memory"); until then a search is brute force
-over the unindexed segment, fast for a data dir of thousands of paragraphs,
-growing with the store past that (BENCHMARKS.md, figure 7).
+over the points the tenant index selects, so its cost grows with the searched
+novel's length, not the store's (BENCHMARKS.md, figures 3 and 7).
 
 One writer per store: a second process opening the same folder gets
 :class:`MemoryLockedError`; inside a process, writes are serialised by a lock.
