@@ -635,12 +635,15 @@ original. Both are assumptions; see `bench/token_cost.py`.
   previous request's prefix (llama.cpp's default), and with the server's prompt-state cache:
   {local_reuse}.
 
-Ours costs more tokens per word: the short-term memory and the last paragraph are sent to
-three or four roles instead of one or two, and each structured call sends its tool schema.
-That buys bounded, validated replies per role (no regex over headings, no unbounded retry) and
-a different model per role. What would reduce it: merge the planner into the memory updater's
-call (one structured reply with memory, summary and plans), and put the shared context first
-in every prompt so providers with prompt caching bill it once.
+Ours costs more tokens per word: every role's prompt now starts with the story frame
+(premise, book and chapter outline, the bible entries that matter, the short-term memory and
+the last paragraph), sent to four roles instead of one or two, and each structured call sends
+its tool schema. The frame is an identical prefix across a step's calls, which is why the
+uncached figure is a third below the total; a different tool schema per role still breaks the
+prefix where a provider puts tools first. That buys bounded, validated replies per role and a
+different model per role. What would reduce it next: merge the planner into the memory
+updater's call (one structured reply with memory, summary, bible changes and plans), and send
+structured roles through one shared schema so the tools never split the prefix.
 """
     uncached_goal = (
         "6",
