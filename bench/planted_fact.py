@@ -49,7 +49,7 @@ from bench import synthetic
 from bench.common import WORDS_PER_PARAGRAPH
 from recurrentgpt import build_graph
 from recurrentgpt.context import DEFAULT_EMBEDDER, Context
-from recurrentgpt.memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory, close_stores
 from recurrentgpt.prompts.start import OPENING_PARAGRAPHS
 from recurrentgpt.services import DefaultServices, Role
 from tests.fakes import ScriptedChatModel, _default_answer
@@ -243,6 +243,8 @@ async def run_probe(
             if snapshot.next == ("writer",):
                 step = snapshot.values.get("step", 0) + 1
                 retrieved[step] = list(snapshot.values.get("retrieved_passages") or [])
+        # The default memory stays open for the process; its folder is about to go.
+        close_stores()
     reached = via_retrieval = 0
     missed: list[dict[str, Any]] = []
     for step, fact in sorted(script.needs.items()):
