@@ -22,7 +22,7 @@ from bench import synthetic
 from recurrentgpt import build_graph
 from recurrentgpt.context import Context
 from recurrentgpt.memory import LongTermMemory, Passage
-from recurrentgpt.nodes.common import MAIN_BRANCH
+from recurrentgpt.memory.passage import MAIN_BRANCH
 from tests.fakes import FakeServices, ScriptedChatModel
 
 WORDS_PER_PARAGRAPH = 180

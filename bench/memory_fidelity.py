@@ -27,7 +27,7 @@ from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.edge_store import EdgeStore
 from recurrentgpt.memory.lexical import SparseEncoder
-from recurrentgpt.nodes.common import MAIN_BRANCH
+from recurrentgpt.memory.passage import MAIN_BRANCH
 
 KS = (1, 3, 5)
 SEARCHES = (

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from recurrentgpt.memory import LongTermMemory, Passage
-from recurrentgpt.nodes.common import MAIN_BRANCH
+from recurrentgpt.memory.passage import MAIN_BRANCH
 
 
 async def read_manuscript(memory: LongTermMemory, values: Mapping[str, Any]) -> list[Passage]:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, Literal, Protocol
-
-from langchain.chat_models import init_chat_model
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, open_store
+
+if TYPE_CHECKING:
+    # Chat model code is imported when a model is built, so commands that only read
+    # a novel (export) never pay for it.
+    from langchain_core.language_models import BaseChatModel
 
 Role = Literal["start", "writer", "memory", "planner", "human"]
 
@@ -62,6 +64,8 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
     Any other provider goes through ``init_chat_model``; with a base URL set, the
     OpenAI client is pointed at it.
     """
+    from langchain.chat_models import init_chat_model
+
     provider, _, name = spec.partition(":")
     if not name:
         provider, name = "openai", spec

@@ -23,14 +23,11 @@ Guarantees, on every backend:
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from langchain_core.embeddings import Embeddings
-from qdrant_client import QdrantClient
-
-from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.lexical import SparseEncoder, document_text, entity_names
 from recurrentgpt.memory.passage import Lineage, Passage, passage_from, payload_of, point_id
 from recurrentgpt.memory.store import (
@@ -43,7 +40,26 @@ from recurrentgpt.memory.store import (
 )
 from recurrentgpt.state import BranchSegment
 
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from qdrant_client import QdrantClient
+
 EmbedWhat = Literal["summary", "paragraph", "both"]
+
+
+def _as_store(store: VectorStore | QdrantClient, collection: str) -> VectorStore:
+    """``store``, with a bare ``QdrantClient`` wrapped in a ``ClientStore`` on ``collection``.
+
+    qdrant-client is imported only by code that uses it: a store that is not one of
+    its clients never needs it (reading a novel stays quick).
+    """
+    client_module = sys.modules.get("qdrant_client")
+    if client_module is not None and isinstance(store, client_module.QdrantClient):
+        from recurrentgpt.memory.client_store import ClientStore
+
+        return ClientStore(store, collection=collection)
+    return store  # type: ignore[return-value]
+
 
 _encoder: SparseEncoder | None = None
 
@@ -76,9 +92,7 @@ class LongTermMemory:
         search_mode: SearchMode = "hybrid",
         fusion: Fusion = "rrf",
     ) -> None:
-        self.backend: VectorStore = (
-            ClientStore(store, collection=collection) if isinstance(store, QdrantClient) else store
-        )
+        self.backend: VectorStore = _as_store(store, collection)
         self.embeddings = embeddings
         self.embed_what = embed_what
         self.search_mode = search_mode

@@ -18,14 +18,16 @@ import os
 import shutil
 import tempfile
 import threading
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from qdrant_client import QdrantClient
-
-from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.edge_store import META_FILE, EdgeStore
 from recurrentgpt.memory.migration import is_local_mode_folder, migrate_into_new_folder
 from recurrentgpt.memory.store import DEFAULT_COLLECTION, MemoryConfigError, VectorStore
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
+    from recurrentgpt.memory.client_store import ClientStore
 
 Backend = Literal["edge", "local"]
 
@@ -47,6 +49,9 @@ def edge_folder(location: str, collection: str = DEFAULT_COLLECTION) -> str:
 
 
 def _client(location: str, api_key: str) -> QdrantClient:
+    # qdrant-client is imported only here: the default embedded store never needs it.
+    from qdrant_client import QdrantClient
+
     try:
         if is_server(location):
             return QdrantClient(url=location, api_key=api_key or None)
@@ -58,10 +63,16 @@ def _client(location: str, api_key: str) -> QdrantClient:
         raise MemoryConfigError(f"cannot open long-term memory at {location!r}: {error}") from error
 
 
+def _client_store(location: str, api_key: str, collection: str) -> ClientStore:
+    from recurrentgpt.memory.client_store import ClientStore
+
+    return ClientStore(_client(location, api_key), collection=collection, location=location)
+
+
 def _open_edge_folder(location: str, collection: str) -> VectorStore:
     folder = edge_folder(location, collection)
     if not os.path.exists(os.path.join(folder, META_FILE)) and is_local_mode_folder(location):
-        old = ClientStore(_client(location, ""), collection=collection, location=location)
+        old = _client_store(location, "", collection)
         try:
             if old.dimensions() is not None:
                 copied = migrate_into_new_folder(old, folder, EdgeStore)
@@ -76,7 +87,7 @@ def _open_edge_folder(location: str, collection: str) -> VectorStore:
 
 def _build(location: str, backend: Backend, api_key: str, collection: str) -> VectorStore:
     if is_server(location) or backend == "local":
-        return ClientStore(_client(location, api_key), collection=collection, location=location)
+        return _client_store(location, api_key, collection)
     if backend != "edge":
         raise MemoryConfigError(f"unknown memory backend {backend!r}: use 'edge' or 'local'")
     if location == ":memory:":

@@ -16,6 +16,9 @@ from typing import Any
 
 from recurrentgpt.state import BranchSegment
 
+MAIN_BRANCH = "main"
+"""Branch id of a novel that was never forked."""
+
 _POINT_NAMESPACE = uuid.UUID("5f1e7c1e-3a52-4e0c-9a43-8f1a2b8c9d10")
 
 

@@ -16,7 +16,7 @@ import uuid
 from langgraph.config import get_config
 
 from recurrentgpt.memory import LongTermMemory, Passage
-from recurrentgpt.nodes.common import MAIN_BRANCH
+from recurrentgpt.memory.passage import MAIN_BRANCH
 from recurrentgpt.state import BranchSegment, State
 
 _BRANCH_NAMESPACE = uuid.UUID("8d3c6a52-52c3-4d55-b7a1-0e4f2b1c9e77")

@@ -14,9 +14,6 @@ from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
 
-MAIN_BRANCH = "main"
-"""Branch id of a novel that was never forked."""
-
 _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
-from recurrentgpt.nodes.common import MAIN_BRANCH
+from recurrentgpt.memory.passage import MAIN_BRANCH
 from recurrentgpt.services import Services, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.text import truncate_words

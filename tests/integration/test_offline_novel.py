@@ -26,7 +26,7 @@ from recurrentgpt.cli import main
 from recurrentgpt.context import DEFAULT_EMBEDDER, Context
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage, open_store
-from recurrentgpt.nodes.common import MAIN_BRANCH
+from recurrentgpt.memory.passage import MAIN_BRANCH
 from recurrentgpt.services import build_chat_model
 
 pytestmark = pytest.mark.integration
