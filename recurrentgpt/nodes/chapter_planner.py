@@ -19,7 +19,7 @@ from recurrentgpt.prompts import chapter as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
-from recurrentgpt.story.replies import words_problem
+from recurrentgpt.story.replies import arc_problem, chapter_outline_problem, title_problem
 from recurrentgpt.text import truncate_words
 
 CHAPTER_OUTLINE_WORDS = 150
@@ -32,9 +32,9 @@ MENDED_TITLE_WORDS = 6
 def chapter_problem(reply: prompt.ChapterPlan, language: str) -> str | None:
     """Why a chapter plan does not read as one (parts that are not words), or None."""
     checks = (
-        words_problem(reply.title, language, min_words=1, what="the chapter title"),
-        words_problem(reply.arc, language, min_words=4, what="the chapter arc"),
-        words_problem(reply.outline, language, min_words=8, what="the chapter outline"),
+        title_problem(reply.title, language, what="the chapter title"),
+        arc_problem(reply.arc, language, what="the chapter arc"),
+        chapter_outline_problem(reply.outline, language),
     )
     return next(filter(None, checks), None)
 
@@ -48,18 +48,21 @@ def mend_chapter(
     reply's own usable parts (an arc from its outline, a title from its arc);
     None when nothing usable is left.
     """
-
-    def usable(text: str, min_words: int) -> bool:
-        return words_problem(text, language, min_words=min_words, what="text") is None
-
-    arc = reply.arc if usable(reply.arc, 4) else (outlined["arc"] if outlined else "")
-    if not arc and usable(reply.outline, 8):
+    plan_usable = chapter_outline_problem(reply.outline, language) is None
+    if arc_problem(reply.arc, language, what="the chapter arc") is None:
+        arc = reply.arc
+    else:
+        arc = outlined["arc"] if outlined else ""
+    if not arc and plan_usable:
         arc = truncate_words(" ".join(reply.outline.split()), story_outline.ARC_WORDS)
     if not arc:
         return None
-    title = reply.title if usable(reply.title, 1) else (outlined["title"] if outlined else "")
+    if title_problem(reply.title, language, what="the chapter title") is None:
+        title = reply.title
+    else:
+        title = outlined["title"] if outlined else ""
     title = title or truncate_words(arc, MENDED_TITLE_WORDS)
-    plan = reply.outline if usable(reply.outline, 8) else arc
+    plan = reply.outline if plan_usable else arc
     return reply.model_copy(update={"title": title, "arc": arc, "outline": plan})
 
 

@@ -23,7 +23,7 @@ from recurrentgpt.prompts import start as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
-from recurrentgpt.story.replies import narration_problem, words_problem
+from recurrentgpt.story.replies import arc_problem, narration_problem, title_problem
 from recurrentgpt.text import count_words, truncate_words
 
 TITLE_FROM_PREMISE_WORDS = 8
@@ -36,11 +36,16 @@ class InvalidNovelInputError(ValueError):
 
 def outline_problem(reply: prompt.BookOutline, language: str) -> str | None:
     """Why a book outline does not read as one (a title or an arc that is not words), or None."""
-    checks = [words_problem(reply.title, language, min_words=1, what="the title")]
-    for chapter in reply.chapters:
-        checks.append(words_problem(chapter.title, language, min_words=1, what="a chapter title"))
-        checks.append(words_problem(chapter.arc, language, min_words=4, what="a chapter arc"))
+    checks = [title_problem(reply.title, language, what="the title")]
+    checks += [sketch_problem(chapter, language) for chapter in reply.chapters]
     return next(filter(None, checks), None)
+
+
+def sketch_problem(chapter: prompt.ChapterSketch, language: str) -> str | None:
+    """Why one chapter of a book outline does not read as one, or None."""
+    return title_problem(chapter.title, language, what="a chapter title") or arc_problem(
+        chapter.arc, language, what="a chapter arc"
+    )
 
 
 def mend_outline(reply: prompt.BookOutline, premise: str, language: str) -> prompt.BookOutline:
@@ -51,14 +56,9 @@ def mend_outline(reply: prompt.BookOutline, premise: str, language: str) -> prom
     so the opening never stops over them.
     """
     title = reply.title
-    if words_problem(title, language, min_words=1, what="the title"):
+    if title_problem(title, language, what="the title"):
         title = truncate_words(" ".join(premise.split()), TITLE_FROM_PREMISE_WORDS)
-    chapters = [
-        chapter
-        for chapter in reply.chapters
-        if not words_problem(chapter.title, language, min_words=1, what="a chapter title")
-        and not words_problem(chapter.arc, language, min_words=4, what="a chapter arc")
-    ]
+    chapters = [chapter for chapter in reply.chapters if not sketch_problem(chapter, language)]
     return reply.model_copy(update={"title": title, "chapters": chapters})
 
 

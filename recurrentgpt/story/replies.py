@@ -14,6 +14,15 @@ from recurrentgpt.text import count_words, words
 MIN_PLAN_WORDS = 5
 """A plan shorter than this is not a plan (a CJK character counts as a word)."""
 
+MIN_TITLE_WORDS = 1
+"""A title needs at least one word."""
+
+MIN_ARC_WORDS = 4
+"""A chapter's one-line arc shorter than this says nothing."""
+
+MIN_CHAPTER_OUTLINE_WORDS = 8
+"""A chapter's detailed plan shorter than this plans nothing."""
+
 MIN_LANGUAGE_SHARE = 0.6
 """Share of a plan's words that must be written in the novel's script."""
 
@@ -63,6 +72,23 @@ def words_problem(text: str, language: str, *, min_words: int, what: str) -> str
 def plan_problem(plan: str, language: str) -> str | None:
     """Why ``plan`` is not a plan in ``language`` (too short, not words), or None."""
     return words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
+
+
+def title_problem(title: str, language: str, *, what: str) -> str | None:
+    """Why ``title`` (the novel's or a chapter's, named by ``what``) is not words, or None."""
+    return words_problem(title, language, min_words=MIN_TITLE_WORDS, what=what)
+
+
+def arc_problem(arc: str, language: str, *, what: str) -> str | None:
+    """Why ``arc`` is not a chapter's one-line arc in ``language``, or None."""
+    return words_problem(arc, language, min_words=MIN_ARC_WORDS, what=what)
+
+
+def chapter_outline_problem(outline: str, language: str) -> str | None:
+    """Why ``outline`` is not a chapter's detailed plan in ``language``, or None."""
+    return words_problem(
+        outline, language, min_words=MIN_CHAPTER_OUTLINE_WORDS, what="the chapter outline"
+    )
 
 
 def narration_problem(paragraph: str) -> str | None:
