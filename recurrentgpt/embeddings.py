@@ -15,10 +15,25 @@ import math
 import os
 import threading
 from collections.abc import Callable
-
-from langchain_core.embeddings import Embeddings
+from typing import Protocol
 
 from recurrentgpt.text import words
+
+
+class Embeddings(Protocol):
+    """What long-term memory needs of an embedder (LangChain's embedders have it).
+
+    A protocol rather than LangChain's base class, so that reading a novel back
+    (export) never imports LangChain: that import alone costs about 0.3 s.
+    """
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed each text (one call, a batch)."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        ...
 
 _lock = threading.Lock()
 _cache: dict[str, Embeddings] = {}
@@ -34,7 +49,7 @@ class EmbedderConfigError(ValueError):
     """The embedder spec is unknown or its package is missing."""
 
 
-class HashingEmbeddings(Embeddings):
+class HashingEmbeddings:
     """Bag-of-words feature hashing into a fixed number of dimensions (L2-normalised).
 
     Texts sharing words get similar vectors, which is enough for lexical recall
@@ -65,7 +80,7 @@ class HashingEmbeddings(Embeddings):
         return self._embed(text)
 
 
-class DeferredEmbeddings(Embeddings):
+class DeferredEmbeddings:
     """An embedder loaded on its first use, so reading a novel back never loads a model."""
 
     def __init__(self, load: Callable[[], Embeddings]) -> None:

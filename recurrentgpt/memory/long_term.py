@@ -38,11 +38,12 @@ from recurrentgpt.memory.store import (
     StoredPoint,
     VectorStore,
 )
-from recurrentgpt.state import BranchSegment
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
     from qdrant_client import QdrantClient
+
+    from recurrentgpt.embeddings import Embeddings
+    from recurrentgpt.state import BranchSegment
 
 EmbedWhat = Literal["summary", "paragraph", "both"]
 

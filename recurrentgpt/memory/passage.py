@@ -12,9 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from recurrentgpt.state import BranchSegment
+if TYPE_CHECKING:
+    # The state module brings pydantic; reading a novel back does not need it.
+    from recurrentgpt.state import BranchSegment
 
 MAIN_BRANCH = "main"
 """Branch id of a novel that was never forked."""
