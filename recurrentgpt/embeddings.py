@@ -35,6 +35,7 @@ class Embeddings(Protocol):
         """Embed one query."""
         ...
 
+
 _lock = threading.Lock()
 _cache: dict[str, Embeddings] = {}
 

@@ -98,6 +98,9 @@ class State(InputState, total=False):
     """Edits made at the current pause and not yet applied (a HumanDecision edit field,
     e.g. 'short_term_memory', to its new value). Saved with ``update_state`` as each edit
     is made, so a closed terminal keeps them; the human turn applies and clears them."""
+    pause_notice: str
+    """Why the person is asked again (e.g. their paragraph edit refreshed the plans);
+    shown at the next pause, cleared once they decide."""
 
 
 class OutputState(TypedDict, total=False):

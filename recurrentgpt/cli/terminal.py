@@ -70,6 +70,8 @@ def render_pause(payload: dict[str, Any]) -> RenderableType:
         plans.add_row(f"{number}.", plan)
     parts.append(Text("Plans for the next paragraph:" if not reviewing else "Plans, if you go on:"))
     parts.append(plans)
+    if payload.get("notice"):
+        parts.append(Text(f"* {payload['notice']}", style="yellow"))
     if payload.get("error"):
         parts.append(Text(f"! {payload['error']}", style="red"))
     return Group(*parts)

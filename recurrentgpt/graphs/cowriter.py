@@ -4,6 +4,7 @@
     START ─► chapter_planner              a finished novel given more steps extends its outline)
     human ─► retriever ─► writer ─► memory_updater ─► planner ─► human   (one step)
                           memory_updater ─► chapter_planner ─► planner   (a chapter ends)
+    human ─► human                        (a paragraph edit refreshed the plans: ask again)
     human ─► END                          (target reached, or the person stops)
 
 ``graph`` is compiled without a checkpointer or store: LangGraph server and
@@ -101,7 +102,9 @@ def add_cowriter_nodes(
         **(replacements or {}),
     }
     for name, node in nodes.items():
-        destinations = ("retriever", "chapter_planner", "__end__") if name == "human" else None
+        destinations = (
+            ("retriever", "chapter_planner", "human", "__end__") if name == "human" else None
+        )
         builder.add_node(name, node, destinations=destinations)
     builder.add_conditional_edges(START, route_entry)
     builder.add_edge("start", "planner")

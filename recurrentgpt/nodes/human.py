@@ -9,7 +9,8 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
      "retrieved_passages": [str], "chapter": int, "chapter_outline": str,
      "book_outline": [{"title": str, "arc": str}],
      "bible": [{"name": str, "kind": str, "facts": str, "last_step": int}],
-     "plans": [str, str, str], "pending_edits": {field: value}, "error": str | None}
+     "plans": [str, str, str], "pending_edits": {field: value}, "error": str | None,
+     "notice": str | None}
 
 ``kind`` is ``"review_ending"`` at the last pause, once the target is reached:
 choosing a plan writes one more paragraph from it (``extend_steps`` more with
@@ -27,8 +28,10 @@ shortcut: an int ``i`` (choose plan i, 1-based), ``"stop"``, or any other string
 "no answer" and pauses again. A value that cannot be used (a bad plan number, an
 empty text, a memory over the word cap) pauses again with ``error`` set, so
 nothing is lost to a typo. An edited paragraph refreshes the short-term memory,
-the bible and the three plans before the next step; ``plan_index`` then picks
-among the refreshed plans.
+the bible and the three plans before the next step. A person has not seen the
+refreshed plans yet, so unless the answer gives its own plan text (or stops,
+finishes or extends), the pause comes back with them and ``notice`` says why;
+the simulated human's ``plan_index`` picks among them at once.
 """
 
 from __future__ import annotations
@@ -54,10 +57,15 @@ from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
 
-NextNode = Literal["retriever", "chapter_planner", "__end__"]
+NextNode = Literal["retriever", "chapter_planner", "human", "__end__"]
 TO_RETRIEVER: NextNode = "retriever"
 TO_CHAPTER_PLANNER: NextNode = "chapter_planner"
 TO_END: NextNode = "__end__"
+TO_HUMAN_AGAIN: NextNode = "human"
+
+PLANS_REFRESHED = (
+    "Your paragraph edit refreshed the memory and the plans: choose from the new plans."
+)
 
 PauseKind = Literal["choose_plan", "review_ending"]
 
@@ -88,6 +96,7 @@ def pause_payload(
         "plans": list(state.get("plans") or []),
         "pending_edits": dict(state.get("pending_edits") or {}),
         "error": error,
+        "notice": state.get("pause_notice") or None,
     }
 
 
@@ -338,7 +347,7 @@ def make_human_node(services: Services) -> Any:
         else:
             decision = await ask_simulated_human(state, context)
         update = await apply_edits(state, context, decision)
-        update.update(last_decision=decision_record(decision), pending_edits={})
+        update.update(last_decision=decision_record(decision), pending_edits={}, pause_notice="")
         if at_target and (decision.stop or ends_at_review(decision)):
             return Command(goto=TO_END, update={**update, "status": "finished"})
         if decision.stop:
@@ -348,6 +357,11 @@ def make_human_node(services: Services) -> Any:
             # new plans to choose from) before anything more is written.
             update.update(extended_target(state, decision.extend_steps), status="writing")
             return Command(goto=TO_CHAPTER_PLANNER, update=update)
+        if context.mode == "interactive" and "plans" in update and decision.plan is None:
+            # The plans were rewritten for the edited paragraph after the person chose
+            # by number among the old ones: show them the new plans before writing.
+            update.update(pause_notice=PLANS_REFRESHED)
+            return Command(goto=TO_HUMAN_AGAIN, update=update)
         if at_target or decision.extend_steps:
             update.update(extended_target(state, decision.extend_steps or 1))
         plans = list(update.get("plans", state.get("plans")) or [])

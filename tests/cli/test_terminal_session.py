@@ -218,3 +218,23 @@ def test_the_built_in_editor_when_no_editor_is_set(terminal):
     assert "BUILT-IN-EDIT" in child.before
     child.sendline("s")
     child.expect(pexpect.EOF)
+
+
+def test_a_paragraph_edit_shows_the_refreshed_plans_before_anything_is_written(terminal):
+    terminal.editor_will("append PARAGRAPH-EDIT")
+    child = write(terminal, "n6")
+    child.sendline("p")
+    child.expect("Saved your edit of paragraph")
+    child.expect(PROMPT)
+    child.sendline("1")  # chosen among plans written for the paragraph before the edit
+    child.expect("Your paragraph edit refreshed the memory and the plans")
+    child.expect(PROMPT)
+    assert "[step 1 ·" not in child.before
+    child.sendline("2")
+    child.expect(r"\[step 1 · \d+ words\]")
+    child.expect(PROMPT)
+    child.sendline("s")
+    child.expect(pexpect.EOF)
+    export = terminal.run("export", "n6", "--format", "txt", "--out", terminal.data_dir + "/n6.txt")
+    assert "Exported 'n6'" in export
+    assert "PARAGRAPH-EDIT" in Path(terminal.data_dir, "n6.txt").read_text()

@@ -11,7 +11,7 @@ from rich.console import Console
 from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.export import export_markdown, read_manuscript
 from recurrentgpt.llm import wire_schema
-from recurrentgpt.nodes.human import parse_decision
+from recurrentgpt.nodes.human import PLANS_REFRESHED, parse_decision
 from recurrentgpt.prompts.human import HumanChoice
 from recurrentgpt.state import HumanDecision
 from recurrentgpt.text import count_words
@@ -43,6 +43,7 @@ PAYLOAD_KEYS = {
     "plans",
     "pending_edits",
     "error",
+    "notice",
 }
 NEW_MEMORY = "Arlo now owns a red rowing boat and fears the spring tide."
 NEW_PARAGRAPH = (
@@ -194,8 +195,10 @@ async def test_edited_paragraph_reaches_the_writer_and_replaces_long_term_memory
     before = (await start(graph, config, interactive)).values
     old = before["last_paragraph"]
 
-    state = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH})
+    again = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH})
+    state = await answer(graph, config, interactive, 1)
 
+    assert again.interrupts[0].value["paragraph"] == NEW_PARAGRAPH
     values = state.values
     assert last_paragraph_section(step_writer_prompts(model)[-1]) == NEW_PARAGRAPH
     stored = await memory.get(values["novel_id"], values["branch_id"], before["position"])
@@ -235,18 +238,47 @@ async def test_edited_paragraph_refreshes_memory_bible_and_plans_before_the_next
         }
 
     model.overrides["MemoryUpdate"] = learns_of_the_sister
-    state = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH, "plan_index": 1})
+    writer_calls = len(model.prompts_for("text"))
+    again = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH, "plan_index": 1})
 
+    # The person chose plan 1 among plans written for the old paragraph: they are
+    # shown the refreshed plans and the refreshed memory before anything is written.
+    assert len(model.prompts_for("text")) == writer_calls
+    payload = again.interrupts[0].value
+    assert payload["notice"] == PLANS_REFRESHED
+    assert payload["plans"] != before["plans"]
+    assert payload["short_term_memory"] == (
+        "Arlo wrote to his sister about the key and the strange ship."
+    )
+    assert again.values["step"] == before["step"]
     refresh = model.prompts_for("MemoryUpdate")[memory_calls]
     assert NEW_PARAGRAPH in refresh
     assert before["short_term_memory"] in refresh
+
+    state = await answer(graph, config, interactive, 2)
+
     writer = step_writer_prompts(model)[-1]
     assert memory_of(writer) == "Arlo wrote to his sister about the key and the strange ship."
     assert "Arlo has a sister, Wren." in writer
-    assert plan_of(writer) not in before["plans"]
+    assert plan_of(writer) == payload["plans"][1]
+    assert state.interrupts[0].value["notice"] is None
     assert (
         state.values["memory_rationale"] == "The paragraph now tells of the letter to his sister."
     )
+
+
+async def test_paragraph_edit_with_the_persons_own_plan_writes_at_once(
+    graph, model: ScriptedChatModel, config, interactive
+) -> None:
+    await start(graph, config, interactive)
+    own_plan = "Arlo rows out to the strange ship before the storm breaks."
+
+    state = await answer(graph, config, interactive, {"paragraph": NEW_PARAGRAPH, "plan": own_plan})
+
+    assert state.values["step"] == 1
+    writer = step_writer_prompts(model)[-1]
+    assert plan_of(writer) == own_plan
+    assert last_paragraph_section(writer) == NEW_PARAGRAPH
 
 
 async def test_edits_of_the_outlines_and_the_bible_at_the_pause_reach_the_next_prompts(
@@ -319,12 +351,14 @@ async def test_combined_answer_applies_every_field(
 ) -> None:
     plans = (await start(graph, config, interactive)).values["plans"]
 
-    state = await answer(
+    again = await answer(
         graph,
         config,
         interactive,
         {"plan_index": 3, "short_term_memory": NEW_MEMORY, "paragraph": NEW_PARAGRAPH},
     )
+    edited = sorted(again.values["last_decision"]["edited"])
+    state = await answer(graph, config, interactive, 3)
 
     prompt = step_writer_prompts(model)[-1]
     # The edited paragraph got fresh plans; plan 3 is the third of those.
@@ -336,7 +370,7 @@ async def test_combined_answer_applies_every_field(
     # The person's memory wins over the refreshed one.
     assert memory_of(prompt) == NEW_MEMORY
     assert last_paragraph_section(prompt) == NEW_PARAGRAPH
-    assert sorted(state.values["last_decision"]["edited"]) == ["paragraph", "short_term_memory"]
+    assert edited == ["paragraph", "short_term_memory"]
     texts = [p.text for p in await read_manuscript(memory, state.values)]
     assert NEW_PARAGRAPH in texts
 
