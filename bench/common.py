@@ -70,7 +70,7 @@ class StoryScript:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    def _answer(self, schema: str) -> Any:
+    def _answer(self, schema: str, prompt: str = "") -> Any:
         rng, words = self.rng, self.words_per_paragraph
         if schema == "Opening":
             return {
@@ -81,11 +81,14 @@ class StoryScript:
                 **{f"plan_{i}": synthetic.text_of_words(rng, 50) for i in (1, 2, 3)},
             }
         if schema == "MemoryUpdate":
-            return {
+            update: dict[str, Any] = {
                 "rationale": synthetic.text_of_words(rng, 35),
                 "updated_memory": synthetic.text_of_words(rng, self.memory_words),
                 "paragraph_summary": synthetic.text_of_words(rng, 25),
             }
+            if "Next plans:" in prompt:  # asked for the plans too (Context.plans_by)
+                update["next_plans"] = [synthetic.text_of_words(rng, 50) for _ in range(3)]
+            return update
         if schema == "Plans":
             return {f"plan_{i}": synthetic.text_of_words(rng, 50) for i in (1, 2, 3)}
         if schema == "HumanChoice":
@@ -98,7 +101,7 @@ class StoryScript:
 
     def respond(self, schema: str, messages: list[BaseMessage], n: int) -> Any:
         """A ScriptedChatModel responder."""
-        answer = self._answer(schema)
+        answer = self._answer(schema, "\n".join(str(m.content) for m in messages))
         self.replies.append((schema, answer))
         return answer
 

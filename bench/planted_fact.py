@@ -144,18 +144,25 @@ class ProbeScript:
             }
             if "bible_changes" in answer:
                 update["bible_changes"] = self._bible_changes(recent[-1] if recent else "")
+            if "next_plans" in answer:  # the memory updater proposes the plans (the default)
+                update["next_plans"] = self._next_plans()
             return update
         if schema == "Plans" and isinstance(answer, dict):
-            next_step = self.step + 1
-            plans = [synthetic.text_of_words(rng, 50) for _ in range(3)]
-            if next_step >= self.first_need and next_step % self.need_every == 0:
-                fact = (next_step // self.need_every) % self.facts
-                queries = synthetic.PLANTED_FACTS[fact].queries
-                plans[0] = queries[(next_step // (self.need_every * self.facts)) % len(queries)]
-                self.needs[next_step] = fact
-            self.plans[next_step] = plans[0]
+            plans = self._next_plans()
             return {**answer, **{f"plan_{i}": plan for i, plan in enumerate(plans, 1)}}
         return answer
+
+    def _next_plans(self) -> list[str]:
+        """Three plans for the next step; the first needs a planted fact on cue."""
+        next_step = self.step + 1
+        plans = [synthetic.text_of_words(self.rng, 50) for _ in range(3)]
+        if next_step >= self.first_need and next_step % self.need_every == 0:
+            fact = (next_step // self.need_every) % self.facts
+            queries = synthetic.PLANTED_FACTS[fact].queries
+            plans[0] = queries[(next_step // (self.need_every * self.facts)) % len(queries)]
+            self.needs[next_step] = fact
+        self.plans[next_step] = plans[0]
+        return plans
 
     def _bible_changes(self, summary: str) -> list[dict[str, str]]:
         """What a memory model reports for the story bible: the planted fact's entries

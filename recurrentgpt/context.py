@@ -61,11 +61,17 @@ class Context:
     )
     memory_model: str = field(
         default="",
-        metadata={"description": "Model that rewrites short-term memory. Empty: `model`."},
+        metadata={
+            "description": "Model that rewrites short-term memory (and proposes the next plans "
+            "with plans_by='memory'). Empty: `model`."
+        },
     )
     planner_model: str = field(
         default="",
-        metadata={"description": "Model that proposes the next plans. Empty: `model`."},
+        metadata={
+            "description": "Model that plans chapters, and the next plans with "
+            "plans_by='planner' (or when the memory updater's are unusable). Empty: `model`."
+        },
     )
     human_model: str = field(
         default="",
@@ -159,6 +165,16 @@ class Context:
             "('dbsf', found more planted facts in the benchmark)."
         },
     )
+    plans_by: Literal["memory", "planner"] = field(
+        default="memory",
+        metadata={
+            "description": "Who proposes the three plans after a step: 'memory' = the memory "
+            "updater, in the same call (one call fewer per step, the frame and passages read "
+            "once); 'planner' = a separate planner call (e.g. a stronger planner_model). The "
+            "planner is called anyway when the memory updater's plans are unusable and after "
+            "a new chapter is planned."
+        },
+    )
     words_per_paragraph: int = field(
         default=180,
         metadata={"description": "Target length of each paragraph, in words."},
@@ -226,6 +242,8 @@ class Context:
             raise ValueError(
                 f"memory_backend must be 'edge' or 'local', got {self.memory_backend!r}"
             )
+        if self.plans_by not in ("memory", "planner"):
+            raise ValueError(f"plans_by must be 'memory' or 'planner', got {self.plans_by!r}")
         if self.mode not in ("interactive", "auto", "auto-first"):
             raise ValueError(
                 f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"

@@ -40,13 +40,23 @@ grammar-constrained model inside it.
 
 
 def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema sent as the tool definition: ``schema`` with string bounds clamped."""
+    """The JSON schema sent as the tool definition: ``schema`` with string bounds clamped.
+
+    The per-field ``title`` that pydantic adds (the field name again, capitalised)
+    is left out: every call pays for the schema's tokens, and it says nothing the
+    field name does not.
+    """
     json_schema = schema.model_json_schema()
 
     def clamp(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "string" and node.get("maxLength", 0) > WIRE_MAX_STRING_LENGTH:
                 node["maxLength"] = WIRE_MAX_STRING_LENGTH
+            for field in (node.get("properties") or {}).values():
+                if isinstance(field, dict):
+                    field.pop("title", None)
+            for definition in (node.get("$defs") or {}).values():
+                definition.pop("title", None)
             for child in node.values():
                 clamp(child)
         elif isinstance(node, list):

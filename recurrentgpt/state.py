@@ -82,6 +82,9 @@ class State(InputState, total=False):
     """Rolling summary of the recent story, rewritten every step and capped in words."""
     plans: list[str]
     """Three proposals for the next paragraph (replaced every step)."""
+    proposed_plans: list[str]
+    """Plans the memory updater proposed in its call, for the planner to pass on (empty:
+    none usable, or made obsolete by a new chapter plan)."""
     chosen_plan: str
     """The plan the next paragraph follows (chosen, edited or written by the human)."""
     retrieved_passages: list[str]

@@ -152,7 +152,7 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
             "plan_3": "The lamp fails as the storm arrives.",
         }
     if schema == "MemoryUpdate":
-        return {
+        update: dict[str, Any] = {
             "rationale": f"Keep the key, add event {n}.",
             "updated_memory": f"Memory after call {n}: Arlo, the key, the storm.",
             "paragraph_summary": f"Summary of paragraph from call {n}.",
@@ -160,6 +160,19 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
                 {"name": "Arlo", "kind": "character", "fact": "Arlo keeps the lighthouse."}
             ],
         }
+        if "Next plans:" in prompt:  # the memory updater proposes the plans too
+            update["next_plans"] = [
+                f"Plan one of call {n}: Arlo climbs the tower.",
+                f"Plan two of call {n}: a ship appears.",
+                f"Plan three of call {n}: the key glows.",
+            ]
+            if language_is_chinese:
+                update["next_plans"] = [
+                    f"第{n}次：林海爬上灯塔。",
+                    f"第{n}次：海上出现一艘船。",
+                    f"第{n}次：钥匙发出光芒。",
+                ]
+        return update
     if schema == "Plans" and language_is_chinese:
         return {
             "plan_1": f"第{n}次：林海爬上灯塔。",

@@ -109,6 +109,9 @@ async def plan_chapter(
         "chapter": number,
         "chapter_start_step": state.get("step", 0),
         "chapter_outline": truncate_words(" ".join(reply.outline.split()), CHAPTER_OUTLINE_WORDS),
+        # Plans proposed before this chapter was planned do not know it: the planner
+        # writes new ones.
+        "proposed_plans": [],
     }
 
 

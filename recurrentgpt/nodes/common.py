@@ -10,6 +10,7 @@ from langgraph.config import get_config
 from recurrentgpt.context import Context
 from recurrentgpt.prompts import frame as frame_text
 from recurrentgpt.prompts.templates import PromptTemplates, load_templates
+from recurrentgpt.prompts.writer import NO_PASSAGES
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
@@ -98,6 +99,16 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
         "short_term_memory": memory or frame_text.NOT_YET,
         "last_paragraph": last_paragraph or frame_text.NOT_YET,
     }
+
+
+def passages_text(passages: list[str]) -> str:
+    """The retrieved passages as every prompt shows them, numbered.
+
+    One rendering for every role, so the writer's and the memory updater's
+    prompts share the passages as a prefix after the frame.
+    """
+    numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
+    return numbered or NO_PASSAGES
 
 
 def resolve_novel_id(state: State) -> str:

@@ -45,7 +45,12 @@ from pydantic import ValidationError
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
-from recurrentgpt.nodes.common import frame_fields, target_reached, templates_for
+from recurrentgpt.nodes.common import (
+    frame_fields,
+    progress_note,
+    target_reached,
+    templates_for,
+)
 from recurrentgpt.nodes.memory_updater import memory_changes, rewrite_memory
 from recurrentgpt.nodes.planner import propose_three_plans
 from recurrentgpt.prompts import human as prompt
@@ -305,6 +310,7 @@ def make_human_node(services: Services) -> Any:
             context,
             {**state, "last_paragraph": EDITED_PARAGRAPH},
             new_paragraph=paragraph,
+            next_progress=progress_note(state, context),
         )
         return memory_changes(state, update, paragraph)
 
@@ -323,11 +329,15 @@ def make_human_node(services: Services) -> Any:
         refreshed = await refresh_after_paragraph_edit(
             cast(State, {**state, **update}), context, paragraph
         )
+        proposed = refreshed.pop("proposed_plans", [])
         update = {**update, **refreshed, **story_edits(state, decision)}
-        planner = await chat_model_for(services, "planner", context)
-        update["plans"] = await propose_three_plans(
-            planner, context, cast(State, {**state, **update})
-        )
+        if len(proposed) == 3:
+            update["plans"] = proposed
+        else:
+            planner = await chat_model_for(services, "planner", context)
+            update["plans"] = await propose_three_plans(
+                planner, context, cast(State, {**state, **update})
+            )
         return update
 
     async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:

@@ -1,8 +1,14 @@
-"""The memory updater: rewrite short-term memory, keep the bible current, store the paragraph."""
+"""The memory updater: rewrite short-term memory, keep the bible current, store the paragraph.
+
+With ``Context.plans_by == "memory"`` (the default) the same call also proposes
+the next three plans: its prompt is the writer's (frame, then the passages)
+followed by the new paragraph, so a prompt cache holds nearly all of it, and the
+step makes one call fewer. Plans that are not usable are left to the planner.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -10,21 +16,24 @@ from langgraph.runtime import Runtime
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
-from recurrentgpt.nodes.common import frame_fields, templates_for
+from recurrentgpt.nodes.common import frame_fields, passages_text, progress_note, templates_for
 from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
-from recurrentgpt.story.replies import words_problem
+from recurrentgpt.story.replies import plan_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
 
 
 async def rewrite_memory(
-    model: BaseChatModel, context: Context, state: State, *, new_paragraph: str
+    model: BaseChatModel, context: Context, state: State, *, new_paragraph: str, next_progress: str
 ) -> prompt.MemoryUpdate:
     """Rewrite ``state``'s short-term memory to take in ``new_paragraph``, capped in words.
 
-    The prompt is the shared frame of ``state`` followed by the new paragraph.
+    The prompt is the shared frame of ``state``, the passages retrieved for the
+    step, then the new paragraph; it asks for the next plans too when the memory
+    updater proposes them; ``next_progress`` is where the paragraph those plans
+    are for stands (see :func:`~recurrentgpt.nodes.common.progress_note`).
     """
     update = await ask_structured(
         model,
@@ -33,8 +42,14 @@ async def rewrite_memory(
             "memory",
             {
                 **frame_fields(state, context),
+                "retrieved_passages": passages_text(list(state.get("retrieved_passages") or [])),
                 "new_paragraph": new_paragraph,
                 "max_words": context.short_term_memory_words,
+                "plans_task": (
+                    prompt.PLANS_TASK.format(progress=next_progress)
+                    if context.plans_by == "memory"
+                    else ""
+                ),
             },
         ),
         role="memory",
@@ -43,6 +58,16 @@ async def rewrite_memory(
     )
     capped = truncate_words(update.updated_memory.strip(), context.short_term_memory_words)
     return update.model_copy(update={"updated_memory": capped})
+
+
+def usable_plans(update: prompt.MemoryUpdate, language: str) -> list[str]:
+    """The memory updater's three plans when each reads as a plan and they differ, else []."""
+    plans = [" ".join(plan.split()) for plan in update.next_plans]
+    if len(plans) != 3 or len({plan.lower() for plan in plans}) < 3:
+        return []
+    if any(plan_problem(plan, language) for plan in plans):
+        return []
+    return plans
 
 
 def updated_bible(
@@ -75,8 +100,13 @@ def updated_bible(
 
 
 def memory_changes(state: State, update: prompt.MemoryUpdate, paragraph: str) -> dict[str, Any]:
-    """The state update of a rewritten memory: memory, rationale and bible."""
+    """The state update of a rewritten memory: memory, rationale, bible and proposed plans.
+
+    ``proposed_plans`` is empty when the reply brought no usable plans: the
+    planner then writes them.
+    """
     return {
+        "proposed_plans": usable_plans(update, state.get("language") or "English"),
         "short_term_memory": update.updated_memory,
         "memory_rationale": update.rationale.strip(),
         "bible": updated_bible(
@@ -100,13 +130,17 @@ def make_memory_updater_node(services: Services) -> Any:
         """
         context = runtime.context or Context()
         paragraph = state.get("draft_paragraph", "")
+        step = state.get("step", 0) + 1
+        words_written = state.get("words_written", 0) + count_words(paragraph)
         update = await rewrite_memory(
             await chat_model_for(services, "memory", context),
             context,
             state,
             new_paragraph=paragraph,
+            next_progress=progress_note(
+                cast(State, {**state, "step": step, "words_written": words_written}), context
+            ),
         )
-        step = state.get("step", 0) + 1
         position = state.get("position", -1) + 1
         memory = await long_term_memory_for(services, context)
         branch_id, segments = await branch_for_write(memory, state, position, paragraph)
@@ -123,7 +157,7 @@ def make_memory_updater_node(services: Services) -> Any:
             **memory_changes({**state, "step": step}, update, paragraph),
             "step": step,
             "position": position,
-            "words_written": state.get("words_written", 0) + count_words(paragraph),
+            "words_written": words_written,
             "last_paragraph": paragraph,
             "draft_paragraph": "",
             "branch_id": branch_id,

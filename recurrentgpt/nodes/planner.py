@@ -1,4 +1,8 @@
-"""The planner: three different plans for the next paragraph."""
+"""The planner: three different plans for the next paragraph.
+
+When the memory updater already proposed three usable plans in its call
+(``proposed_plans``), the planner passes them on without a call of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,8 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
-from recurrentgpt.nodes.common import frame_fields, templates_for
+from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
 from recurrentgpt.prompts import planner as prompt
-from recurrentgpt.prompts.writer import NO_PASSAGES
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story.replies import plan_problem
@@ -52,8 +55,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
             "planner",
             {
                 **frame_fields(state, context),
-                "retrieved_passages": "\n\n".join(f"[{i}] {p}" for i, p in enumerate(passages, 1))
-                or NO_PASSAGES,
+                "retrieved_passages": passages_text(passages),
             },
         ),
         role="planner",
@@ -69,9 +71,12 @@ def make_planner_node(services: Services) -> Any:
     """Build the node that proposes the next three plans."""
 
     async def propose_plans(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Propose three different plans for the next paragraph."""
+        """Propose three different plans for the next paragraph (or pass the proposed ones on)."""
+        proposed = list(state.get("proposed_plans") or [])
+        if len(proposed) == 3:
+            return {"plans": proposed, "proposed_plans": []}
         context = runtime.context or Context()
         model = await chat_model_for(services, "planner", context)
-        return {"plans": await propose_three_plans(model, context, state)}
+        return {"plans": await propose_three_plans(model, context, state), "proposed_plans": []}
 
     return propose_plans

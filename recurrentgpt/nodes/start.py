@@ -14,6 +14,7 @@ from recurrentgpt.nodes.common import (
     chapters_total,
     frame_fields,
     novel_fields,
+    progress_note,
     resolve_novel_id,
     templates_for,
 )
@@ -149,6 +150,7 @@ def make_start_node(services: Services) -> Any:
             context,
             {**novel, "last_paragraph": prompt.NOTHING_YET},
             new_paragraph="\n\n".join(paragraphs),
+            next_progress=progress_note(novel, context),
         )
         opened = memory_changes({**novel, "bible": []}, memory_update, "\n\n".join(paragraphs))
         memory = await long_term_memory_for(services, context)

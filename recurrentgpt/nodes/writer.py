@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_text
-from recurrentgpt.nodes.common import frame_fields, templates_for
+from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
 from recurrentgpt.prompts import writer as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
@@ -54,12 +54,11 @@ async def compose_paragraph(
     ``reject`` may name a further problem with a reply (it is retried, softly).
     """
     fields = frame_fields(state, context)
-    numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
     messages = templates_for(context).messages(
         "writer",
         {
             **fields,
-            "retrieved_passages": numbered or prompt.NO_PASSAGES,
+            "retrieved_passages": passages_text(passages),
             "plan_entries": plan_entries(state, plan, fields["bible"]),
             "plan": plan,
             "words_per_paragraph": context.words_per_paragraph,

@@ -1,4 +1,4 @@
-"""The memory updater (``memory.txt``): short-term memory, a summary and bible changes."""
+"""The memory updater (``memory.txt``): short-term memory, a summary, bible changes and plans."""
 
 from __future__ import annotations
 
@@ -38,7 +38,23 @@ class MemoryUpdate(BaseModel):
         description="Up to three new or changed story facts (may be empty).",
         max_length=3,
     )
+    next_plans: list[str] = Field(
+        default_factory=list,
+        description="Three clearly different plans for the paragraph after the new one.",
+        max_length=3,
+    )
 
+
+PLANS_TASK = (
+    "5. Next plans: three clearly different plans for the paragraph after the new one, each a "
+    "few sentences: what happens, who acts, what changes. That paragraph is {progress} Follow "
+    "the chapter outline and keep the story bible true. Do not move too fast: one paragraph "
+    "tells one moment of the chapter, not the whole chapter."
+)
+"""The memory template's ``$plans_task`` when the memory updater proposes the plans
+(``Context.plans_by == "memory"``); empty otherwise. ``{progress}`` is the frame's
+progress line for the paragraph the plans are for (the frame's own line is about the
+new paragraph)."""
 
 EDITED_PARAGRAPH = (
     "(The person rewrote the last paragraph: the new paragraph below replaces it. Update the "

@@ -53,7 +53,7 @@ ROLE_FIELDS: Mapping[str, frozenset[str]] = {
     | {"chapter_total_text", "chapter_brief", "chapter_ending", "paragraphs_per_chapter"},
     "writer": FRAME_FIELDS
     | {"retrieved_passages", "plan_entries", "plan", "words_per_paragraph", "new_character"},
-    "memory": FRAME_FIELDS | {"new_paragraph", "max_words"},
+    "memory": FRAME_FIELDS | {"retrieved_passages", "new_paragraph", "max_words", "plans_task"},
     "planner": FRAME_FIELDS | {"retrieved_passages"},
     "human": FRAME_FIELDS | {"plan_1", "plan_2", "plan_3"},
 }

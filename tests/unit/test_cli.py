@@ -108,7 +108,8 @@ def test_interactive_choices_edits_and_stop(data_dir, services, tmp_path, monkey
     assert "stopped" in out
     writer_prompts = services.model.prompts_for("text")
     # Three opening paragraphs come first; then step 1 (plan 2) and step 2 (edited memory).
-    assert "A stranger knocks on the lighthouse door." in writer_prompts[3]
+    # The opening's memory update proposed the first plans; plan 2 was chosen.
+    assert "Plan two of call" in writer_prompts[3] and "a ship appears" in writer_prompts[3]
     assert "EDITED by the novelist." in writer_prompts[4]
 
 
@@ -169,12 +170,12 @@ def test_data_dir_that_is_a_file(tmp_path, services, capsys):
 
 
 def test_model_failure_is_reported_and_resumable(data_dir, services, capsys):
-    services.model.overrides["Plans"] = lambda schema, messages, n: {"plan_1": "only one"}
+    services.model.overrides["MemoryUpdate"] = lambda schema, messages, n: {"rationale": "x"}
     code = write_auto(data_dir, services, "n6", steps=2)
     assert code == 1
     err = capsys.readouterr().err
-    assert "The planner model gave no usable reply" in err
-    del services.model.overrides["Plans"]
+    assert "The memory model gave no usable reply" in err
+    del services.model.overrides["MemoryUpdate"]
     assert run(data_dir, services, "resume", "n6") == 0
     assert "finished" in capsys.readouterr().out
 

@@ -113,7 +113,8 @@ async def test_writer_sees_bounded_retrieval_without_its_last_paragraph(
 async def test_bad_planner_replies_are_retried_then_fail_resumably(
     graph, model: ScriptedChatModel, config, context_factory, bad_plans: dict
 ) -> None:
-    context = context_factory(max_attempts=2)
+    # The planner makes every plan (not the memory updater), so its replies are tested.
+    context = context_factory(max_attempts=2, plans_by="planner")
     # Let the opening through, then break the planner of step 1.
     await graph.ainvoke({"premise": PREMISE, "target_steps": 2}, config, context=context)
     before = len(model.prompts_for("Plans"))
@@ -152,11 +153,13 @@ async def test_bad_first_planner_reply_fails_the_run_before_anything_is_lost(
 ) -> None:
     model.overrides["Plans"] = lambda schema, messages, n: {"plan_1": "x" * 30}
     with pytest.raises(LLMReplyError) as raised:
-        await run_novel(graph, config, context_factory(max_attempts=3), target_steps=1)
+        await run_novel(
+            graph, config, context_factory(max_attempts=3, plans_by="planner"), target_steps=1
+        )
     assert raised.value.role == "planner"
     assert len(model.prompts_for("Plans")) == 3
     model.overrides.clear()
-    await graph.ainvoke(None, config, context=context_factory())
+    await graph.ainvoke(None, config, context=context_factory(plans_by="planner"))
     values = (await graph.aget_state(config)).values
     assert values["status"] == "finished"
     assert values["step"] == 1

@@ -82,9 +82,12 @@ async def test_the_last_chapter_and_the_last_paragraphs_steer_to_the_ending(
     assert all(ENDING_NEAR in prompt for prompt in writer[9:11])
     assert FINAL in writer[11] and ENDING_NEAR not in writer[11]
     assert chapter_prompt.LAST_CHAPTER in model.prompts_for("ChapterPlan")[-1]
-    # The plans for the last paragraph were asked for an ending too.
-    planner = model.prompts_for("Plans")
-    assert FINAL in planner[11] and FINAL not in planner[10]
+    # The plans for the last paragraph were asked for an ending too: the memory updater
+    # of step 11 proposed them, told where the paragraph they are for stands.
+    memory = model.prompts_for("MemoryUpdate")[1:]  # the opening's comes first
+    assert "Next plans:" in memory[10]
+    assert FINAL in memory[10].split("Next plans:")[1]
+    assert FINAL not in memory[9].split("Next plans:")[1]
 
 
 async def test_extending_a_finished_novel_extends_the_outline_first(
@@ -176,11 +179,19 @@ async def test_a_step_shares_one_system_message_and_frame_across_its_calls(
     calls = [(name, messages) for name, messages in model.calls]
     groups = []
     for index, (name, _) in enumerate(calls):
-        if name == "Plans" and index + 3 < len(calls):
-            group = calls[index : index + 4]
-            assert [n for n, _ in group] == ["Plans", "HumanChoice", "text", "MemoryUpdate"]
+        if name == "HumanChoice" and index + 2 < len(calls):
+            group = calls[index : index + 3]
+            assert [n for n, _ in group] == ["HumanChoice", "text", "MemoryUpdate"]
             groups.append(group)
     assert len(groups) == 3
+    # The memory updater proposed every step's plans: the planner was never called.
+    assert "Plans" not in [name for name, _ in calls[calls.index(groups[0][0]) :]]
+    for _, writer, memory in groups:
+        # The memory updater's prompt repeats the writer's up to the end of the passages.
+        writer_text, memory_text = str(writer[1][1].content), str(memory[1][1].content)
+        passages_end = writer_text.index("Related earlier passages")
+        passages_end = writer_text.index("\n\n", writer_text.index("[1]", passages_end))
+        assert memory_text[:passages_end] == writer_text[:passages_end]
     systems = {str(messages[0].content) for _, messages in calls}
     assert len(systems) == 1  # one system message for every call of the novel
     for group in groups:

@@ -52,7 +52,7 @@ async def test_plans_that_are_never_plans_give_way_to_the_chapter_plan(
         }
 
     model.overrides["Plans"] = planner
-    values = await run_novel(graph, config, context_factory(), target_steps=1)
+    values = await run_novel(graph, config, context_factory(plans_by="planner"), target_steps=1)
     assert values["status"] == "finished"
     assert values["plans"][0] == values["chapter_outline"]
     assert values["plans"][1] == "Arlo climbs the tower stairs at dusk."

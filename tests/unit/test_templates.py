@@ -52,9 +52,9 @@ async def test_a_user_template_overrides_ours_for_its_role_only(
         assert "MY OWN WRITER PROMPT {literal braces} English costs $5 — go!" in prompt
         # The shared frame still comes first.
         assert prompt.index("Premise:") < prompt.index("MY OWN WRITER PROMPT")
-    planner = model.prompts_for("Plans")[-1]
-    assert "MY OWN WRITER PROMPT" not in planner
-    assert "propose three clearly different plans" in planner
+    memory = model.prompts_for("MemoryUpdate")[-1]
+    assert "MY OWN WRITER PROMPT" not in memory
+    assert "update the memories with the new paragraph" in memory
 
 
 @pytest.mark.parametrize(

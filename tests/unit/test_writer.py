@@ -117,7 +117,7 @@ async def test_a_plan_that_is_not_a_plan_is_retried(
         }
 
     model.overrides["Plans"] = planner
-    values = await run_novel(graph, config, context_factory(), target_steps=1)
+    values = await run_novel(graph, config, context_factory(plans_by="planner"), target_steps=1)
     assert bad
     assert "a plan needs at least 5 words" in model.prompts_for("Plans")[1]
     assert "5(1) { ." not in values["plans"]
