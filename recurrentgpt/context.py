@@ -55,6 +55,13 @@ class Context:
         default="",
         metadata={"description": "Model that writes the opening. Empty: `model`."},
     )
+    chapter_model: str = field(
+        default="",
+        metadata={
+            "description": "Model that plans each chapter in detail (and extends the book "
+            "outline). Empty: `planner_model`, else `model`."
+        },
+    )
     writer_model: str = field(
         default="",
         metadata={"description": "Model that writes each paragraph. Empty: `model`."},
@@ -252,6 +259,9 @@ class Context:
     def model_for(self, role: str) -> str:
         """Return the model string configured for ``role``, or the default model."""
         specific: str = getattr(self, f"{role}_model", "")
+        if not specific and role == "chapter":
+            # Chapter planning is planning: a chosen planner model plans chapters too.
+            specific = self.planner_model
         return specific or self.model
 
     @property

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     # a novel (export) never pay for it.
     from langchain_core.language_models import BaseChatModel
 
-Role = Literal["start", "writer", "memory", "planner", "human"]
+Role = Literal["start", "chapter", "writer", "memory", "planner", "human"]
 
 STRUCTURED_REPLY_TOKENS = 1024
 """Token cap for the memory, planner and simulated-human replies."""

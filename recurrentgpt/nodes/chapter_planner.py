@@ -121,8 +121,7 @@ def make_chapter_planner_node(services: Services) -> Any:
     async def plan_next_chapter(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Plan the chapter after the current one; the next paragraph opens it."""
         context = runtime.context or Context()
-        # Chapter planning is planning: it uses the planner's model.
-        model = await chat_model_for(services, "planner", context)
+        model = await chat_model_for(services, "chapter", context)
         return await plan_chapter(model, context, state, state.get("chapter", 1) + 1)
 
     return plan_next_chapter

@@ -141,8 +141,8 @@ def make_start_node(services: Services) -> Any:
         novel = await write_book_outline(
             services, context, {**state, "premise": premise, "language": language}
         )
-        planner = await chat_model_for(services, "planner", context)
-        chapter_one = await plan_chapter(planner, context, novel, 1)
+        chapter_model = await chat_model_for(services, "chapter", context)
+        chapter_one = await plan_chapter(chapter_model, context, novel, 1)
         novel = cast(State, {**novel, **chapter_one, "short_term_memory": prompt.NO_MEMORY_YET})
         paragraphs = await write_opening_paragraphs(services, context, novel)
         memory_update = await rewrite_memory(

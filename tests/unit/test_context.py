@@ -78,6 +78,13 @@ def test_role_models_fall_back_to_the_default_model() -> None:
     assert context.model_for("start") == "openai:a"
 
 
+def test_chapters_are_planned_by_the_chapter_model_else_the_planner_model() -> None:
+    assert Context(model="openai:a", planner_model="openai:b").model_for("chapter") == "openai:b"
+    both = Context(model="openai:a", planner_model="openai:b", chapter_model="openai:c")
+    assert both.model_for("chapter") == "openai:c"
+    assert Context(model="openai:a").model_for("chapter") == "openai:a"
+
+
 def test_qdrant_location_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECURRENTGPT_QDRANT", "/tmp/q")
     assert Context().resolved_qdrant_location == "/tmp/q"

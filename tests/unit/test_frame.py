@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from recurrentgpt.export import read_manuscript
+from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.prompts import chapter as chapter_prompt
 from recurrentgpt.prompts import frame as frame_prompt
 from recurrentgpt.story.bible import MAX_ENTRIES, MAX_PROMPT_ENTRIES
-from tests.fakes import ScriptedChatModel
+from tests.fakes import FakeServices, ScriptedChatModel
 from tests.unit.helpers import (
     OPENING_MARK,
     PREMISE,
@@ -268,3 +270,21 @@ async def test_outlines_and_bible_facts_that_are_not_words_are_kept_out(
     assert values["book_outline"] == [{"title": "Letters", "arc": "Arlo finds the lost letter."}]
     assert values["chapter_outline"].startswith("Arlo reads the letter by the lamp")
     assert [entry["name"] for entry in values["bible"]] == ["the letter"]
+
+
+async def test_each_chapter_plan_is_asked_of_the_chapter_model(
+    model: ScriptedChatModel, memory, config, context_factory
+) -> None:
+    roles: list[str] = []
+
+    class RecordingServices(FakeServices):
+        def chat_model(self, role, context):
+            roles.append(role)
+            return super().chat_model(role, context)
+
+    graph = build_graph(RecordingServices(model, memory)).compile(checkpointer=InMemorySaver())
+    await run_novel(graph, config, context_factory(paragraphs_per_chapter=2), target_steps=3)
+
+    chapter_plans = len(model.prompts_for("ChapterPlan"))
+    assert chapter_plans == 2  # chapter 1 in the opening, chapter 2 after step 2
+    assert roles.count("chapter") == chapter_plans
