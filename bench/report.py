@@ -635,15 +635,19 @@ original. Both are assumptions; see `bench/token_cost.py`.
   previous request's prefix (llama.cpp's default), and with the server's prompt-state cache:
   {local_reuse}.
 
-Ours costs more tokens per word: every role's prompt now starts with the story frame
-(premise, book and chapter outline, the bible entries that matter, the short-term memory and
-the last paragraph), sent to four roles instead of one or two, and each structured call sends
-its tool schema. The frame is an identical prefix across a step's calls, which is why the
-uncached figure is a third below the total; a different tool schema per role still breaks the
-prefix where a provider puts tools first. That buys bounded, validated replies per role and a
-different model per role. What would reduce it next: merge the planner into the memory
-updater's call (one structured reply with memory, summary, bible changes and plans), and send
-structured roles through one shared schema so the tools never split the prefix.
+Ours costs more tokens per word: every role's prompt starts with the story frame (premise,
+book and chapter outline, the bible entries that matter, the short-term memory and the last
+paragraph), and each structured call sends its tool schema. Since 29 Nov the memory updater
+proposes the next plans in its own call (`plans_by="memory"`), so a step makes three calls in
+auto mode (simulated human, writer, memory updater) instead of four, and the memory updater's
+prompt repeats the writer's through the retrieved passages, so a cache serves nearly all of
+it. Before that change the same benchmark gave 40.6 total / 27.2 uncached tokens per word
+against the reference's 21.7 / 20.5, and 3,229 prompt tokens evaluated per step by llama.cpp.
+What is left uncached is mostly one fresh frame per step (the memory and the last paragraph
+change every step; the simulated human, then the writer, read the new one) and the tool
+schemas, which a provider that puts tools first also does not cache across roles. What would
+reduce it next: send the structured roles through one shared schema, and keep the parts of the
+frame that change every step (progress, bible selection) after those that do not.
 """
     uncached_goal = (
         "6",
