@@ -106,6 +106,15 @@ class Context:
             "grammar-constrained on llama.cpp and works on OpenAI, vLLM and Ollama."
         },
     )
+    model_outage_seconds: float = field(
+        default=60.0,
+        metadata={
+            "description": "How long a provider's brief outage (HTTP 429/5xx, a refused or "
+            "reset connection, a timeout) is ridden out, retrying with back-off and honouring "
+            "Retry-After, before the run stops (resumable). A refused request (wrong key, "
+            "missing model, prompt over the context) stops at once."
+        },
+    )
     max_attempts: int = field(
         default=3,
         metadata={
@@ -243,6 +252,8 @@ class Context:
             raise ValueError(
                 f"short_term_memory_words must be >= 20, got {self.short_term_memory_words}"
             )
+        if self.model_outage_seconds < 0:
+            raise ValueError(f"model_outage_seconds must be >= 0, got {self.model_outage_seconds}")
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
         if self.memory_backend not in ("edge", "local"):

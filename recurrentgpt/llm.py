@@ -5,11 +5,20 @@ retried a bounded number of times, telling the model what was wrong. When every
 attempt fails, :class:`LLMReplyError` names the role and quotes the raw reply;
 the node raises it, so the run stops at the checkpoint before that node and can
 be resumed once the model or settings are fixed.
+
+A request that fails is handled by what the failure means (see
+:mod:`recurrentgpt.faults`): a provider's brief outage (429, 5xx, a reset or
+refused connection, a timeout) is sent again after a back-off that honours
+``Retry-After``, for up to ``outage_seconds``, without using up an attempt;
+a request refused for good (a wrong key, a missing model, a prompt over the
+context) stops at once with :class:`ModelRequestError`, which says what to fix.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,6 +27,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.config import get_stream_writer
 from pydantic import BaseModel
 
+from recurrentgpt import faults
 from recurrentgpt.text import clean_paragraph, count_words, is_looping, strip_loop
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
@@ -86,7 +96,26 @@ class LLMReplyError(RuntimeError):
 
 
 class ModelUnreachableError(RuntimeError):
-    """The chat model's server could not be reached."""
+    """The chat model's server could not be reached (or kept failing) for the whole budget."""
+
+
+class ModelRequestError(RuntimeError):
+    """The provider refused a request for good: sending it again cannot help."""
+
+
+DEFAULT_OUTAGE_SECONDS = 60.0
+"""Seconds a transient fault is ridden out before the run stops (``model_outage_seconds``)."""
+
+_monotonic = time.monotonic
+_sleep = asyncio.sleep
+"""The clock and the wait of the outage budget (tests replace both with a fake clock)."""
+
+MODEL_RETRY = "model_retry"
+"""Custom stream event sent before a request is sent again after a transient fault.
+
+``{"event": "model_retry", "role": str, "retry": int, "wait_seconds": float,
+"problem": str}``: the novel is waiting for the provider, nothing is lost.
+"""
 
 
 def _raw_text(message: Any) -> str:
@@ -115,17 +144,71 @@ def _announce_rejected(role: str, attempt: int, problem: str) -> None:
     write({"event": REPLY_REJECTED, "role": role, "attempt": attempt, "problem": problem})
 
 
-def _is_connection_error(error: BaseException) -> bool:
-    names = {type(e).__name__ for e in (error, error.__cause__, error.__context__) if e}
-    return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError"})
+def _describe(error: BaseException) -> str:
+    status = faults.status_of(error)
+    return f"{type(error).__name__}" + (f" {status}" if status else "") + f": {error}"
 
 
-def _unreachable(role: str, model: BaseChatModel, error: BaseException) -> ModelUnreachableError:
+def _unreachable(
+    role: str, model: BaseChatModel, error: BaseException, seconds: float
+) -> ModelUnreachableError:
     where = getattr(model, "openai_api_base", None) or "the provider"
     return ModelUnreachableError(
-        f"The {role} model's server at {where} is unreachable ({error}). Check the base URL "
-        "and that the server is running; the novel is saved and can be resumed."
+        f"The {role} model's server at {where} kept failing for {seconds:.0f} s "
+        f"({_describe(error)}). Check the base URL and that the server is running (or raise "
+        "model_outage_seconds); the novel is saved and can be resumed."
     )
+
+
+def _refused(role: str, error: BaseException) -> ModelRequestError:
+    return ModelRequestError(
+        f"The {role} model's provider refused the request ({_describe(error)}): "
+        f"{faults.what_to_fix(error)}. Nothing is lost: the novel is saved at the last "
+        "checkpoint; resume it after the fix."
+    )
+
+
+def _announce_retry(role: str, retry: int, wait: float, problem: str) -> None:
+    """Tell a streaming caller that the novel waits for the provider."""
+    try:
+        write = get_stream_writer()
+    except RuntimeError:
+        return
+    write(
+        {
+            "event": MODEL_RETRY,
+            "role": role,
+            "retry": retry,
+            "wait_seconds": round(wait, 1),
+            "problem": problem,
+        }
+    )
+
+
+async def _ride_out(
+    role: str,
+    model: BaseChatModel,
+    error: BaseException,
+    *,
+    outage_started: float,
+    retry: int,
+    outage_seconds: float,
+) -> None:
+    """Wait before sending a request again after a transient fault, or give up.
+
+    Raises:
+        ModelUnreachableError: when the wait would end past ``outage_seconds``.
+    """
+    wait = faults.retry_after_seconds(error)
+    if wait is None:
+        wait = faults.backoff_seconds(retry)
+    elapsed = _monotonic() - outage_started
+    if elapsed + wait > outage_seconds:
+        raise _unreachable(role, model, error, elapsed) from error
+    problem = _describe(error)
+    logger.warning("%s request failed (%s); retry %d in %.1f s", role, problem, retry, wait)
+    _announce_retry(role, retry, wait, problem)
+    await _sleep(wait)
 
 
 def _looping_fields(parsed: BaseModel) -> list[str]:
@@ -158,23 +241,45 @@ async def _ask_until_usable(
     *,
     role: str,
     max_attempts: int,
+    outage_seconds: float,
 ) -> T:
     """Call ``invoke`` until ``accept`` returns a value, at most ``max_attempts`` times.
 
     After an unusable reply the model is told what was wrong before it tries again.
+    A transient fault is sent again (not counted as an attempt) for up to
+    ``outage_seconds``; a permanent one raises at once.
     """
     conversation = list(messages)
     problem, raw = "no reply", ""
-    for attempt in range(1, max_attempts + 1):
+    attempt = 0
+    outage_started: float | None = None
+    retry = 0
+    while attempt < max_attempts:
         try:
             reply = await invoke(conversation)
         except Exception as error:
-            if _is_connection_error(error):
-                raise _unreachable(role, model, error) from error
-            problem, raw = f"{type(error).__name__}: {error}", ""
+            kind = faults.classify(error)
+            if kind == "permanent":
+                raise _refused(role, error) from error
+            if kind == "transient":
+                outage_started = outage_started or _monotonic()
+                retry += 1
+                await _ride_out(
+                    role,
+                    model,
+                    error,
+                    outage_started=outage_started,
+                    retry=retry,
+                    outage_seconds=outage_seconds,
+                )
+                continue
+            attempt += 1
+            problem, raw = _describe(error), ""
             logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
             _announce_rejected(role, attempt, problem)
             continue
+        outage_started, retry = None, 0
+        attempt += 1
         value, problem, raw = accept(reply)
         if value is not None:
             return value
@@ -198,6 +303,7 @@ async def ask_structured(
     role: str,
     method: str = "function_calling",
     max_attempts: int = 3,
+    outage_seconds: float = DEFAULT_OUTAGE_SECONDS,
     reject: Callable[[SchemaT], str | None] | None = None,
     repair: Callable[[SchemaT], SchemaT | None] | None = None,
 ) -> SchemaT:
@@ -215,7 +321,8 @@ async def ask_structured(
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
-        ModelUnreachableError: when the model's server does not answer.
+        ModelUnreachableError: when the model's server keeps failing for ``outage_seconds``.
+        ModelRequestError: when the provider refuses the request for good.
     """
     runnable = model.with_structured_output(wire_schema(schema), method=method, include_raw=True)
     rejected: list[SchemaT] = []
@@ -235,6 +342,7 @@ async def ask_structured(
             messages,
             role=role,
             max_attempts=max_attempts,
+            outage_seconds=outage_seconds,
         )
     except LLMReplyError:
         mended = repair(rejected[-1]) if repair is not None and rejected else None
@@ -251,6 +359,7 @@ async def ask_text(
     role: str,
     min_words: int,
     max_attempts: int = 3,
+    outage_seconds: float = DEFAULT_OUTAGE_SECONDS,
     reject: Callable[[str], str | None] | None = None,
 ) -> str:
     """Ask ``model`` for prose (streamed when the caller streams tokens).
@@ -264,7 +373,8 @@ async def ask_text(
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
-        ModelUnreachableError: when the model's server does not answer.
+        ModelUnreachableError: when the model's server keeps failing for ``outage_seconds``.
+        ModelRequestError: when the provider refuses the request for good.
     """
     softly_rejected: list[tuple[str, str]] = []
 
@@ -286,7 +396,13 @@ async def ask_text(
 
     try:
         return await _ask_until_usable(
-            model, model.ainvoke, accept, messages, role=role, max_attempts=max_attempts
+            model,
+            model.ainvoke,
+            accept,
+            messages,
+            role=role,
+            max_attempts=max_attempts,
+            outage_seconds=outage_seconds,
         )
     except LLMReplyError:
         if len(softly_rejected) < max_attempts:

@@ -28,6 +28,11 @@ STRUCTURED_REPLY_TOKENS = 1024
 """Token cap for the memory, planner and simulated-human replies."""
 OPENING_REPLY_TOKENS = 600
 """Token cap for the opening's title and outline."""
+REQUEST_TIMEOUT_SECONDS = 300.0
+"""A request that stalls longer is a transient fault (retried within the outage budget).
+
+Generous: the bundled CPU model writes a 180-word paragraph in about a minute on
+two loaded cores."""
 
 
 def max_tokens_for(role: Role, context: Context) -> int:
@@ -83,6 +88,11 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
         # that do not reassemble into a parseable call.
         "disable_streaming": "tool_calling",
     }
+    if provider == "openai":
+        # Our own retry layer (recurrentgpt.llm) tells transient faults from permanent
+        # ones and rides out an outage with a notice; the client's silent retries would
+        # multiply every request (a wrong key was sent three times).
+        kwargs.update(max_retries=0, timeout=REQUEST_TIMEOUT_SECONDS)
     if provider == "openai" and base_url:
         # Many compatible servers ignore max_completion_tokens (what the client sends),
         # so the cap is sent under its old name as well.

@@ -31,6 +31,7 @@ InputFunction = Callable[[str], str]
 LAZY_USER_ERRORS = (
     ("recurrentgpt.llm", "LLMReplyError"),
     ("recurrentgpt.llm", "ModelUnreachableError"),
+    ("recurrentgpt.llm", "ModelRequestError"),
     ("recurrentgpt.local_llm", "LocalLLMError"),
     ("recurrentgpt.memory", "MemoryConfigError"),
 )

@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from recurrentgpt.llm import REPLY_REJECTED
+from recurrentgpt.llm import MODEL_RETRY, REPLY_REJECTED
 
 ROLE_ACTIVITY = {
     "start": "writing the opening",
@@ -70,6 +70,8 @@ class StepView:
             self._token(*chunk)
         elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == REPLY_REJECTED:
             self._rejected(chunk)
+        elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == MODEL_RETRY:
+            self._waiting(chunk)
         elif mode == "updates" and isinstance(chunk, dict):
             for node, values in chunk.items():
                 if isinstance(values, dict):
@@ -96,6 +98,18 @@ class StepView:
             f"({event.get('problem')}); trying again"
         )
         self.attempt = ""
+
+    def _waiting(self, event: dict[str, Any]) -> None:
+        # One line per outage, updated in place: a long outage must not flood the screen.
+        notice = (
+            f"… the {event.get('role')} model's provider failed ({event.get('problem')}); "
+            f"retry {event.get('retry')} in {event.get('wait_seconds')} s, nothing is lost"
+        )
+        if self.notices and self.notices[-1].startswith("… "):
+            self.notices[-1] = notice
+        else:
+            self.notices.append(notice)
+        self.attempt = ""  # whatever streamed before the fault is sent again
 
     def _finished(self, node: str, values: dict[str, Any]) -> None:
         if node == "writer" and "draft_paragraph" in values:

@@ -253,6 +253,7 @@ def make_human_node(services: Services) -> Any:
             role="human",
             method=context.structured_output_method,
             max_attempts=context.max_attempts,
+            outage_seconds=context.model_outage_seconds,
         )
         revised = choice.revised_plan.strip()
         if plan_problem(revised, state.get("language") or "English"):

@@ -55,6 +55,7 @@ async def rewrite_memory(
         role="memory",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        outage_seconds=context.model_outage_seconds,
     )
     capped = truncate_words(update.updated_memory.strip(), context.short_term_memory_words)
     return update.model_copy(update={"updated_memory": capped})

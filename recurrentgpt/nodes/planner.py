@@ -61,6 +61,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         role="planner",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        outage_seconds=context.model_outage_seconds,
         reject=not_plans,
         repair=mend,
     )

@@ -83,6 +83,7 @@ async def write_book_outline(services: Services, context: Context, novel: State)
         role="start",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        outage_seconds=context.model_outage_seconds,
         reject=lambda reply: outline_problem(reply, language),
         repair=lambda reply: mend_outline(reply, novel.get("premise", ""), language),
     )
