@@ -86,9 +86,7 @@ def _local(name: Any) -> str:
 
 def _types(element: Any) -> set[str]:
     """The ``epub:type`` values of ``element`` (whichever way the parser named the attribute)."""
-    values = [
-        v for k, v in element.attrib.items() if str(k) in ("epub:type", f"{{{_OPS}}}type")
-    ]
+    values = [v for k, v in element.attrib.items() if str(k) in ("epub:type", f"{{{_OPS}}}type")]
     return {t for value in values for t in value.split()}
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NotRequired
 
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from recurrentgpt.text import count_words, truncate_words
 
@@ -101,7 +102,7 @@ class Book:
         )
         for name in ("title", "premise", "language"):
             if value := getattr(self, name):
-                manuscript[name] = value  # type: ignore[literal-required]
+                manuscript[name] = value
         return manuscript
 
 

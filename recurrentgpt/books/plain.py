@@ -29,7 +29,7 @@ _EMPHASIS = re.compile(r"^(\*|_)(?!\1)(.+)\1$", re.DOTALL)
 
 def _blocks(text: str) -> list[str]:
     """``text`` cut at blank lines; a text without blank lines is cut at every line."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
     if sum(1 for line in lines if line.strip()) > 1 and all(line.strip() for line in lines):
         return [line.strip() for line in lines]
     return [b.strip() for b in re.split(r"\n\s*\n", "\n".join(lines)) if b.strip()]

@@ -45,7 +45,7 @@ def route_entry(
     extended and the next chapter planned before anything else is written.
     """
     if not state.get("title"):
-        return "import_manuscript" if state.get("manuscript") else "start"
+        return "import_manuscript" if state.get("manuscript") is not None else "start"
     if state.get("status") == "finished" and not target_reached(state):
         return "chapter_planner"
     return "human"

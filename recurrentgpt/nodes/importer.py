@@ -25,7 +25,7 @@ skipped, so an interrupted import resumes at the batch it stopped in.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
@@ -34,6 +34,7 @@ from recurrentgpt.books import Book, book_from_input
 from recurrentgpt.books.manuscript import PREMISE_WORDS, chapter_arc, first_words, grouped
 from recurrentgpt.context import Context
 from recurrentgpt.memory import LongTermMemory, Passage
+from recurrentgpt.memory.passage import MAIN_BRANCH
 from recurrentgpt.nodes.branching import opening_passages
 from recurrentgpt.nodes.chapter_planner import plan_chapter
 from recurrentgpt.nodes.common import resolve_novel_id, templates_for
@@ -87,6 +88,44 @@ def book_outline_of(book: Book) -> list[story_outline.Chapter]:
     return [story_outline.clean_chapter(c.title, chapter_arc(c.paragraphs)) for c in book.chapters]
 
 
+async def _holds_part_of(memory: LongTermMemory, novel_id: str, paragraphs: list[str]) -> bool:
+    """Tell whether the main branch is empty or holds the start of this very manuscript.
+
+    Batches are stored in order, so checking the ends of each batch up to the
+    first one missing is enough.
+    """
+    if await memory.has_paragraphs_after(novel_id, MAIN_BRANCH, len(paragraphs) - 1):
+        return False
+    for first in range(0, len(paragraphs), IMPORT_BATCH):
+        for position in (first, min(first + IMPORT_BATCH, len(paragraphs)) - 1):
+            stored = await memory.get(novel_id, MAIN_BRANCH, position)
+            if stored is None:
+                return True
+            if stored.text != paragraphs[position]:
+                return False
+    return True
+
+
+async def place_manuscript(
+    memory: LongTermMemory, novel_id: str, paragraphs: list[str], chapters: list[int]
+) -> list[Passage]:
+    """The manuscript's paragraphs as passages at positions 0, 1, ... on the right branch.
+
+    The main branch when it is empty or holds (part of) this manuscript: a
+    re-run after a crash carries on there, whichever checkpoint it runs from.
+    Anything else stored for the novel id keeps its own branch, as with a
+    second opening (:func:`~recurrentgpt.nodes.branching.opening_passages`).
+    """
+    if await _holds_part_of(memory, novel_id, paragraphs):
+        placed = [
+            Passage(novel_id, MAIN_BRANCH, position, 0, 1, text, "")
+            for position, text in enumerate(paragraphs)
+        ]
+    else:
+        placed = await opening_passages(memory, novel_id, paragraphs)
+    return [replace(p, chapter=chapters[p.position]) for p in placed]
+
+
 async def store_manuscript(memory: LongTermMemory, passages: list[Passage]) -> None:
     """Store ``passages`` in batches, skipping batches already stored with the same text."""
     try:
@@ -126,8 +165,7 @@ def make_import_node(services: Services) -> Any:
         title = book.title or truncate_words(premise, TITLE_FROM_PREMISE_WORDS)
         chapter_of = [n for n, c in enumerate(book.chapters, 1) for _ in c.paragraphs]
         memory = await long_term_memory_for(services, context)
-        placed = await opening_passages(memory, novel_id, paragraphs)
-        passages = [replace(p, chapter=chapter_of[p.position]) for p in placed]
+        passages = await place_manuscript(memory, novel_id, paragraphs, chapter_of)
         await store_manuscript(memory, passages)
 
         last_chapter = len(book.chapters)
@@ -155,10 +193,12 @@ def make_import_node(services: Services) -> Any:
         for window in digest_windows(paragraphs):
             text = "\n\n".join(paragraphs[i] for i in window)
             before = paragraphs[window.start - 1] if window.start else start_prompt.NOTHING_YET
-            at = {**novel, "chapter": chapter_of[window.stop - 1], "last_paragraph": before}
+            at = cast(
+                State, {**novel, "chapter": chapter_of[window.stop - 1], "last_paragraph": before}
+            )
             update = await rewrite_memory(memory_model, context, at, new_paragraph=text)
-            novel = {**novel, **memory_changes(at, update, text)}  # type: ignore[typeddict-item]
-        novel = {**novel, "chapter": last_chapter, "last_paragraph": paragraphs[-1]}
+            novel = cast(State, {**novel, **memory_changes(at, update, text)})
+        novel = cast(State, {**novel, "chapter": last_chapter, "last_paragraph": paragraphs[-1]})
         planner = await chat_model_for(services, "planner", context)
         chapter = await plan_chapter(planner, context, novel, last_chapter)
         return {
