@@ -31,8 +31,12 @@ PREMISE_WORDS = 60
 """Words of the opening that stand for the premise when none is given."""
 
 _SENTENCE = re.compile(r".+?(?:[.!?。！？…]+[\"'”’」』)]*(?=\s|$)|$)", re.DOTALL)
+_NUMBER = (
+    r"(?:\d+|[ivxlcdm]+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)"
+)
 _CHAPTER_HEADING = re.compile(
-    r"^\s*(?:(?:chapter|part|book)\s+[\w.-]+|第\s*[\w〇一二三四五六七八九十百千]+\s*[章回节部])"
+    rf"^\s*(?:(?:chapter|part|book)\s+{_NUMBER}\b|第\s*[\d〇一二三四五六七八九十百千]+\s*[章回节部])"
     r"\s*[:.\-—–·]*\s*",
     re.IGNORECASE,
 )
@@ -194,8 +198,14 @@ def chapter_title_of(heading: str) -> str:
 
 
 def reads_as_chapter_heading(line: str) -> bool:
-    """Tell whether a line of plain text is a chapter heading ('Chapter 3', 'CHAPTER IV: …')."""
-    return bool(_CHAPTER_HEADING.match(line)) and count_words(line) <= _HEADING_WORDS
+    """Tell whether a line of plain text is a chapter heading ('Chapter 3', 'CHAPTER IV: …').
+
+    A short line that starts with a chapter number and whose title does not end
+    like a sentence ('Book two was missing.' is a paragraph).
+    """
+    if not _CHAPTER_HEADING.match(line) or count_words(line) > _HEADING_WORDS:
+        return False
+    return not re.search(r"[.!?。！？]$", chapter_title_of(line))
 
 
 def first_words(paragraphs: list[str], max_words: int) -> str:

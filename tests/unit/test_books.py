@@ -286,6 +286,8 @@ def test_plain_text_paragraphs_and_chapter_headings():
         ("", ["It rained.\nStill raining.", "The end."]),
         ("Dry", ["Sun."]),
     ]
+    prose = read_plain_text("Part of the crew went ashore.\n\nBook two was missing.")
+    assert [(c.title, len(c.paragraphs)) for c in prose.chapters] == [("", 2)]
     one_per_line = read_plain_text("First line.\nSecond line.\nThird line.\n")
     assert one_per_line.paragraphs == ["First line.", "Second line.", "Third line."]
 
