@@ -423,3 +423,21 @@ def test_cli_import_of_a_bad_file_leaves_no_novel(tmp_path, capsys, kind):
     assert len(err.splitlines()) == 1 and BAD_FILES[kind][1] in err
     assert main(["--data-dir", data_dir, "list"]) == 0
     assert "No novels" in capsys.readouterr().out
+
+
+def test_the_terminal_shows_import_progress_as_a_bar():
+    from rich.console import Console
+
+    from recurrentgpt.cli.progress import StepView
+    from recurrentgpt.nodes.importer import IMPORT_PROGRESS
+
+    view = StepView(Console(record=True, width=100))
+    view.handle("tasks", {"id": "t1", "name": "import_manuscript", "input": {}, "triggers": []})
+    view.handle("custom", {"event": IMPORT_PROGRESS, "stored": 128, "total": 653})
+    live = Console(record=True, width=100)
+    live.print(view.live.get_renderable())
+    shown = live.export_text()
+    view.stop()
+    assert "importing the manuscript" in shown
+    assert "128 of 653 paragraphs stored" in shown
+    assert "━" in shown  # the bar
