@@ -441,3 +441,26 @@ def test_the_terminal_shows_import_progress_as_a_bar():
     assert "importing the manuscript" in shown
     assert "128 of 653 paragraphs stored" in shown
     assert "━" in shown  # the bar
+
+
+def test_cli_import_cut_short_resumes_with_resume(tmp_path, capsys):
+    from recurrentgpt.cli import main
+
+    store = EdgeStore(str(tmp_path / "edge"))
+    memory = FlakyMemory(store, HashingEmbeddings(64))
+    memory.fail_at = 2
+    services = FakeServices(ScriptedChatModel(), memory)
+    source = tmp_path / "draft.txt"
+    book = sample_book(chapters=1, per_chapter=150)
+    source.write_text("\n\n".join(book.paragraphs), encoding="utf-8")
+    data_dir = str(tmp_path / "data")
+    args = ["import", str(source), "--id", "cut", "--auto-first", "--steps", "1"]
+    assert main(["--data-dir", data_dir, *args], services=services) == 1
+    assert "disk unplugged" in capsys.readouterr().err
+    memory.fail_at = 0
+    assert main(["--data-dir", data_dir, "resume", "cut"], services=services) == 0
+    assert "Imported 'draft': 8 chapters, 150 paragraphs" in capsys.readouterr().out
+    novel_id = next(iter({p["novel_id"] for page in store.scroll(None) for p in page}))
+    texts = all_texts(memory, novel_id)
+    assert len(texts) == len(set(texts)) == 151  # the manuscript once, then one new paragraph
+    store.close()
