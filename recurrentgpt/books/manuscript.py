@@ -150,6 +150,26 @@ def language_name(value: str) -> str:
     return names.get(value.lower().split("-")[0], "")
 
 
+def guess_language(paragraphs: list[str]) -> str:
+    """'Chinese', 'Japanese' or 'Korean' when most of the sample's letters are in that script.
+
+    '' otherwise: alphabetic scripts are not told apart (the caller's default or
+    the person's ``--language`` decides). Reads the first few thousand characters.
+    """
+    sample = "".join(paragraphs)[:4000]
+    letters = [c for c in sample if c.isalpha()]
+    if not letters:
+        return ""
+    kana = sum("\u3040" <= c <= "\u30ff" for c in letters)
+    hangul = sum("\uac00" <= c <= "\ud7af" for c in letters)
+    han = sum("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in letters)
+    if (kana + hangul + han) * 2 < len(letters):
+        return ""
+    if kana:
+        return "Japanese"
+    return "Korean" if hangul > han else "Chinese"
+
+
 def normalise(text: str) -> str:
     """``text`` with its runs of whitespace (line breaks too) made single spaces."""
     return " ".join(text.split())

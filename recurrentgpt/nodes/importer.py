@@ -31,7 +31,13 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from recurrentgpt.books import Book, book_from_input
-from recurrentgpt.books.manuscript import PREMISE_WORDS, chapter_arc, first_words, grouped
+from recurrentgpt.books.manuscript import (
+    PREMISE_WORDS,
+    chapter_arc,
+    first_words,
+    grouped,
+    guess_language,
+)
 from recurrentgpt.context import Context
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.passage import MAIN_BRANCH
@@ -161,7 +167,9 @@ def make_import_node(services: Services) -> Any:
             or book.premise
             or first_words(paragraphs, PREMISE_WORDS)
         )
-        language = state.get("language") or book.language or context.language
+        language = (
+            state.get("language") or book.language or guess_language(paragraphs) or context.language
+        )
         title = book.title or truncate_words(premise, TITLE_FROM_PREMISE_WORDS)
         chapter_of = [n for n, c in enumerate(book.chapters, 1) for _ in c.paragraphs]
         memory = await long_term_memory_for(services, context)

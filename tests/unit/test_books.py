@@ -120,6 +120,14 @@ async def test_markdown_text_is_a_manuscript_too(graph, memory, context_factory)
     assert await texts_of(memory, values) == ["One. Two.", "Three.", "Four."]
 
 
+async def test_a_chinese_manuscript_is_continued_in_chinese(graph, model, context_factory):
+    text = "## 第一章 灯塔\n\n海边有一座古老的灯塔。\n\n守塔人名叫林海，他在楼梯下发现了一封旧信。"
+    snapshot = await import_into(graph, thread("zh"), interactive(context_factory), text)
+    assert snapshot.values["language"] == "Chinese"
+    assert [c["title"] for c in snapshot.values["book_outline"]] == ["灯塔"]
+    assert "Chinese" in model.prompts_for("Plans")[0]
+
+
 async def test_model_calls_do_not_grow_with_the_manuscript(memory, context_factory):
     calls, embedded = [], []
     for paragraphs in (30, 600):
