@@ -1,12 +1,21 @@
-"""Export a novel from long-term memory (the graph state never holds the manuscript)."""
+"""Export a novel from long-term memory (the graph state never holds the manuscript).
+
+Markdown and plain text are rendered here; EPUB and DOCX by :mod:`recurrentgpt.books`
+(imported only when asked for, so a Markdown export loads neither library).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
+from recurrentgpt.books.manuscript import Book, BookChapter
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.passage import MAIN_BRANCH
+
+ExportFormat = Literal["md", "txt", "epub", "docx"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("md", "txt", "epub", "docx")
 
 
 async def read_manuscript(memory: LongTermMemory, values: Mapping[str, Any]) -> list[Passage]:
@@ -44,3 +53,65 @@ def to_markdown(values: Mapping[str, Any], passages: list[Passage]) -> str:
 async def export_markdown(memory: LongTermMemory, values: Mapping[str, Any]) -> str:
     """Return the novel whose state is ``values`` as Markdown."""
     return to_markdown(values, await read_manuscript(memory, values))
+
+
+def book_of(values: Mapping[str, Any], passages: list[Passage]) -> Book:
+    """The novel as a :class:`Book`: one chapter per chapter number of its paragraphs.
+
+    Chapter titles come from the book outline (a chapter past its end has none).
+    """
+    titles = [chapter.get("title", "") for chapter in values.get("book_outline") or []]
+    chapters: list[BookChapter] = []
+    number = None
+    for passage in passages:
+        if passage.chapter != number:
+            number = passage.chapter
+            title = titles[number - 1] if 0 < number <= len(titles) else ""
+            chapters.append(BookChapter(title, []))
+        chapters[-1].paragraphs.append(passage.text.strip())
+    return Book(
+        title=values.get("title") or "Untitled",
+        premise=values.get("premise") or "",
+        language=values.get("language") or "English",
+        chapters=chapters,
+    )
+
+
+async def export_novel(
+    memory: LongTermMemory, values: Mapping[str, Any], fmt: ExportFormat, path: str
+) -> None:
+    """Write the novel whose state is ``values`` to ``path`` in format ``fmt``.
+
+    ``md``: Markdown with chapter headings; ``txt``: the paragraphs alone;
+    ``epub``: EPUB 3; ``docx``: a Word document (see :mod:`recurrentgpt.books`).
+    The file is written aside and renamed into place, so a failed export never
+    leaves half a file where an earlier export was.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    passages = await read_manuscript(memory, values)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    partial = os.path.join(folder, f".{os.path.basename(path)}.partial")
+    try:
+        if fmt in ("md", "txt"):
+            text = to_markdown(values, passages) if fmt == "md" else to_text(passages)
+            with open(partial, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        elif fmt == "epub":
+            from recurrentgpt.books.epub_book import write_epub
+
+            write_epub(book_of(values, passages), partial, identifier=values.get("novel_id", ""))
+        else:
+            from recurrentgpt.books.docx_book import write_docx
+
+            write_docx(book_of(values, passages), partial)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def to_text(passages: list[Passage]) -> str:
+    """The paragraphs alone, separated by blank lines."""
+    return "\n\n".join(p.text.strip() for p in passages) + "\n"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from recurrentgpt.books.manuscript import Manuscript
 from recurrentgpt.story.bible import KINDS, BibleEntry
 from recurrentgpt.story.outline import Chapter
 
@@ -49,6 +50,22 @@ class InputState(TypedDict, total=False):
     """Stop after this many paragraphs written after the opening (0: no limit)."""
     target_words: int
     """Stop once the novel holds this many words (0: no limit)."""
+    manuscript: str | Manuscript
+    """A manuscript to continue instead of writing an opening: Markdown text, or chapters of
+    paragraphs (``Book.as_input()``). Read once by the import node and then cleared."""
+
+
+class ImportedManuscript(TypedDict):
+    """What an imported manuscript brought: where the new writing starts from."""
+
+    chapters: int
+    """Chapters imported (the last one is the chapter the writing continues)."""
+    paragraphs: int
+    """Paragraphs imported."""
+    words: int
+    """Words imported."""
+    last_chapter_paragraphs: int
+    """Paragraphs of the last chapter counted toward its length (below paragraphs_per_chapter)."""
 
 
 class State(InputState, total=False):
@@ -97,6 +114,8 @@ class State(InputState, total=False):
     """Earlier branches this branch forked from; grows only when a novel is forked."""
     last_decision: dict[str, Any]
     """What the human (or the simulated human) decided at the last pause."""
+    imported: ImportedManuscript
+    """Set when the novel started from a manuscript instead of an opening."""
     pending_edits: dict[str, Any]
     """Edits made at the current pause and not yet applied (a HumanDecision edit field,
     e.g. 'short_term_memory', to its new value). Saved with ``update_state`` as each edit

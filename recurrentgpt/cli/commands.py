@@ -172,8 +172,8 @@ async def cmd_rewind(session: Session, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(session: Session, args: argparse.Namespace) -> int:
-    """Write the novel's current timeline to a Markdown or text file."""
-    from recurrentgpt.export import export_markdown, read_manuscript
+    """Write the novel's current timeline to a Markdown, text, EPUB or DOCX file."""
+    from recurrentgpt.export import export_novel
     from recurrentgpt.services import long_term_memory_for
 
     record = NovelRegistry(session.data_dir).load(args.thread_id)
@@ -181,15 +181,49 @@ async def cmd_export(session: Session, args: argparse.Namespace) -> int:
         saved = await novels.read_checkpoint(saver, record.thread_id)
     values = saved.values if saved else {}
     memory = await long_term_memory_for(session.services, session.context_for(record))
-    if args.format == "md":
-        text = await export_markdown(memory, values)
-    else:
-        text = "\n\n".join(p.text for p in await read_manuscript(memory, values)) + "\n"
     out = args.out or os.path.join(session.data_dir, "exports", f"{record.thread_id}.{args.format}")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    await export_novel(memory, values, args.format, out)
     session.console.print(Text(f"Exported {args.thread_id!r} to {out}"))
+    return 0
+
+
+async def cmd_import(session: Session, args: argparse.Namespace) -> int:
+    """Start a novel from a manuscript file; it pauses with three plans, as after an opening.
+
+    The file is read and checked before anything is saved, so a bad file leaves
+    no novel behind; an interrupted import continues with ``resume ID``.
+    """
+    from recurrentgpt.books import read_book_file
+    from recurrentgpt.prompts.templates import load_templates
+
+    book = read_book_file(args.file)
+    thread_id = args.thread_id = args.thread_id or f"novel-{uuid.uuid4().hex[:8]}"
+    registry = NovelRegistry(session.data_dir)
+    steps, words = _positive(args, "steps"), _positive(args, "words")
+    targets = {"target_steps": steps or 0, "target_words": book.words() + words if words else 0}
+    if not steps and not words:
+        targets["target_steps"] = DEFAULT_STEPS
+    record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
+    load_templates(session.context_for(record).templates_dir)
+    novel: dict[str, Any] = {"manuscript": book.as_input(), "genre": args.genre, **targets}
+    for name in ("premise", "language"):
+        if value := (getattr(args, name) or "").strip():
+            novel[name] = value
+    async with opened_graph(session) as graph:
+        if (
+            registry.exists(thread_id)
+            or (await graph.aget_state(novels.thread_config(thread_id))).values
+        ):
+            raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
+        registry.save(record)
+        session.console.print(
+            Text(
+                f"Importing {args.file} as novel {thread_id!r}: {len(book.chapters)} chapters, "
+                f"{len(book.paragraphs):,} paragraphs, {book.words():,} words"
+            )
+        )
+        values = await session.drive(graph, novel, record)
+    _print_end(session, values, thread_id)
     return 0
 
 
@@ -239,5 +273,6 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace], Coroutine[Any, Any, 
     "history": cmd_history,
     "rewind": cmd_rewind,
     "export": cmd_export,
+    "import": cmd_import,
     "eval": cmd_eval,
 }

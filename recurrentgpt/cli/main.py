@@ -1,4 +1,4 @@
-"""``recurrentgpt``: write, resume, list, rewind and export novels from a terminal.
+"""``recurrentgpt``: write, import, resume, list, rewind and export novels from a terminal.
 
 Every step is checkpointed to SQLite in the data directory (durability "sync"),
 so a crash, a bad model reply or Ctrl-C loses at most the step in progress, and
@@ -113,8 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the novel to a file")
     export.add_argument("thread_id")
-    export.add_argument("--format", choices=("md", "txt"), default="md")
+    export.add_argument("--format", choices=("md", "txt", "epub", "docx"), default="md")
     export.add_argument("--out", help="output file (default: <data dir>/exports/<id>.<format>)")
+
+    imports = commands.add_parser(
+        "import", help="start a novel from your manuscript (txt, md, docx, epub) and continue it"
+    )
+    imports.add_argument("file", help="the manuscript: .txt, .md, .docx or .epub")
+    imports.add_argument("--premise", help="what the novel is about (default: from the file)")
+    imports.add_argument("--genre", default="fiction")
+    imports.add_argument("--language", help="language of the novel (default: from the file)")
+    imports.add_argument("--id", dest="thread_id", help="novel id (default: generated)")
+    imports.add_argument("--steps", type=int, help="paragraphs to write after the manuscript")
+    imports.add_argument("--words", type=int, help="words to write after the manuscript")
+    _settings_flags(imports)
 
     evaluate = commands.add_parser(
         "eval", help="length score, repetition and (with --judge) an LLM-judge comparison"

@@ -13,13 +13,16 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.spinner import Spinner
 from rich.text import Text
 
 from recurrentgpt.llm import MODEL_RETRY, REPLY_REJECTED
+from recurrentgpt.nodes.importer import IMPORT_PROGRESS
 
 ROLE_ACTIVITY = {
     "start": "writing the opening",
+    "import_manuscript": "importing the manuscript",
     "retriever": "retrieving related passages",
     "writer": "writing",
     "memory_updater": "remembering",
@@ -45,6 +48,8 @@ class StepView:
         self.attempt_id: str | None = None
         self.streamed = ""
         self.notices: list[str] = []
+        self.stored: tuple[int, int] | None = None
+        """Paragraphs of an import stored so far, and in all."""
         self.live = Live(
             console=console,
             get_renderable=self._render,
@@ -57,6 +62,10 @@ class StepView:
         if self.attempt:
             parts.append(Text(self.attempt))
         parts += [Text(notice, style="yellow") for notice in self.notices]
+        if self.stored:
+            done, total = self.stored
+            parts.append(Text(f"long-term memory: {done:,} of {total:,} paragraphs stored"))
+            parts.append(ProgressBar(total=total, completed=done, width=40))
         if self.activity:
             elapsed = time.monotonic() - self.started
             parts.append(Spinner("dots", Text(f"{self.activity} · {elapsed:.0f} s", style="cyan")))
@@ -72,6 +81,8 @@ class StepView:
             self._rejected(chunk)
         elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == MODEL_RETRY:
             self._waiting(chunk)
+        elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == IMPORT_PROGRESS:
+            self.stored = (int(chunk["stored"]), int(chunk["total"]))
         elif mode == "updates" and isinstance(chunk, dict):
             for node, values in chunk.items():
                 if isinstance(values, dict):
@@ -126,6 +137,17 @@ class StepView:
                 Text(f"[step {values['step']} · {values.get('words_written', 0)} words]\n"),
                 style="bold",
             )
+        elif node == "import_manuscript" and "imported" in values:
+            self.stop()
+            imported = values["imported"]
+            self.console.print(
+                Text(
+                    f"Imported {values.get('title', '')!r}: {imported['chapters']} chapters, "
+                    f"{imported['paragraphs']:,} paragraphs, {imported['words']:,} words. "
+                    f"The writing continues chapter {imported['chapters']}.\n"
+                ),
+                style="bold",
+            )
         elif node == "human" and values.get("chosen_plan"):
             self.stop()
             self.console.print(Text(f"Plan: {values['chosen_plan']}\n", style="italic"))
@@ -136,4 +158,4 @@ class StepView:
             self.live.stop()
         for notice in self.notices:
             self.console.print(Text(notice, style="yellow"))
-        self.notices, self.attempt, self.activity = [], "", ""
+        self.notices, self.attempt, self.activity, self.stored = [], "", "", None

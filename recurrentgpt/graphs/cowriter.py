@@ -2,6 +2,7 @@
 
     START ─► start ─► planner ─► human   (a novel already started goes straight to human;
     START ─► chapter_planner              a finished novel given more steps extends its outline)
+    START ─► import_manuscript ─► planner (a new novel whose input holds a manuscript)
     human ─► retriever ─► writer ─► memory_updater ─► planner ─► human   (one step)
                           memory_updater ─► chapter_planner ─► planner   (a chapter ends)
     human ─► human                        (a paragraph edit refreshed the plans: ask again)
@@ -23,6 +24,7 @@ from recurrentgpt.context import Context
 from recurrentgpt.nodes.chapter_planner import make_chapter_planner_node
 from recurrentgpt.nodes.common import target_reached
 from recurrentgpt.nodes.human import make_human_node
+from recurrentgpt.nodes.importer import make_import_node
 from recurrentgpt.nodes.memory_updater import make_memory_updater_node
 from recurrentgpt.nodes.planner import make_planner_node
 from recurrentgpt.nodes.retriever import make_retriever_node
@@ -35,14 +37,16 @@ from recurrentgpt.story.outline import chapter_is_complete
 GRAPH_NAME = "recurrentgpt"
 
 
-def route_entry(state: State) -> Literal["start", "human", "chapter_planner"]:
-    """Open a new novel, continue one already started, or extend a finished one.
+def route_entry(
+    state: State,
+) -> Literal["start", "import_manuscript", "human", "chapter_planner"]:
+    """Open a new novel (or import one), continue one already started, or extend a finished one.
 
     A finished novel given a larger target ended its story: its outline is
     extended and the next chapter planned before anything else is written.
     """
     if not state.get("title"):
-        return "start"
+        return "import_manuscript" if state.get("manuscript") is not None else "start"
     if state.get("status") == "finished" and not target_reached(state):
         return "chapter_planner"
     return "human"
@@ -83,7 +87,7 @@ def add_cowriter_nodes(
     *,
     replacements: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add the seven roles and the recurrence's edges to ``builder``.
+    """Add the roles (and the import) and the recurrence's edges to ``builder``.
 
     Args:
         builder: A graph whose state extends :class:`State`.
@@ -93,6 +97,7 @@ def add_cowriter_nodes(
     """
     nodes = {
         "start": make_start_node(services),
+        "import_manuscript": make_import_node(services),
         "human": make_human_node(services),
         "retriever": make_retriever_node(services),
         "writer": make_writer_node(services),
@@ -108,6 +113,7 @@ def add_cowriter_nodes(
         builder.add_node(name, node, destinations=destinations)
     builder.add_conditional_edges(START, route_entry)
     builder.add_edge("start", "planner")
+    builder.add_edge("import_manuscript", "planner")
     builder.add_edge("retriever", "writer")
     builder.add_edge("writer", "memory_updater")
     builder.add_conditional_edges("memory_updater", route_after_memory)

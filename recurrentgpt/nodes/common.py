@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -34,7 +35,21 @@ def novel_fields(state: State) -> dict[str, Any]:
 
 
 def chapters_total(state: State, context: Context) -> int:
-    """Chapters the novel is planned to have, from its target (0: open-ended)."""
+    """Chapters the novel is planned to have, from its target (0: open-ended).
+
+    An imported novel counts its imported chapters, then the new paragraphs
+    that do not fit in the chapter it continues.
+    """
+    if imported := state.get("imported"):
+        words_left = max(1, (state.get("target_words") or 0) - imported["words"])
+        new = state.get("target_steps") or 0
+        if not new and state.get("target_words"):
+            new = math.ceil(words_left / context.words_per_paragraph)
+        if not new:
+            return 0
+        room = max(0, context.paragraphs_per_chapter - imported["last_chapter_paragraphs"])
+        later = story_outline.chapters_planned(new - room, context.paragraphs_per_chapter)
+        return imported["chapters"] + later
     paragraphs = story_outline.paragraphs_planned(
         state.get("target_steps") or 0,
         state.get("target_words") or 0,

@@ -26,14 +26,20 @@ from recurrentgpt.text import count_words, truncate_words
 
 
 async def rewrite_memory(
-    model: BaseChatModel, context: Context, state: State, *, new_paragraph: str, next_progress: str
+    model: BaseChatModel,
+    context: Context,
+    state: State,
+    *,
+    new_paragraph: str,
+    next_progress: str | None,
 ) -> prompt.MemoryUpdate:
     """Rewrite ``state``'s short-term memory to take in ``new_paragraph``, capped in words.
 
     The prompt is the shared frame of ``state``, the passages retrieved for the
     step, then the new paragraph; it asks for the next plans too when the memory
     updater proposes them; ``next_progress`` is where the paragraph those plans
-    are for stands (see :func:`~recurrentgpt.nodes.common.progress_note`).
+    are for stands (see :func:`~recurrentgpt.nodes.common.progress_note`), None
+    when no plans are wanted from this call.
     """
     update = await ask_structured(
         model,
@@ -47,7 +53,7 @@ async def rewrite_memory(
                 "max_words": context.short_term_memory_words,
                 "plans_task": (
                     prompt.PLANS_TASK.format(progress=next_progress)
-                    if context.plans_by == "memory"
+                    if context.plans_by == "memory" and next_progress is not None
                     else ""
                 ),
             },

@@ -179,6 +179,24 @@ def test_a_thread_runs_to_the_pause_with_paragraph_memory_and_three_plans(novel:
     assert novel.state()["next"] == ["human"]
 
 
+def test_a_manuscript_input_imports_and_pauses_like_an_opening(novel: Novel) -> None:
+    manuscript = (
+        "# Tide\n\n*A keeper waits for the tide.*\n\n## Chapter 1: Low\n\n"
+        "Arlo counted the boats.\n\nMira rang the bell twice.\n\n## High\n\nThe water came in."
+    )
+    output = novel.run(input={"manuscript": manuscript})
+
+    pause = novel.pause()
+    assert output["title"] == "Tide" and pause["kind"] == "choose_plan"
+    assert pause["paragraph"] == "The water came in." and len(pause["plans"]) == 3
+    assert [c["title"] for c in pause["book_outline"]] == ["Low", "High"]
+    assert novel.state()["values"]["manuscript"] == ""  # read once, then cleared
+    after = novel.resume({"plan_index": 1}, RECALL_ALL)
+    assert after["step"] == 1
+    recalled = novel.pause()["retrieved_passages"]
+    assert "Mira rang the bell twice." in recalled  # the manuscript is in long-term memory
+
+
 def test_every_resume_action_reaches_the_next_step(novel: Novel) -> None:
     novel.open()
     plans = novel.pause()["plans"]
