@@ -8,6 +8,7 @@ step makes one call fewer. Plans that are not usable are left to the planner.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -23,6 +24,8 @@ from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story.replies import plan_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
+
+logger = logging.getLogger(__name__)
 
 
 async def rewrite_memory(
@@ -68,11 +71,19 @@ async def rewrite_memory(
 
 
 def usable_plans(update: prompt.MemoryUpdate, language: str) -> list[str]:
-    """The memory updater's three plans when each reads as a plan and they differ, else []."""
+    """The memory updater's three plans when each reads as a plan and they differ, else [].
+
+    Plans that were given but are unusable are logged: the planner then makes its
+    own call, and the log tells how often a model needs it.
+    """
     plans = [" ".join(plan.split()) for plan in update.next_plans]
-    if len(plans) != 3 or len({plan.lower() for plan in plans}) < 3:
+    if not plans:
         return []
-    if any(plan_problem(plan, language) for plan in plans):
+    problem = next(filter(None, (plan_problem(plan, language) for plan in plans)), None)
+    if len(plans) != 3 or len({plan.lower() for plan in plans}) < 3:
+        problem = "three different plans are needed"
+    if problem:
+        logger.warning("unusable plans from the memory updater (%s): the planner plans", problem)
         return []
     return plans
 
