@@ -212,7 +212,12 @@ def test_every_resume_action_reaches_the_next_step(novel: Novel) -> None:
     assert "remembers <Arlo fears the sea.>" in edited_memory["last_paragraph"]
 
     paragraph = "Arlo stood still and listened to the storm for a long time."
-    edited = novel.resume({"paragraph": paragraph, "plan_index": 3})
+    novel.resume({"paragraph": paragraph, "plan_index": 3})
+    # The plans were refreshed for the edited paragraph: the pause comes back with them.
+    again = novel.pause()
+    assert again["paragraph"] == paragraph
+    assert "refreshed" in again["notice"]
+    edited = novel.resume({"plan_index": 3})
     history = novel.client.threads.get_history(novel.thread_id, limit=10)
     after_pause = next(h for h in history if h["next"] == ["retriever"])
     assert after_pause["values"]["last_paragraph"] == paragraph
