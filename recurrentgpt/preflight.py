@@ -52,7 +52,9 @@ def check_models(context: Context) -> None:
         ServerConfigError: saying how to run the local model as its own process.
     """
     roles = ("start", "writer", "memory", "planner", "human")
-    local = sorted({context.model_for(role) for role in roles if context.model_for(role).startswith("local:")})
+    local = sorted(
+        {context.model_for(role) for role in roles if context.model_for(role).startswith("local:")}
+    )
     if local and importlib.util.find_spec("llama_cpp") is None:
         raise ServerConfigError(
             f"model {', '.join(local)} is the bundled llama.cpp model, but llama-cpp-python is "
@@ -76,7 +78,12 @@ def check_embedder(spec: str, base_url: str = "") -> None:
         EmbedderConfigError: unknown spec, missing package, or (``openai:*``) no
             route to the endpoint or no tokenizer encoding.
     """
-    load_embeddings(spec)
+    try:
+        load_embeddings(spec)
+    except EmbedderConfigError:
+        raise
+    except Exception as error:  # e.g. OpenAI without an API key
+        raise EmbedderConfigError(f"embedder {spec!r} cannot be built: {error}") from error
     provider, _, model = spec.partition(":")
     if provider != "openai":
         return
@@ -88,7 +95,9 @@ def check_embedder(spec: str, base_url: str = "") -> None:
     try:
         socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_SECONDS).close()
     except OSError as error:
-        raise EmbedderConfigError(f"{offline_hint}: cannot reach {host}:{port} ({error})") from error
+        raise EmbedderConfigError(
+            f"{offline_hint}: cannot reach {host}:{port} ({error})"
+        ) from error
     # The OpenAI embedder counts tokens with tiktoken, which downloads its encoding on
     # first use: load it now, as the embedder would.
     try:

@@ -13,12 +13,11 @@ import time
 
 from langchain_core.messages import BaseMessage
 
+from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.memory import LongTermMemory, open_store
 from tests.fakes import Answer, FakeServices, ScriptedChatModel
 from tests.server.fake_graph import EMBEDDING_DIMS, write_echoing_paragraph
-
-from recurrentgpt.embeddings import HashingEmbeddings
 
 WRITER_SECONDS = float(os.environ.get("DEPLOY_TEST_WRITER_SECONDS", "0"))
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -159,7 +159,9 @@ def test_two_workers_on_an_embedded_memory_store_refuse_to_start(
         try:
             server.process.wait(timeout=EXIT_DEADLINE)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"two workers on one embedded store kept serving:\n{server.log_text()[-3000:]}")
+            pytest.fail(
+                f"two workers on one embedded store kept serving:\n{server.log_text()[-3000:]}"
+            )
         finally:
             server.stop()
     text = log.read_text(errors="replace")
