@@ -18,9 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from langgraph_sdk.errors import ConflictError
 
 RETRY_SECONDS = 10.0
 """Wait between retries of a busy thread: about the runtime's heartbeat period
@@ -37,15 +37,28 @@ def run_step(
     say: Any = print,
     **request: Any,
 ) -> dict[str, Any]:
-    """One run to the next pause; a busy (recovering) thread is retried, not an error."""
+    """One run to the next pause; a busy (recovering) thread is retried, not an error.
+
+    Runs are sent with ``multitask_strategy="reject"``: while the thread is busy
+    (another run, or a run of a killed server not yet swept) the server answers
+    409, and ``say`` is told "retry in N s" before each retry.
+    """
     waited = 0.0
     while True:
         try:
-            result = client.runs.wait(thread_id, "recurrentgpt", raise_error=True, **request)
+            # "reject": a busy thread answers 409 at once, so the person is told, instead
+            # of a request that silently waits in the thread's queue behind a dead run.
+            result = client.runs.wait(
+                thread_id,
+                "recurrentgpt",
+                raise_error=True,
+                multitask_strategy="reject",
+                **request,
+            )
             assert isinstance(result, dict)
             return result
-        except ConflictError:
-            if waited >= GIVE_UP_SECONDS:
+        except httpx.HTTPStatusError as error:  # the SDK's ConflictError is one too
+            if error.response.status_code != 409 or waited >= GIVE_UP_SECONDS:
                 raise
             say(
                 f"the novel is busy or recovering after a server restart; "

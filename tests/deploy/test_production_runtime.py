@@ -26,6 +26,7 @@ pytest.importorskip("langgraph_sdk")
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
+from deploy.client import run_step
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.memory import LongTermMemory, close_stores, open_store
 from tests.deploy.runtime import REPORT_LINES, Runtime, start_runtime
@@ -39,6 +40,8 @@ CONTEXT = {"mode": "auto-first", "embedder": f"hash:{EMBEDDING_DIMS}", "words_pe
 """Plan 1 at every step, no pause: one run writes the whole novel."""
 STEPS = 6
 NOVEL = {"premise": "A lighthouse keeper finds a brass key.", "target_steps": STEPS}
+LONGER = {"target_steps": STEPS + 1}
+"""Extends a finished novel by one step."""
 HEARTBEAT_SECONDS = os.environ.get("DEPLOY_TEST_HEARTBEAT", "2")
 """LG_BG_JOB_HEARTBEAT: a dead run is swept after 2-4 heartbeats (the runtime's default
 is 120 s; DEPLOY_TEST_HEARTBEAT=120 measures recovery without the setting)."""
@@ -93,11 +96,15 @@ def test_a_novel_killed_mid_run_recovers_and_finishes_like_an_uninterrupted_one(
     try:
         client = get_sync_client(url=server.url)
         reference = client.threads.create()["thread_id"]
-        finished = client.runs.wait(
-            reference, "recurrentgpt", input=NOVEL, context=CONTEXT, raise_error=True
+        client.runs.create(reference, "recurrentgpt", input=NOVEL, context=CONTEXT)
+        # A second run on the busy thread is refused (409); the client example says
+        # so and retries until the first is done, then extends the novel by a step.
+        said: list[str] = []
+        finished = run_step(
+            client, reference, input=LONGER, context=CONTEXT, retry_seconds=0.5, say=said.append
         )
-        assert isinstance(finished, dict)
-        assert (finished["status"], finished["step"]) == ("finished", STEPS)
+        assert said and "retry in" in said[0]
+        assert (finished["status"], finished["step"]) == ("finished", STEPS + 1)
 
         crashed = client.threads.create()["thread_id"]
         run = client.runs.create(crashed, "recurrentgpt", input=NOVEL, context=CONTEXT)
@@ -107,14 +114,8 @@ def test_a_novel_killed_mid_run_recovers_and_finishes_like_an_uninterrupted_one(
         server = start_runtime(CONFIG, log, **options)
         restarted = time.monotonic() - killed_at
 
-        refused = 0
-
         def resumable() -> bool:
-            nonlocal refused
-            status = _thread_status(client, crashed)
-            if status == "busy":
-                refused += 1
-            return status != "busy"
+            return _thread_status(client, crashed) != "busy"
 
         swept = _wait_for(resumable, RECOVERY_DEADLINE, "the killed run to be recovered")
         recovered = client.runs.get(crashed, run["run_id"])
@@ -122,6 +123,11 @@ def test_a_novel_killed_mid_run_recovers_and_finishes_like_an_uninterrupted_one(
         values = client.threads.get_state(crashed)["values"]
         assert (values["status"], values["step"]) == ("finished", STEPS)
         assert re.search(r"Swept stale run", server.log_text())
+        values = client.runs.wait(
+            crashed, "recurrentgpt", input=LONGER, context=CONTEXT, raise_error=True
+        )
+        assert isinstance(values, dict)
+        assert (values["status"], values["step"]) == ("finished", STEPS + 1)
         REPORT_LINES.append(
             f"production runtime: SIGKILL mid-run -> restart {restarted:.1f} s -> thread no "
             f"longer busy (killed run swept, re-run from its checkpoint, finished) "
