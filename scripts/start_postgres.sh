@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Start a throwaway PostgreSQL on loopback for the checkpointer tests, and print its URI.
+# TEST HELPER, not for production: start a throwaway PostgreSQL on loopback for the
+# tests, and print its URI. Its data lives in /tmp, it runs with fsync=off and trusts
+# every loopback connection (the password in the URI is never checked). For a server,
+# use scripts/production_postgres.sh (deploy/README.md).
 #
 # Idempotent: installs PostgreSQL from apt only if no server binaries are found,
 # creates the cluster only if its data folder is empty, starts it only if it is

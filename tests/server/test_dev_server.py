@@ -147,7 +147,9 @@ def test_root_config_serves_the_real_graph_with_its_drawing_and_context(
     tmp_path: Path,
 ) -> None:
     # Only the drawing and schemas are read, so no model is started.
-    with langgraph_dev(REPO_ROOT / "langgraph.json", tmp_path / "server.log") as server:
+    # The served graph holds its embedded memory folder at start: keep it in tmp_path.
+    data = {"RECURRENTGPT_DATA_DIR": str(tmp_path / "data")}
+    with langgraph_dev(REPO_ROOT / "langgraph.json", tmp_path / "server.log", data) as server:
         client = get_sync_client(url=server.url)
         assistants = {a["graph_id"]: a for a in client.assistants.search()}
         assert {"recurrentgpt", "novel_pipeline"} <= set(assistants)

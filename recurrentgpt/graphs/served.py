@@ -1,0 +1,17 @@
+"""The co-writing graph as a LangGraph server loads it (``langgraph.json``).
+
+Importing this module runs :func:`recurrentgpt.preflight.check_server` on the
+environment's configuration before the graph is handed over, so a server whose
+embedder cannot work offline, or whose embedded memory another server process
+holds, fails at start with a message saying what to set, not in a novel's run.
+Code that compiles its own graph imports :mod:`recurrentgpt.graphs.cowriter`.
+"""
+
+from __future__ import annotations
+
+from recurrentgpt.graphs.cowriter import graph
+from recurrentgpt.preflight import check_server
+
+check_server()
+
+__all__ = ["graph"]
