@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from recurrentgpt.books.manuscript import Book, BookChapter
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.passage import MAIN_BRANCH
+
+if TYPE_CHECKING:
+    from recurrentgpt.books.manuscript import Book
 
 ExportFormat = Literal["md", "txt", "epub", "docx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("md", "txt", "epub", "docx")
@@ -61,6 +63,8 @@ def book_of(values: Mapping[str, Any], passages: list[Passage]) -> Book:
     Chapter titles come from the book outline (a chapter past its end has none).
     """
     titles = [chapter.get("title", "") for chapter in values.get("book_outline") or []]
+    from recurrentgpt.books.manuscript import Book, BookChapter
+
     chapters: list[BookChapter] = []
     number = None
     for passage in passages:
