@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     from qdrant_client import QdrantClient
 
 EmbedWhat = Literal["summary", "paragraph", "both"]
+MMR_DIVERSITY = 0.5
+"""Diversity of the results (maximal marginal relevance; 0 ranks by relevance alone).
+
+0.5 is the usual balance (Qdrant's default). A novel's paragraphs repeat the same
+cast and places, so the best matches for a plan are often near-copies of one
+another; diversifying the k passages let the paragraph that set a fact up in
+among them (BENCHMARKS.md, figure 4)."""
 
 
 def _as_store(store: VectorStore | QdrantClient, collection: str) -> VectorStore:
@@ -91,12 +98,16 @@ class LongTermMemory:
         embed_what: EmbedWhat = "both",
         search_mode: SearchMode = "hybrid",
         fusion: Fusion = "rrf",
+        diversity: float = MMR_DIVERSITY,
     ) -> None:
         self.backend: VectorStore = _as_store(store, collection)
         self.embeddings = embeddings
         self.embed_what = embed_what
         self.search_mode = search_mode
         self.fusion = fusion
+        if not 0.0 <= diversity <= 1.0:
+            raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
+        self.diversity = diversity
         self.embedding_calls = 0
         """Texts embedded by this instance (documents and queries); for benchmarks."""
 
@@ -193,6 +204,7 @@ class LongTermMemory:
             mode=self.search_mode,
             fusion=self.fusion,
             candidates=max(24, 4 * k),
+            diversity=self.diversity,
         )
 
         def search() -> list[Passage]:
