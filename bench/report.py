@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from recurrentgpt.memory.long_term import MMR_DIVERSITY
+
 PLOTS = Path("bench") / "plots"
 OVERHEAD_GOAL = 1.2
 TOKENS_GOAL = 1.1
@@ -287,7 +289,8 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
     rows = r["rows"]
     figure, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     labels = [
-        f"{x['search']}\\n{x['fusion'] if x['search'] == 'hybrid' else ''}\\n{x['query']}"
+        f"{x['search']}\\n{x['fusion'] if x['search'] == 'hybrid' else ''}"
+        f"{' + MMR' if x.get('diversity') else ''}\\n{x['query']}"
         for x in rows
         if x["plans"] == "indirect"
     ]
@@ -315,6 +318,7 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
             for x in rows
             if x["plans"] == plans
             and (x["search"], x["fusion"], x["query"]) == ("hybrid", "rrf", "plan")
+            and x.get("diversity", 0.0) == MMR_DIVERSITY
         )
 
     table_rows = [
@@ -322,6 +326,7 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
             x["plans"],
             x["search"],
             x["fusion"] if x["search"] == "hybrid" else "",
+            f"{x.get('diversity', 0.0):.1f}",
             x["query"],
             x["queries"],
             f"{x['recall@1']:.2f}",
@@ -330,7 +335,17 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
         ]
         for x in rows
     ]
-    header = ["plans", "search", "fusion", "query", "plans n", "recall@1", "recall@3", "recall@5"]
+    header = [
+        "plans",
+        "search",
+        "fusion",
+        "MMR diversity",
+        "query",
+        "plans n",
+        "recall@1",
+        "recall@3",
+        "recall@5",
+    ]
     full = r["size"] >= 1000
     size_note = (
         "The novel has 1,000 paragraphs."
