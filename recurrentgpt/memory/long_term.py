@@ -16,8 +16,11 @@ Guarantees, on every backend:
 - Search is hybrid by default: the dense vector and the BM25 vector are each
   searched inside that lineage and fused in Qdrant by reciprocal rank: a name
   that only one paragraph matches ranks first in the BM25 list and stays among
-  the results (score-based fusion, DBSF, found more planted facts in the benchmark
-  but drops such a lone match; BENCHMARKS.md, figure 4).
+  the candidates (score-based fusion, DBSF, drops such a lone match). The fused
+  candidates are then re-ranked for diversity (MMR by the dense vector,
+  ``diversity``), also in Qdrant: near-copies stop filling every place, which
+  raised planted-fact recall (BENCHMARKS.md, figure 4), though a paragraph only
+  BM25 finds can lose its place to one the dense vector prefers.
 """
 
 from __future__ import annotations
