@@ -24,6 +24,7 @@ EMBEDDINGS_GOAL = 2
 LATENCY_GOAL_MS = 5.0
 MANY_WRITERS_GOAL_MS = 10.0
 LENGTH_GOAL = 95.0
+LOAD_KEYS = ("load_before", "load_after")
 
 
 def _verdict(met: bool) -> str:
@@ -93,8 +94,13 @@ def _step_overhead(r: dict[str, Any], out: Path, minilm_rate: float | None) -> t
         )
     ours_at = {x["size"]: x for x in rows if x["design"] == "ours"}
     ratio_1k, ratio_10k = r["overhead_ratio_1000_10"], r["overhead_ratio_10000_10"]
-    overhead_met = ratio_1k <= OVERHEAD_GOAL
-    overhead_10k_met = ratio_10k <= OVERHEAD_10K_GOAL
+    # Against N=100 too: on a shared machine the small-N step is noisy (it was slower at
+    # N=10 than at N=100 in more than one run), and a slow baseline flatters the ratio.
+    # The goal counts as met only if it holds against both.
+    vs_100_1k = ours_at[1000]["overhead_ms"] / ours_at[100]["overhead_ms"]
+    vs_100_10k = ours_at[10000]["overhead_ms"] / ours_at[100]["overhead_ms"]
+    overhead_met = max(ratio_1k, vs_100_1k) <= OVERHEAD_GOAL
+    overhead_10k_met = max(ratio_10k, vs_100_10k) <= OVERHEAD_10K_GOAL
     tokens_met = r["token_ratio_1000_10"] <= TOKENS_GOAL
     embeddings_met = max(x["embedding_calls"] for x in ours_at.values()) <= EMBEDDINGS_GOAL
     indexed = [x for x in rows if x["design"] == "ours, indexed"]
@@ -131,9 +137,10 @@ every search, as the reference code does. "MiniLM s/step" projects the embedding
 with the default embedder at the throughput measured in figure 4. The last two columns time
 the two memory calls made at every step that could depend on N (median of 5).
 
-- Overhead, N=1,000 vs N=10: **{ratio_1k:.2f}x** (goal <= {OVERHEAD_GOAL}):
-  {_verdict(overhead_met)}. N=10,000 vs N=10: **{ratio_10k:.2f}x** (goal <=
-  {OVERHEAD_10K_GOAL}): {_verdict(overhead_10k_met)}.{indexed_note}
+- Overhead, N=1,000 vs N=10: **{ratio_1k:.2f}x**, vs N=100: **{vs_100_1k:.2f}x** (goal <=
+  {OVERHEAD_GOAL}, counted against both): {_verdict(overhead_met)}. N=10,000 vs N=10:
+  **{ratio_10k:.2f}x**, vs N=100: **{vs_100_10k:.2f}x** (goal <= {OVERHEAD_10K_GOAL}):
+  {_verdict(overhead_10k_met)}.{indexed_note}
 - Prompt tokens, N=1,000 vs N=10: **{r["token_ratio_1000_10"]:.2f}x** (goal <= {TOKENS_GOAL}):
   {_verdict(tokens_met)}; N=10,000: {r["token_ratio_10000_10"]:.2f}x.
 - Texts embedded per step: ours {max(x["embedding_calls"] for x in ours_at.values()):.0f} at
@@ -145,13 +152,25 @@ previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms an
 engine's search is filtered through a tenant index on the novel id and payload indexes on
 branch and position, so it scores only the novel's points, but without an HNSW graph it
 scores all of them: that is what remains of the growth at N=10,000 (a store of 1,000 short
-novels is not slowed, figure 7). Numbers were measured on a shared, busy 2-core machine
-(load average 8-12 while they ran): absolute times are inflated and noisy (ours at N=10
-took longer than at N=100), which matters most for ratios of small times.
+novels is not slowed, figure 7). Numbers were measured on a shared 2-core machine (the load
+average of the run is in the table at the top): absolute times are inflated and noisy, which
+matters most for ratios of small times: a step at N=10 took longer than at N=100 in this
+run and the previous one, with a throwaway run before the timed sizes, which is why the goal
+is counted against N=100 as well.
 """
     return text, [
-        ("1", "overhead N=1,000/N=10 <= 1.2", f"{ratio_1k:.2f}", overhead_met),
-        ("1", "overhead N=10,000/N=10 <= 1.5", f"{ratio_10k:.2f}", overhead_10k_met),
+        (
+            "1",
+            "overhead N=1,000/N=10 <= 1.2 (and vs N=100)",
+            f"{ratio_1k:.2f} (vs N=100: {vs_100_1k:.2f})",
+            overhead_met,
+        ),
+        (
+            "1",
+            "overhead N=10,000/N=10 <= 1.5 (and vs N=100)",
+            f"{ratio_10k:.2f} (vs N=100: {vs_100_10k:.2f})",
+            overhead_10k_met,
+        ),
         ("1", "prompt tokens N=1,000/N=10 <= 1.1", f"{r['token_ratio_1000_10']:.2f}", tokens_met),
         (
             "1",
@@ -257,7 +276,8 @@ Each backend holds N paragraphs of one novel (384-dimension random vectors, text
 the payload) and answers top-{r["k"]} queries restricted to the novel's branch before a
 position, through the package's `LongTermMemory.search`. The default is the embedded Qdrant
 engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch,
-each filtered, fused by RRF in one query. "as written" is
+each filtered, fused by RRF and re-ranked for diversity (MMR) in one query; the dense search
+in a built graph uses a beam (`hnsw_ef`) of 64. "as written" is
 the store right after the upserts
 (tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
 HNSW graph); "indexed" is after `build_index()` (`optimize()`, per-novel HNSW graphs: global
@@ -811,6 +831,17 @@ def write(results: dict[str, Any], out: Path) -> None:
         for f, goal, value, met in sorted(goals, key=lambda row: int(row[0]))
     ]
     note = f"\n{results['note']}\n" if results.get("note") else ""
+    if results.get("load"):
+        load_rows = [
+            [name, x["started"], *(" / ".join(f"{v:.1f}" for v in x[k]) for k in LOAD_KEYS)]
+            for name, x in results["load"].items()
+        ]
+        note += (
+            "\nWhen each re-measured figure ran, and the load average (1 / 5 / 15 min) "
+            "before and after it (2 cores: above 2 means processes waited for a core):\n\n"
+            + _table(["figure", "started", "load before", "load after"], load_rows)
+            + "\n"
+        )
     header = f"""# Benchmarks
 
 Measured by `{command}` (`python -m bench.run --{results["mode"]}`) on {m["date"]}, in
