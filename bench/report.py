@@ -292,8 +292,8 @@ in Python.
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the
 other novels out: figure 7's million points of 1,000-paragraph novels search in milliseconds),
-so one novel of 100,000 paragraphs costs tens of milliseconds per search until its graph is
-built. Building it is
+so one novel of 100,000 paragraphs costs about a hundred milliseconds per search here until its
+graph is built. Building it is
 `optimize()`, which blocks its caller and holds Python's interpreter lock for its whole run
 (measured here: a Python thread got one tick during a 10 s optimize), so a background thread
 would stall every step just the same. Steps therefore never index; `python -m recurrentgpt.memory
