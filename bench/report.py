@@ -845,7 +845,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     header = f"""# Benchmarks
 
 Measured by `{command}` (`python -m bench.run --{results["mode"]}`) on {m["date"]}, in
-{results["total_seconds"]:.0f} s ({timing}). `make bench` is the quick run (under 5 minutes on
+{results["total_seconds"]:.0f} s ({timing}). `make bench` is the quick run (about 5 minutes on
 2 cores); `make bench-full` runs larger sizes and more repeats (1,000-paragraph novel in
 figure 4, 100,000 paragraphs in figure 3, 300 steps in figure 2). Raw numbers:
 `bench/results-{results["mode"]}.json`. Every figure compares ours with its baseline in the

@@ -1,6 +1,6 @@
 """Run every benchmark, then write BENCHMARKS.md, bench/plots/*.png and the raw results.
 
-    python -m bench.run --quick   # make bench: about 2 minutes on 2 cores
+    python -m bench.run --quick   # make bench: about 5 minutes on 2 cores
     python -m bench.run --full    # make bench-full: larger sizes, more repeats
 
 Each figure compares ours with its baseline inside one process and one run,
