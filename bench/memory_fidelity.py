@@ -8,8 +8,9 @@ mapmaker entrusted to her", often with a name), and by paraphrase only (no
 content word shared with the planted sentence, checked with the BM25 tokenizer).
 Each plan is a query to the package's ``LongTermMemory.search`` over the whole
 novel, on the default embedded store and the real default embedder (MiniLM),
-searching dense only, BM25 only, and hybrid (fused with RRF or DBSF); and with
-the query made of the plan alone or the plan plus a short-term memory.
+searching dense only, BM25 only, and hybrid (fused with RRF or DBSF), each by
+relevance alone or re-ranked for diversity (MMR, the default); and with the
+query made of the plan alone or the plan plus a short-term memory.
 """
 
 from __future__ import annotations
@@ -27,17 +28,21 @@ from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.edge_store import EdgeStore
 from recurrentgpt.memory.lexical import SparseEncoder
+from recurrentgpt.memory.long_term import MMR_DIVERSITY
 from recurrentgpt.memory.passage import MAIN_BRANCH
 
 KS = (1, 3, 5)
 SEARCHES = (
-    ("dense", "rrf", "plan"),
-    ("sparse", "rrf", "plan"),
-    ("hybrid", "rrf", "plan"),
-    ("hybrid", "dbsf", "plan"),
-    ("hybrid", "rrf", "plan + short-term memory"),
+    ("dense", "rrf", "plan", 0.0),
+    ("sparse", "rrf", "plan", 0.0),
+    ("hybrid", "rrf", "plan", 0.0),
+    ("hybrid", "dbsf", "plan", 0.0),
+    ("dense", "rrf", "plan", MMR_DIVERSITY),
+    ("hybrid", "rrf", "plan", MMR_DIVERSITY),
+    ("hybrid", "dbsf", "plan", MMR_DIVERSITY),
+    ("hybrid", "rrf", "plan + short-term memory", MMR_DIVERSITY),
 )
-"""(search mode, fusion, query) rows; the third is the package default."""
+"""(search mode, fusion, query, MMR diversity) rows; the sixth is the package default."""
 
 
 def synthetic_novel(
@@ -133,11 +138,14 @@ async def run(quick: bool) -> dict[str, Any]:
             await memory.store_many(passages[first : first + 250])
         embed_seconds = time.perf_counter() - start
         rows = []
-        for mode, fusion, query in SEARCHES:
+        for mode, fusion, query, diversity in SEARCHES:
             memory.search_mode, memory.fusion = mode, fusion  # type: ignore[assignment]
+            memory.diversity = diversity
             for plans in ("indirect", "paraphrase"):
                 row = await measure(memory, passages, planted, plans, query)
-                rows.append({"search": mode, "fusion": fusion, "query": query, **row})
+                rows.append(
+                    {"search": mode, "fusion": fusion, "query": query, "diversity": diversity} | row
+                )
     finally:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)

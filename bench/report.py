@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from recurrentgpt.memory.long_term import MMR_DIVERSITY
+
 PLOTS = Path("bench") / "plots"
 OVERHEAD_GOAL = 1.2
 TOKENS_GOAL = 1.1
@@ -24,6 +26,7 @@ MANY_WRITERS_GOAL_MS = 10.0
 IMPORT_CALLS_GOAL = 6
 """Model calls of an import, whatever the manuscript's length (retries would add to it)."""
 LENGTH_GOAL = 95.0
+LOAD_KEYS = ("load_before", "load_after")
 
 
 def _verdict(met: bool) -> str:
@@ -93,8 +96,13 @@ def _step_overhead(r: dict[str, Any], out: Path, minilm_rate: float | None) -> t
         )
     ours_at = {x["size"]: x for x in rows if x["design"] == "ours"}
     ratio_1k, ratio_10k = r["overhead_ratio_1000_10"], r["overhead_ratio_10000_10"]
-    overhead_met = ratio_1k <= OVERHEAD_GOAL
-    overhead_10k_met = ratio_10k <= OVERHEAD_10K_GOAL
+    # Against N=100 too: on a shared machine the small-N step is noisy (it was slower at
+    # N=10 than at N=100 in more than one run), and a slow baseline flatters the ratio.
+    # The goal counts as met only if it holds against both.
+    vs_100_1k = ours_at[1000]["overhead_ms"] / ours_at[100]["overhead_ms"]
+    vs_100_10k = ours_at[10000]["overhead_ms"] / ours_at[100]["overhead_ms"]
+    overhead_met = max(ratio_1k, vs_100_1k) <= OVERHEAD_GOAL
+    overhead_10k_met = max(ratio_10k, vs_100_10k) <= OVERHEAD_10K_GOAL
     tokens_met = r["token_ratio_1000_10"] <= TOKENS_GOAL
     embeddings_met = max(x["embedding_calls"] for x in ours_at.values()) <= EMBEDDINGS_GOAL
     indexed = [x for x in rows if x["design"] == "ours, indexed"]
@@ -131,9 +139,10 @@ every search, as the reference code does. "MiniLM s/step" projects the embedding
 with the default embedder at the throughput measured in figure 4. The last two columns time
 the two memory calls made at every step that could depend on N (median of 5).
 
-- Overhead, N=1,000 vs N=10: **{ratio_1k:.2f}x** (goal <= {OVERHEAD_GOAL}):
-  {_verdict(overhead_met)}. N=10,000 vs N=10: **{ratio_10k:.2f}x** (goal <=
-  {OVERHEAD_10K_GOAL}): {_verdict(overhead_10k_met)}.{indexed_note}
+- Overhead, N=1,000 vs N=10: **{ratio_1k:.2f}x**, vs N=100: **{vs_100_1k:.2f}x** (goal <=
+  {OVERHEAD_GOAL}, counted against both): {_verdict(overhead_met)}. N=10,000 vs N=10:
+  **{ratio_10k:.2f}x**, vs N=100: **{vs_100_10k:.2f}x** (goal <= {OVERHEAD_10K_GOAL}):
+  {_verdict(overhead_10k_met)}.{indexed_note}
 - Prompt tokens, N=1,000 vs N=10: **{r["token_ratio_1000_10"]:.2f}x** (goal <= {TOKENS_GOAL}):
   {_verdict(tokens_met)}; N=10,000: {r["token_ratio_10000_10"]:.2f}x.
 - Texts embedded per step: ours {max(x["embedding_calls"] for x in ours_at.values()):.0f} at
@@ -145,13 +154,25 @@ previous full run measured 2.17x at N=1,000 and 15x at N=10,000 (search 17 ms an
 engine's search is filtered through a tenant index on the novel id and payload indexes on
 branch and position, so it scores only the novel's points, but without an HNSW graph it
 scores all of them: that is what remains of the growth at N=10,000 (a store of 1,000 short
-novels is not slowed, figure 7). Numbers were measured on a shared, busy 2-core machine
-(load average 8-12 while they ran): absolute times are inflated and noisy (ours at N=10
-took longer than at N=100), which matters most for ratios of small times.
+novels is not slowed, figure 7). Numbers were measured on a shared 2-core machine (the load
+average of the run is in the table at the top): absolute times are inflated and noisy, which
+matters most for ratios of small times: a step at N=10 took longer than at N=100 in this
+run and the previous one, with a throwaway run before the timed sizes, which is why the goal
+is counted against N=100 as well.
 """
     return text, [
-        ("1", "overhead N=1,000/N=10 <= 1.2", f"{ratio_1k:.2f}", overhead_met),
-        ("1", "overhead N=10,000/N=10 <= 1.5", f"{ratio_10k:.2f}", overhead_10k_met),
+        (
+            "1",
+            "overhead N=1,000/N=10 <= 1.2 (and vs N=100)",
+            f"{ratio_1k:.2f} (vs N=100: {vs_100_1k:.2f})",
+            overhead_met,
+        ),
+        (
+            "1",
+            "overhead N=10,000/N=10 <= 1.5 (and vs N=100)",
+            f"{ratio_10k:.2f} (vs N=100: {vs_100_10k:.2f})",
+            overhead_10k_met,
+        ),
         ("1", "prompt tokens N=1,000/N=10 <= 1.1", f"{r['token_ratio_1000_10']:.2f}", tokens_met),
         (
             "1",
@@ -257,7 +278,8 @@ Each backend holds N paragraphs of one novel (384-dimension random vectors, text
 the payload) and answers top-{r["k"]} queries restricted to the novel's branch before a
 position, through the package's `LongTermMemory.search`. The default is the embedded Qdrant
 engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch,
-each filtered, fused by RRF in one query. "as written" is
+each filtered, fused by RRF and re-ranked for diversity (MMR) in one query; the dense search
+in a built graph uses a beam (`hnsw_ef`) of 64. "as written" is
 the store right after the upserts
 (tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
 HNSW graph); "indexed" is after `build_index()` (`optimize()`, per-novel HNSW graphs: global
@@ -272,8 +294,8 @@ in Python.
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the
 other novels out: figure 7's million points of 1,000-paragraph novels search in milliseconds),
-so one novel of 100,000 paragraphs costs tens of milliseconds per search until its graph is
-built. Building it is
+so one novel of 100,000 paragraphs costs about a hundred milliseconds per search here until its
+graph is built. Building it is
 `optimize()`, which blocks its caller and holds Python's interpreter lock for its whole run
 (measured here: a Python thread got one tick during a 10 s optimize), so a background thread
 would stall every step just the same. Steps therefore never index; `python -m recurrentgpt.memory
@@ -289,7 +311,8 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
     rows = r["rows"]
     figure, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     labels = [
-        f"{x['search']}\\n{x['fusion'] if x['search'] == 'hybrid' else ''}\\n{x['query']}"
+        f"{x['search']}\\n{x['fusion'] if x['search'] == 'hybrid' else ''}"
+        f"{' + MMR' if x.get('diversity') else ''}\\n{x['query']}"
         for x in rows
         if x["plans"] == "indirect"
     ]
@@ -317,6 +340,7 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
             for x in rows
             if x["plans"] == plans
             and (x["search"], x["fusion"], x["query"]) == ("hybrid", "rrf", "plan")
+            and x.get("diversity", 0.0) == MMR_DIVERSITY
         )
 
     table_rows = [
@@ -324,6 +348,7 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
             x["plans"],
             x["search"],
             x["fusion"] if x["search"] == "hybrid" else "",
+            f"{x.get('diversity', 0.0):.1f}",
             x["query"],
             x["queries"],
             f"{x['recall@1']:.2f}",
@@ -332,7 +357,17 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
         ]
         for x in rows
     ]
-    header = ["plans", "search", "fusion", "query", "plans n", "recall@1", "recall@3", "recall@5"]
+    header = [
+        "plans",
+        "search",
+        "fusion",
+        "MMR diversity",
+        "query",
+        "plans n",
+        "recall@1",
+        "recall@3",
+        "recall@5",
+    ]
     full = r["size"] >= 1000
     size_note = (
         "The novel has 1,000 paragraphs."
@@ -371,9 +406,9 @@ paragraph is stored once: a dense vector of its summary and text, and a BM25 vec
 summary and names (capitalised runs such as "Velimir Straka", "Saint Orm"). "plan +
 short-term memory" appends 120 words of recent story to the plan, as the retriever could.
 
-- Default (hybrid, RRF, the plan as query), recall@3: indirect plans
-  **{indirect["recall@3"]:.2f}**, paraphrase-only plans **{paraphrase["recall@3"]:.2f}** (goal
-  >= {RECALL_GOAL} on both at 1,000 paragraphs). With {indirect["queries"]} and
+- Default (hybrid, RRF, MMR diversity {MMR_DIVERSITY}, the plan as query), recall@3: indirect
+  plans **{indirect["recall@3"]:.2f}**, paraphrase-only plans **{paraphrase["recall@3"]:.2f}**
+  (goal >= {RECALL_GOAL} on both at 1,000 paragraphs). With {indirect["queries"]} and
   {paraphrase["queries"]} plans, one plan is {100 / indirect["queries"]:.0f} and
   {100 / paraphrase["queries"]:.0f} points of recall.
 
@@ -383,21 +418,25 @@ word with the planted sentence, so BM25 can only match it through the summary or
 the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase should match,
 and MiniLM's vector of a 180-word paragraph about the recurring cast is a weak target for one
 sentence in its middle. Reciprocal rank fusion of one strong and one weak list lands between
-the two, below BM25 alone on indirect plans. Distribution-based score fusion (DBSF) found the
-most on both kinds of plans here, but it normalises each list's scores by their spread, so a
-name that exactly one paragraph matches (a BM25 list of one) is dropped, which a unit test
-shows; RRF keeps it among the first (it ranks first in its list), so RRF stays the default
-and DBSF is one setting away
-(`retrieval_fusion`). Adding the short-term memory to the query
-dilutes the plan (MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which
-match everything), which is why the retriever queries with the plan alone. Hybrid stays the
-default because BM25 alone finds nothing for a plan that describes without naming (and in
-real stories plans describe more often than this benchmark's); the goal is missed on both
-kinds of plans. What would raise it: the summary as a second named dense vector (an
-exploratory run outside this benchmark, 300 paragraphs, raised dense-only paraphrase recall@3
-from 0.25 to 0.56 by embedding the summary alone), a vector per sentence (Qdrant multivectors,
-MaxSim), both within the two embedding calls of a step (one batch per paragraph); weighted
-fusion; a stronger embedder where one is allowed.
+the two. Re-ranking the fused candidates for diversity (maximal marginal relevance in Qdrant,
+by the dense vector) is what lifts recall@3: the closest matches to a plan are near-copies of
+one another (the same cast at the same places), and once one of them is chosen the others
+count for less, which lets the planted paragraph in. Its recall@1 is low because MMR's first
+pick is the closest by meaning alone; the retriever hands the k passages to the writer in
+story order, so recall@3 is what the writer sees. DBSF ties RRF once MMR re-ranks; without MMR
+it drops a name that exactly one paragraph matches (a unit test shows it), so RRF stays the
+default (`retrieval_fusion`). Adding the short-term memory to the query dilutes the plan
+(MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which match everything),
+which is why the retriever queries with the plan alone.
+
+The goal is met on indirect plans and missed on paraphrase-only plans. What a paragraph is
+stored under was also tried on this novel (without MMR, outside the runner): a second dense
+vector of the summary alone added one indirect and one paraphrase plan under RRF (0.78 -> 0.83,
+0.31 -> 0.38) for twice the stored vectors; a vector per sentence (Qdrant multivectors, MaxSim)
+did worse (0.67, 0.25) for 7x the embedding time. 11 of the 16 paraphrase plans share no word
+with the planted paragraph's summary or names, so only the embedder can find them, and MiniLM
+ranks some of those paragraphs below the 500th. What would raise it: a stronger embedder where
+one is allowed; plans that name what they need (the planner sees the story bible).
 """
     return text, goals
 
@@ -858,10 +897,21 @@ def write(results: dict[str, Any], out: Path) -> None:
         for f, goal, value, met in sorted(goals, key=lambda row: int(row[0]))
     ]
     note = f"\n{results['note']}\n" if results.get("note") else ""
+    if results.get("load"):
+        load_rows = [
+            [name, x["started"], *(" / ".join(f"{v:.1f}" for v in x[k]) for k in LOAD_KEYS)]
+            for name, x in results["load"].items()
+        ]
+        note += (
+            "\nWhen each re-measured figure ran, and the load average (1 / 5 / 15 min) "
+            "before and after it (2 cores: above 2 means processes waited for a core):\n\n"
+            + _table(["figure", "started", "load before", "load after"], load_rows)
+            + "\n"
+        )
     header = f"""# Benchmarks
 
 Measured by `{command}` (`python -m bench.run --{results["mode"]}`) on {m["date"]}, in
-{results["total_seconds"]:.0f} s ({timing}). `make bench` is the quick run (under 5 minutes on
+{results["total_seconds"]:.0f} s ({timing}). `make bench` is the quick run (about 5 minutes on
 2 cores); `make bench-full` runs larger sizes and more repeats (1,000-paragraph novel in
 figure 4, 100,000 paragraphs in figure 3, 300 steps in figure 2). Raw numbers:
 `bench/results-{results["mode"]}.json`. Every figure compares ours with its baseline in the

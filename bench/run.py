@@ -1,6 +1,6 @@
 """Run every benchmark, then write BENCHMARKS.md, bench/plots/*.png and the raw results.
 
-    python -m bench.run --quick   # make bench: about 2 minutes on 2 cores
+    python -m bench.run --quick   # make bench: about 5 minutes on 2 cores
     python -m bench.run --full    # make bench-full: larger sizes, more repeats
 
 Each figure compares ours with its baseline inside one process and one run,
@@ -16,6 +16,7 @@ import logging
 import os
 import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,18 +48,39 @@ async def run_all(quick: bool, only: list[str]) -> dict[str, Any]:
     """Every selected figure, timed, with the machine description."""
     results: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine()}
     seconds: dict[str, float] = {}
+    loads: dict[str, dict[str, Any]] = {}
     start = time.perf_counter()
     for name, run in FIGURES.items():
         if only and name not in only:
             continue
         print(f"[bench] {name} ...", flush=True)
         figure_start = time.perf_counter()
+        # How busy the machine was: absolute times only mean something beside it.
+        before, started = os.getloadavg(), datetime.now(UTC)
         results[name] = await run(quick)
         seconds[name] = time.perf_counter() - figure_start
+        loads[name] = {
+            "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "load_before": [round(x, 2) for x in before],
+            "load_after": [round(x, 2) for x in os.getloadavg()],
+        }
         print(f"[bench] {name}: {seconds[name]:.1f} s", flush=True)
     results["seconds"] = seconds
+    results["load"] = loads
     results["total_seconds"] = time.perf_counter() - start
     return results
+
+
+def merged(earlier: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``earlier`` with the figures of ``new`` (and their seconds and load) replaced."""
+    result = dict(earlier)
+    for name in FIGURES:
+        if name in new:
+            result[name] = new[name]
+    for key in ("seconds", "load"):
+        result[key] = {**earlier.get(key, {}), **new.get(key, {})}
+    result["total_seconds"] = sum(result["seconds"].values())
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--out", type=Path, default=ROOT, help="folder for BENCHMARKS.md and bench/plots"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: replace those figures in the existing results JSON, keep the others",
     )
     parser.add_argument(
         "--report-from",
@@ -89,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(run_all(quick=not args.full, only=args.only))
     raw = args.out / "bench" / f"results-{results['mode']}.json"
     raw.parent.mkdir(parents=True, exist_ok=True)
+    if args.merge and raw.exists():
+        results = merged(json.loads(raw.read_text(encoding="utf-8")), results)
     raw.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     if not args.only:
         report.write(results, args.out)

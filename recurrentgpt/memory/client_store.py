@@ -78,6 +78,39 @@ def _sparse(vector: SparseVector) -> models.SparseVector:
     return models.SparseVector(indices=vector.indices, values=vector.values)
 
 
+def _request(query: Query, where: models.Filter) -> dict[str, Any]:
+    """The ``query_points`` arguments of a dense, sparse or fused search, then MMR if asked."""
+    arguments: dict[str, Any]
+    if query.mode == "dense" or query.sparse is None or not query.sparse.indices:
+        arguments = {"query": query.dense, "using": DENSE}
+    elif query.mode == "sparse":
+        arguments = {"query": _sparse(query.sparse), "using": SPARSE}
+    else:
+        fusion = models.Fusion.RRF if query.fusion == "rrf" else models.Fusion.DBSF
+        arguments = {
+            "prefetch": [
+                models.Prefetch(
+                    query=query.dense, using=DENSE, filter=where, limit=query.candidates
+                ),
+                models.Prefetch(
+                    query=_sparse(query.sparse), using=SPARSE, filter=where, limit=query.candidates
+                ),
+            ],
+            "query": models.FusionQuery(fusion=fusion),
+        }
+    if query.diversity <= 0:
+        return arguments
+    # MMR re-ranks the candidates by the dense vector (see the engine store).
+    return {
+        "prefetch": models.Prefetch(filter=where, limit=query.candidates, **arguments),
+        "query": models.NearestQuery(
+            nearest=query.dense,
+            mmr=models.Mmr(diversity=query.diversity, candidates_limit=query.candidates),
+        ),
+        "using": DENSE,
+    }
+
+
 class ClientStore:
     """Long-term memory in one collection of a Qdrant server or local-mode client."""
 
@@ -204,40 +237,9 @@ class ClientStore:
                 found = self.client.query_points(
                     self.collection, query=query.dense, query_filter=where, limit=query.limit
                 )
-            elif query.mode == "dense" or query.sparse is None or not query.sparse.indices:
-                found = self.client.query_points(
-                    self.collection,
-                    query=query.dense,
-                    using=DENSE,
-                    query_filter=where,
-                    limit=query.limit,
-                )
-            elif query.mode == "sparse":
-                found = self.client.query_points(
-                    self.collection,
-                    query=_sparse(query.sparse),
-                    using=SPARSE,
-                    query_filter=where,
-                    limit=query.limit,
-                )
             else:
-                fusion = models.Fusion.RRF if query.fusion == "rrf" else models.Fusion.DBSF
                 found = self.client.query_points(
-                    self.collection,
-                    prefetch=[
-                        models.Prefetch(
-                            query=query.dense, using=DENSE, filter=where, limit=query.candidates
-                        ),
-                        models.Prefetch(
-                            query=_sparse(query.sparse),
-                            using=SPARSE,
-                            filter=where,
-                            limit=query.candidates,
-                        ),
-                    ],
-                    query=models.FusionQuery(fusion=fusion),
-                    query_filter=where,
-                    limit=query.limit,
+                    self.collection, query_filter=where, limit=query.limit, **_request(query, where)
                 )
             return [Hit(dict(p.payload or {}), p.score) for p in found.points]
 

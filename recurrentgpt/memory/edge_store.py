@@ -44,6 +44,13 @@ META_FILE = "recurrentgpt-memory.json"
 """Written beside the shard: the vector size and layout this package created it with."""
 RRF_K = 60
 """Reciprocal rank fusion constant (the value of the original RRF paper)."""
+HNSW_EF = 64
+"""Beam width of a search in a built HNSW graph (the engine's default is ef_construct, 100).
+
+A search asks for a few dozen candidates, and 64 keeps the graph search accurate for
+that many; on one indexed novel of 100,000 paragraphs the dense candidate search took
+2-3 ms p50 at 64 against 5-6 ms at 128 (a busy machine, load 9-10). Segments not yet
+indexed are searched exactly whatever this is."""
 
 
 def _keyword(key: str, value: str) -> edge.FieldCondition:
@@ -163,37 +170,48 @@ class EdgeStore:
             shard.update(edge.UpdateOperation.upsert_points(records))
 
     def search(self, query: Query) -> list[Hit]:
-        """Dense, sparse or fused (RRF/DBSF) search inside the lineage."""
+        """Dense, sparse or fused (RRF/DBSF) search inside the lineage, then MMR if asked."""
         if self._shard is None:
             return []
         where = lineage_filter(query.lineage)
         dense = edge.Query.Nearest(query.dense, using=DENSE)
+        graph = edge.SearchParams(hnsw_ef=HNSW_EF)
+        candidates: dict[str, Any]
         if query.mode == "dense" or query.sparse is None or not query.sparse.indices:
-            request = edge.QueryRequest(
-                limit=query.limit, query=dense, filter=where, with_payload=True
-            )
+            candidates = {"query": dense, "params": graph}
         elif query.mode == "sparse":
-            request = edge.QueryRequest(
-                limit=query.limit,
-                query=edge.Query.Nearest(_sparse(query.sparse), using=SPARSE),
-                filter=where,
-                with_payload=True,
-            )
+            candidates = {"query": edge.Query.Nearest(_sparse(query.sparse), using=SPARSE)}
         else:
             fusion: Any = edge.Fusion.Rrf(k=RRF_K) if query.fusion == "rrf" else edge.Fusion.Dbsf()
-            request = edge.QueryRequest(
-                limit=query.limit,
-                prefetches=[
-                    edge.Prefetch(limit=query.candidates, query=dense, filter=where),
+            candidates = {
+                "prefetches": [
+                    edge.Prefetch(limit=query.candidates, query=dense, filter=where, params=graph),
                     edge.Prefetch(
                         limit=query.candidates,
                         query=edge.Query.Nearest(_sparse(query.sparse), using=SPARSE),
                         filter=where,
                     ),
                 ],
-                query=fusion,
+                "query": fusion,
+            }
+        if query.diversity > 0:
+            # MMR re-ranks the candidates by the dense vector: relevance to the plan
+            # minus likeness to what is already chosen (engine's lambda = 1 - diversity).
+            request = edge.QueryRequest(
+                limit=query.limit,
+                prefetches=[edge.Prefetch(limit=query.candidates, filter=where, **candidates)],
+                query=edge.Mmr(
+                    query.dense,
+                    lambda_=1.0 - query.diversity,
+                    candidates_limit=query.candidates,
+                    using=DENSE,
+                ),
                 filter=where,
                 with_payload=True,
+            )
+        else:
+            request = edge.QueryRequest(
+                limit=query.limit, filter=where, with_payload=True, **candidates
             )
         return [Hit(dict(h.payload or {}), h.score) for h in self._shard.query(request)]
 

@@ -16,8 +16,11 @@ Guarantees, on every backend:
 - Search is hybrid by default: the dense vector and the BM25 vector are each
   searched inside that lineage and fused in Qdrant by reciprocal rank: a name
   that only one paragraph matches ranks first in the BM25 list and stays among
-  the results (score-based fusion, DBSF, found more planted facts in the benchmark
-  but drops such a lone match; BENCHMARKS.md, figure 4).
+  the candidates (score-based fusion, DBSF, drops such a lone match). The fused
+  candidates are then re-ranked for diversity (MMR by the dense vector,
+  ``diversity``), also in Qdrant: near-copies stop filling every place, which
+  raised planted-fact recall (BENCHMARKS.md, figure 4), though a paragraph only
+  BM25 finds can lose its place to one the dense vector prefers.
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ if TYPE_CHECKING:
     from recurrentgpt.state import BranchSegment
 
 EmbedWhat = Literal["summary", "paragraph", "both"]
+MMR_DIVERSITY = 0.5
+"""Diversity of the results (maximal marginal relevance; 0 ranks by relevance alone).
+
+0.5 is the usual balance (Qdrant's default). A novel's paragraphs repeat the same
+cast and places, so the best matches for a plan are often near-copies of one
+another; diversifying the k passages let the paragraph that set a fact up in
+among them (BENCHMARKS.md, figure 4)."""
 
 
 def _as_store(store: VectorStore | QdrantClient, collection: str) -> VectorStore:
@@ -92,12 +102,16 @@ class LongTermMemory:
         embed_what: EmbedWhat = "both",
         search_mode: SearchMode = "hybrid",
         fusion: Fusion = "rrf",
+        diversity: float = MMR_DIVERSITY,
     ) -> None:
         self.backend: VectorStore = _as_store(store, collection)
         self.embeddings = embeddings
         self.embed_what = embed_what
         self.search_mode = search_mode
         self.fusion = fusion
+        if not 0.0 <= diversity <= 1.0:
+            raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
+        self.diversity = diversity
         self.embedding_calls = 0
         """Texts embedded by this instance (documents and queries); for benchmarks."""
 
@@ -194,6 +208,7 @@ class LongTermMemory:
             mode=self.search_mode,
             fusion=self.fusion,
             candidates=max(24, 4 * k),
+            diversity=self.diversity,
         )
 
         def search() -> list[Passage]:

@@ -64,6 +64,8 @@ class Query:
     fusion: Fusion = "rrf"
     candidates: int = 24
     """How many results each of the dense and sparse searches passes to the fusion."""
+    diversity: float = 0.0
+    """Maximal marginal relevance over the candidates (0: by relevance alone, up to 1)."""
 
 
 class VectorStore(Protocol):

@@ -228,7 +228,8 @@ def test_a_server_client_takes_no_lock_but_local_mode_does() -> None:
 
 
 async def test_hybrid_search_finds_a_name_among_many_lookalike_paragraphs(tmp_path: Path) -> None:
-    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16))
+    """The fusion itself (no MMR: it re-ranks by the dense vector alone, see below)."""
+    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16), diversity=0.0)
     planted = "Benedek Holm confessed that he sank the schooner for the insurance."
     texts = [f"{FILLER} {i}" for i in range(60)]
     texts[7] = planted
@@ -265,7 +266,7 @@ def test_chinese_text_gets_words_for_lexical_search() -> None:
 
 async def test_rank_fusion_keeps_a_name_only_one_paragraph_matches(tmp_path: Path) -> None:
     """Why RRF is the default: score fusion (DBSF) drops a BM25 list of a single hit."""
-    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16))
+    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16), diversity=0.0)
     texts = [f"{FILLER} {i}" for i in range(60)]
     texts[7] = "Benedek Holm confessed that he sank the schooner for the insurance."
     await memory.store_many([passage(i, t) for i, t in enumerate(texts)])
@@ -279,3 +280,27 @@ async def test_rank_fusion_keeps_a_name_only_one_paragraph_matches(tmp_path: Pat
     assert 7 in found["rrf"]
     assert 7 not in found["dbsf"]
     memory.backend.close()
+
+
+async def test_diversity_lets_a_different_paragraph_in_among_near_copies(tmp_path: Path) -> None:
+    """MMR (the default) keeps near-copies from filling every place of the results."""
+    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(256))
+    plan = "Arlo and Mirela argue at the harbour about the rain and the herring"
+    texts = [f"{FILLER} {i}" for i in range(12)]
+    texts[4] = "Arlo rowed out past the harbour wall to the rock where the woman vanished."
+    await memory.store_many([passage(i, t) for i, t in enumerate(texts)])
+    found = {}
+    for diversity in (0.0, 0.5):
+        memory.diversity = diversity
+        hits = await memory.search(
+            plan, novel_id="n", branch_id="main", segments=[], before_position=30, k=3
+        )
+        found[diversity] = [p.position for p in hits]
+    assert 4 not in found[0.0]
+    assert 4 in found[0.5]
+    memory.backend.close()
+
+
+def test_diversity_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="diversity"):
+        LongTermMemory(QdrantClient(":memory:"), HashingEmbeddings(8), diversity=1.5)
