@@ -9,7 +9,13 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
      "retrieved_passages": [str], "chapter": int, "chapter_outline": str,
      "book_outline": [{"title": str, "arc": str}],
      "bible": [{"name": str, "kind": str, "facts": str, "last_step": int}],
-     "plans": [str, str, str], "pending_edits": {field: value}, "error": str | None}
+     "plans": [str, str, str], "pending_edits": {field: value},
+     "form": "novel" | "fiction", "ending": str, "error": str | None}
+
+In the fiction form ``plans`` are the reader's three actions and ``plan`` (or
+a string) is the reader's own action: one over
+:data:`~recurrentgpt.story.fiction.MAX_ACTION_CHARS` characters pauses again
+with ``error`` set. ``ending`` names the kind of ending the last scene wrote.
 
 ``kind`` is ``"review_ending"`` at the last pause, once the target is reached:
 choosing a plan writes one more paragraph from it (``extend_steps`` more with
@@ -50,6 +56,7 @@ from recurrentgpt.prompts.memory import EDITED_PARAGRAPH
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import HumanDecision, State
 from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story import fiction
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
@@ -87,6 +94,8 @@ def pause_payload(
         "bible": [dict(entry) for entry in state.get("bible") or []],
         "plans": list(state.get("plans") or []),
         "pending_edits": dict(state.get("pending_edits") or {}),
+        "form": state.get("form") or fiction.NOVEL,
+        "ending": state.get("ending", ""),
         "error": error,
     }
 
@@ -258,8 +267,13 @@ def make_human_node(services: Services) -> Any:
             value = interrupt(pause_payload(state, error, kind))
             try:
                 decision = parse_decision(value, *checks)
-                merged = merge_pending_edits(decision, state.get("pending_edits"))
-                return parse_decision(merged, *checks)
+                merged = parse_decision(
+                    merge_pending_edits(decision, state.get("pending_edits")), *checks
+                )
+                if fiction.is_fiction(state) and merged.plan is not None:
+                    if problem := fiction.action_problem(merged.plan):
+                        raise ValueError(problem)
+                return merged
             except ValueError as problem:
                 error = str(problem)
 
