@@ -19,6 +19,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from recurrentgpt.cli.play import add_play_parser
 from recurrentgpt.cli.registry import UnknownNovelError
 from recurrentgpt.novels import NovelStateError
 
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("thread_id")
     export.add_argument("--format", choices=("md", "txt"), default="md")
     export.add_argument("--out", help="output file (default: <data dir>/exports/<id>.<format>)")
+
+    add_play_parser(commands, _settings_flags)
 
     evaluate = commands.add_parser(
         "eval", help="length score, repetition and (with --judge) an LLM-judge comparison"

@@ -270,9 +270,8 @@ def make_human_node(services: Services) -> Any:
                 merged = parse_decision(
                     merge_pending_edits(decision, state.get("pending_edits")), *checks
                 )
-                if fiction.is_fiction(state) and merged.plan is not None:
-                    if problem := fiction.action_problem(merged.plan):
-                        raise ValueError(problem)
+                if problem := fiction.own_action_problem(state, merged.plan):
+                    raise ValueError(problem)
                 return merged
             except ValueError as problem:
                 error = str(problem)

@@ -99,7 +99,9 @@ async def write_opening_paragraphs(services: Services, context: Context, novel: 
     told_to_reader = scene_check(novel)
 
     def opening_problem(paragraph: str) -> str | None:
-        return narration_problem(paragraph) or (told_to_reader(paragraph) if told_to_reader else None)
+        return narration_problem(paragraph) or (
+            told_to_reader(paragraph) if told_to_reader else None
+        )
 
     for number in range(1, story_outline.OPENING_PARAGRAPHS + 1):
         so_far: State = {
@@ -149,7 +151,9 @@ def make_start_node(services: Services) -> Any:
         novel = await write_book_outline(
             services,
             context,
-            {**state, **targets, "premise": premise, "language": language, "form": form},
+            cast(
+                State, {**state, **targets, "premise": premise, "language": language, "form": form}
+            ),
         )
         planner = await chat_model_for(services, "planner", context)
         chapter_one = await plan_chapter(planner, context, novel, 1)

@@ -60,7 +60,7 @@ _SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
 
 
 def is_fiction(values: Mapping[str, Any]) -> bool:
-    """Tell whether the story whose state (or prompt fields) is ``values`` is interactive fiction."""
+    """Tell whether the story whose state (or prompt fields) is ``values`` is fiction."""
     return values.get("form") == FICTION
 
 
@@ -100,6 +100,17 @@ def action_problem(action: str) -> str | None:
             "say what you do in a sentence or two, the story tells the rest"
         )
     return None
+
+
+def own_action_problem(values: Mapping[str, Any], plan: str | None) -> str | None:
+    """Why the reader's own action ``plan`` cannot be used in a fiction story, or None.
+
+    None too for a novel (its plans are the writer's, checked elsewhere) and
+    when no own action was given.
+    """
+    if plan is None or not is_fiction(values):
+        return None
+    return action_problem(plan)
 
 
 def offered_action_problem(action: str, language: str) -> str | None:
