@@ -178,6 +178,8 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
             "action_2": f"You row out toward the ship ({n}).",
             "action_3": f"You hide the brass key ({n}).",
         }
+    if schema == "ReaderChoice":
+        return {"reason": "It is the boldest.", "chosen_action": 2}
     if schema == "HumanChoice":
         return {
             "reason": "More tension.",

@@ -191,7 +191,11 @@ class Player:
     async def _run(self, run_input: Any) -> None:
         context = self.session.context_for(self.record)
         values = (await self.graph.aget_state(self.config)).values or {}
-        view = ReaderView(self.session.console, int(values.get("target_steps") or 0))
+        # A new story's target is in its input until the opening has run.
+        target = values.get("target_steps") or (
+            run_input.get("target_steps") if isinstance(run_input, dict) else 0
+        )
+        view = ReaderView(self.session.console, int(target or 0))
         try:
             async for mode, chunk in self.graph.astream(
                 run_input, self.config, context=context, stream_mode=STREAM_MODES, durability="sync"
@@ -199,7 +203,7 @@ class Player:
                 update = view.handle(mode, chunk)
                 if isinstance(update.get("start"), dict):
                     view.stop()
-                    view.target = int(update["start"].get("target_steps") or 0)
+                    view.target = int(update["start"].get("target_steps") or view.target)
                     await self._show_opening(update["start"])
         finally:
             view.stop()

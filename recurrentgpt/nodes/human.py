@@ -51,6 +51,7 @@ from recurrentgpt.nodes.branching import branch_for_write
 from recurrentgpt.nodes.common import frame_fields, target_reached, templates_for
 from recurrentgpt.nodes.memory_updater import memory_changes, rewrite_memory
 from recurrentgpt.nodes.planner import propose_three_plans
+from recurrentgpt.nodes.reader import choose_as_reader
 from recurrentgpt.prompts import human as prompt
 from recurrentgpt.prompts.memory import EDITED_PARAGRAPH
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
@@ -229,12 +230,16 @@ def make_human_node(services: Services) -> Any:
         """The simulated human's decision: its reason, its choice, its revised plan.
 
         A revised plan that does not read as a plan falls back to the chosen one.
+        A simulated reader of fiction takes one of the actions as offered.
         """
         plans = list(state.get("plans") or [])
         if context.mode == "auto-first" or len(plans) < 3:
             return HumanDecision(plan_index=1)
+        model = await chat_model_for(services, "human", context)
+        if fiction.is_fiction(state):
+            return HumanDecision(plan_index=await choose_as_reader(model, context, state))
         choice = await ask_structured(
-            await chat_model_for(services, "human", context),
+            model,
             prompt.HumanChoice,
             templates_for(context).messages(
                 "human",

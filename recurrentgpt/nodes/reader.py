@@ -93,6 +93,28 @@ async def propose_reader_actions(model: BaseChatModel, context: Context, state: 
     return [" ".join(action.split()) for action in reply.actions]
 
 
+async def choose_as_reader(model: BaseChatModel, context: Context, state: State) -> int:
+    """The simulated reader's choice among the three actions (1-based)."""
+    plans = list(state.get("plans") or [])
+    reply = await ask_structured(
+        model,
+        prompt.ReaderChoice,
+        templates_for(context).messages(
+            "human",
+            {
+                **frame_fields(state, context),
+                "plan_1": plans[0],
+                "plan_2": plans[1],
+                "plan_3": plans[2],
+            },
+        ),
+        role="human",
+        method=context.structured_output_method,
+        max_attempts=context.max_attempts,
+    )
+    return int(reply.chosen_action)
+
+
 def scene_plan(state: State, context: Context) -> tuple[str, dict[str, Any]]:
     """The plan the writer follows for the next scene, and the state it records.
 

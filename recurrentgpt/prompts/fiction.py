@@ -1,14 +1,16 @@
-"""Interactive fiction's own prompts: the reader's three actions (``fiction_planner.txt``).
+"""Interactive fiction's own schemas: the reader's actions, the simulated reader's choice.
 
-The other fiction templates (``fiction_system.txt``, ``fiction_frame.txt``,
-``fiction_start.txt``, ``fiction_opening_plan.txt``, ``fiction_writer.txt``,
-``fiction_human.txt``) take the place of the novel's templates of the same role
-for a story in the fiction form, with the same fields; see ``templates.py``.
+``fiction_planner.txt`` asks for :class:`ReaderActions` and ``fiction_human.txt``
+for :class:`ReaderChoice`. Those and the other fiction templates
+(``fiction_system.txt``, ``fiction_frame.txt``, ``fiction_start.txt``,
+``fiction_opening_plan.txt``, ``fiction_writer.txt``) take the place of the
+novel's templates of the same role for a story in the fiction form, with the
+same fields; see ``templates.py``.
 """
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -68,3 +70,15 @@ class ReaderActions(BaseModel):
     def actions(self) -> list[str]:
         """The three actions, in order."""
         return [self.action_1, self.action_2, self.action_3]
+
+
+class ReaderChoice(BaseModel):
+    """The reply of the simulated reader: the reason first, then the action taken.
+
+    The reader takes an action as offered (no revision), so the kind of ending
+    each last action leads to is the kind the story reaches.
+    """
+
+    reason: str = Field(description="Why you would do this.", min_length=1, max_length=200)
+    # A Literal becomes an enum in the JSON schema, which a grammar can enforce.
+    chosen_action: Literal[1, 2, 3] = Field(description="Number of the action: 1, 2 or 3.")

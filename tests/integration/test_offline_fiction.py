@@ -72,7 +72,10 @@ def test_a_two_scene_story_played_to_its_ending(
     assert f"> {OWN_ACTION}" in played
 
     out = tmp_path / "story.md"
-    assert main(["--data-dir", data_dir, "play", STORY_ID, "--export", "--choices", "--out", str(out)]) == 0
+    assert (
+        main(["--data-dir", data_dir, "play", STORY_ID, "--export", "--choices", "--out", str(out)])
+        == 0
+    )
     story = out.read_text(encoding="utf-8")
     assert story.count("> **You:**") == SCENES
     assert OWN_ACTION in story

@@ -213,12 +213,17 @@ async def test_a_simulated_reader_plays_to_an_ending(
 
     assert values["status"] == "finished"
     assert values["target_steps"] == fiction.DEFAULT_SCENES == values["step"]
-    reader_prompts = model.prompts_for("HumanChoice")
+    reader_prompts = model.prompts_for("ReaderChoice")
     assert len(reader_prompts) == fiction.DEFAULT_SCENES
+    assert not model.prompts_for("HumanChoice")
     assert "you are the reader playing this story" in reader_prompts[0]
-    # The scripted reader says its action in its own words: an ending of its own.
-    assert values["ending"] == fiction.OWN_ACTION
+    # The scripted reader always takes action 2, as offered: the bittersweet ending.
+    assert values["ending"] == "bittersweet"
     assert "action 3 to a failure ending" in model.prompts_for("ReaderActions")[-1]
+    rows = await novels.history(fiction_graph.checkpointer, "novel-1")
+    assert all(
+        choice.startswith("You row out") for choice in fiction.choices_by_step(rows).values()
+    )
 
 
 async def test_the_co_writing_graph_plays_fiction_when_the_context_says_so(

@@ -42,6 +42,8 @@ PAYLOAD_KEYS = {
     "bible",
     "plans",
     "pending_edits",
+    "form",
+    "ending",
     "error",
 }
 NEW_MEMORY = "Arlo now owns a red rowing boat and fears the spring tide."
