@@ -65,6 +65,8 @@ def test_a_two_scene_story_played_to_its_ending(
         read=reader,
     )
     played = capsys.readouterr().out
+    with capsys.disabled():
+        print(f"\n--- the story as played ---\n{played}--- end ---")
     assert code == 0, played[-3000:]
     assert asked == ["you> "] * 3, played[-3000:]
     assert re.search(r"ended \((?:triumph|bittersweet|death|own) ending\) after 2 scenes", played)

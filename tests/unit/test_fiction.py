@@ -20,9 +20,10 @@ from recurrentgpt.export import read_manuscript
 from recurrentgpt.graphs.fiction import build_fiction_graph
 from recurrentgpt.llm import LLMReplyError
 from recurrentgpt.persistence import open_checkpointer
+from recurrentgpt.prompts.templates import TemplateError, load_templates
 from recurrentgpt.story import fiction
 from tests.fakes import FakeServices, ScriptedChatModel, _default_answer
-from tests.unit.helpers import PREMISE, all_texts
+from tests.unit.helpers import PREMISE, all_texts, thread
 
 ACTION_HEADING = "What you do now (the reader's action):"
 
@@ -249,6 +250,33 @@ async def test_a_novel_is_untouched_by_the_fiction_form(
     assert values["form"] == "novel" and values["ending"] == ""
     assert not model.prompts_for("ReaderActions")
     assert all("second person" not in prompt for prompt in model.prompts_for("text"))
+
+
+async def test_a_users_fiction_template_overrides_ours_for_fiction_only(
+    model: ScriptedChatModel, memory, config, context_factory, tmp_path: Path
+) -> None:
+    load_templates.cache_clear()
+    (tmp_path / "fiction_planner.txt").write_text(
+        "Task: MY OWN ACTIONS PROMPT for $language readers.$actions_note", encoding="utf-8"
+    )
+    context = context_factory(templates_dir=str(tmp_path))
+    fiction_graph = build_fiction_graph(FakeServices(model, memory)).compile(
+        checkpointer=InMemorySaver()
+    )
+    await fiction_graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context)
+    novel_graph = build_graph(FakeServices(model, memory)).compile(checkpointer=InMemorySaver())
+    await novel_graph.ainvoke(
+        {"premise": PREMISE, "target_steps": 1}, thread("novel-2"), context=context
+    )
+
+    actions = model.prompts_for("ReaderActions")
+    assert actions and all("MY OWN ACTIONS PROMPT for English readers." in p for p in actions)
+    assert all("MY OWN ACTIONS PROMPT" not in p for p in model.prompts_for("Plans"))
+    (tmp_path / "fiction_writer.txt").write_text("Write about $plan and $mood.", encoding="utf-8")
+    load_templates.cache_clear()
+    with pytest.raises(TemplateError, match=r"fiction_writer\.txt names unknown field \$mood"):
+        load_templates(str(tmp_path))
+    load_templates.cache_clear()
 
 
 @pytest.mark.parametrize(
