@@ -171,9 +171,9 @@ def _print_end(session: Session, values: dict[str, Any], thread_id: str) -> None
     if values.get("status") == "stopped":
         console.print(f"\nStory {thread_id!r} paused. Continue with: recurrentgpt play {thread_id}")
         return
-    ending = values.get("ending") or "an"
+    ending = fiction.ending_label(values.get("ending") or "")
     console.print(
-        f"\nStory {thread_id!r} ended ({ending} ending) after {values.get('step', 0)} scenes, "
+        f"\nStory {thread_id!r} ended ({ending}) after {values.get('step', 0)} scenes, "
         f"{values.get('words_written', 0)} words."
     )
     console.print(

@@ -75,8 +75,8 @@ def render_choice(payload: dict[str, Any], show_scene: bool) -> RenderableType:
     if show_scene:
         parts.append(Panel(Text(payload.get("paragraph", "")), title="Where you are"))
     if payload.get("kind") == "review_ending":
-        ending = payload.get("ending") or "an"
-        parts.append(Text(f"THE END ({ending} ending).", style="bold"))
+        ending = fiction.ending_label(payload.get("ending") or "")
+        parts.append(Text(f"THE END ({ending}).", style="bold"))
     else:
         actions = Table.grid(padding=(0, 1))
         actions.add_column(justify="right", style="bold cyan")

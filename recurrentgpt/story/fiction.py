@@ -89,6 +89,13 @@ def ending_of_choice(plans: Sequence[str], chosen: str, genre: str) -> str:
     return OWN_ACTION
 
 
+def ending_label(kind: str) -> str:
+    """How an ending's kind reads in a sentence: ``"death ending"``, ``"your own ending"``."""
+    if kind == OWN_ACTION:
+        return "your own ending"
+    return f"{kind} ending" if kind else "an ending"
+
+
 def action_problem(action: str) -> str | None:
     """Why a reader's own action cannot be used (empty, far too long), or None."""
     text = " ".join(action.split())
