@@ -8,6 +8,7 @@ the story reaches its ending, and a fork from an earlier choice plays on.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ pytest.importorskip("langgraph_sdk")
 
 from langgraph_sdk import get_sync_client
 
-from tests.server.devserver import DevServer
+from tests.server.devserver import REPO_ROOT, DevServer, langgraph_dev
 
 pytestmark = pytest.mark.server
 
@@ -64,3 +65,21 @@ def test_a_story_played_through_the_server_to_an_ending_and_on_from_a_fork(
     replayed = run(command={"resume": 3})
     assert replayed["ending"] == "death"
     assert own not in replayed["last_paragraph"]
+
+
+def test_langgraph_json_serves_the_fiction_graph_over_the_same_roles(tmp_path: Path) -> None:
+    # Only the drawings are read, so no model is started.
+    with langgraph_dev(REPO_ROOT / "langgraph.json", tmp_path / "server.log") as server:
+        client = get_sync_client(url=server.url)
+        assistants = {a["graph_id"]: a["assistant_id"] for a in client.assistants.search()}
+        drawings = {
+            graph_id: client.assistants.get_graph(assistants[graph_id])
+            for graph_id in ("recurrentgpt", GRAPH)
+        }
+    nodes = {graph_id: {n["id"] for n in d["nodes"]} for graph_id, d in drawings.items()}
+    edges = {
+        graph_id: {(e["source"], e["target"]) for e in d["edges"]}
+        for graph_id, d in drawings.items()
+    }
+    assert nodes[GRAPH] == nodes["recurrentgpt"]
+    assert edges[GRAPH] == edges["recurrentgpt"]
