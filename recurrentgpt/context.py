@@ -14,6 +14,7 @@ from typing import Literal, cast
 
 Mode = Literal["interactive", "auto", "auto-first"]
 MemoryBackend = Literal["edge", "local"]
+StoryForm = Literal["novel", "fiction"]
 
 DEFAULT_MODEL = "local:smollm2"
 """The offline stand-in: SmolLM2-135M-Instruct served by llama.cpp on this machine."""
@@ -234,6 +235,15 @@ class Context:
             "plays the human; 'auto-first': always take plan 1 (deterministic)."
         },
     )
+    story_form: StoryForm = field(
+        default_factory=lambda: cast(StoryForm, _env("RECURRENTGPT_STORY_FORM") or "novel"),
+        metadata={
+            "description": "Form of a new story: 'novel' (co-written, third person) or "
+            "'fiction' (interactive fiction: the reader is 'you' and picks one of three "
+            "actions at every pause). A story keeps the form it started with. "
+            "Env: RECURRENTGPT_STORY_FORM."
+        },
+    )
 
     def __post_init__(self) -> None:
         """Check the values (a bad one fails here, before any model is called)."""
@@ -266,6 +276,8 @@ class Context:
             raise ValueError(
                 f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"
             )
+        if self.story_form not in ("novel", "fiction"):
+            raise ValueError(f"story_form must be 'novel' or 'fiction', got {self.story_form!r}")
 
     def model_for(self, role: str) -> str:
         """Return the model string configured for ``role``, or the default model."""

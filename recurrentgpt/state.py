@@ -20,6 +20,7 @@ from recurrentgpt.story.bible import KINDS, BibleEntry
 from recurrentgpt.story.outline import Chapter
 
 Status = Literal["new", "writing", "finished", "stopped"]
+Form = Literal["novel", "fiction"]
 
 
 class BranchSegment(TypedDict):
@@ -73,6 +74,10 @@ class State(InputState, total=False):
 
     status: Status
     """Where the novel is in its life cycle."""
+    form: Form
+    """'novel', or 'fiction' (the reader is the protagonist): chosen once, at the opening."""
+    ending: str
+    """Fiction: the kind of ending the last scene wrote (e.g. 'triumph', 'death'), else ''."""
     title: str
     """Title chosen by the opening."""
     book_outline: list[Chapter]
@@ -134,6 +139,10 @@ class OutputState(TypedDict, total=False):
     """Title of the novel."""
     status: Status
     """'finished' at the target, 'stopped' when the human stopped."""
+    form: Form
+    """'novel', or 'fiction' (interactive fiction)."""
+    ending: str
+    """Fiction: the kind of ending reached ('' before the end)."""
     step: int
     """Paragraphs written after the opening."""
     words_written: int

@@ -185,12 +185,22 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
             "plan_2": f"Plan two of call {n}: a ship appears.",
             "plan_3": f"Plan three of call {n}: the key glows.",
         }
+    if schema == "ReaderActions":
+        return {
+            "action_1": f"You climb the tower stairs ({n}).",
+            "action_2": f"You row out toward the ship ({n}).",
+            "action_3": f"You hide the brass key ({n}).",
+        }
+    if schema == "ReaderChoice":
+        return {"reason": "It is the boldest.", "chosen_action": 2}
     if schema == "HumanChoice":
         return {
             "reason": "More tension.",
             "chosen_plan": 2,
             "revised_plan": f"Revised plan {n}: Arlo rows out toward the ship.",
         }
+    if schema == "text" and "second person" in str(messages[0].content):
+        return f"Paragraph {n}: you {fake_words(n)}."
     if language_is_chinese:
         return f"第{n}段：林海" + "".join(random.Random(n).sample(VOCABULARY_ZH, 16)) + "。"
     return f"Paragraph {n}: Arlo {fake_words(n)}."

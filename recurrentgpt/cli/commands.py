@@ -266,6 +266,13 @@ async def cmd_eval(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_play(session: Session, args: argparse.Namespace) -> int:
+    """Play interactive fiction (``recurrentgpt.cli.play``)."""
+    from recurrentgpt.cli.play import cmd_play as play
+
+    return await play(session, args)
+
+
 COMMANDS: dict[str, Callable[[Session, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "write": cmd_write,
     "resume": cmd_resume,
@@ -275,4 +282,5 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace], Coroutine[Any, Any, 
     "export": cmd_export,
     "import": cmd_import,
     "eval": cmd_eval,
+    "play": cmd_play,
 }

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from recurrentgpt.cli.play import add_play_parser
 from recurrentgpt.cli.registry import UnknownNovelError
 from recurrentgpt.novels import NovelStateError
 
@@ -127,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--steps", type=int, help="paragraphs to write after the manuscript")
     imports.add_argument("--words", type=int, help="words to write after the manuscript")
     _settings_flags(imports)
+
+    add_play_parser(commands, _settings_flags)
 
     evaluate = commands.add_parser(
         "eval", help="length score, repetition and (with --judge) an LLM-judge comparison"

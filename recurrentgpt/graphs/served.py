@@ -10,8 +10,9 @@ Code that compiles its own graph imports :mod:`recurrentgpt.graphs.cowriter`.
 from __future__ import annotations
 
 from recurrentgpt.graphs.cowriter import graph
+from recurrentgpt.graphs.fiction import graph as fiction_graph
 from recurrentgpt.preflight import check_server
 
 check_server()
 
-__all__ = ["graph"]
+__all__ = ["fiction_graph", "graph"]

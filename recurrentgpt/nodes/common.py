@@ -25,8 +25,12 @@ def templates_for(context: Context) -> PromptTemplates:
 
 
 def novel_fields(state: State) -> dict[str, Any]:
-    """The fields of the novel itself, with readable defaults."""
+    """The fields of the novel itself, with readable defaults.
+
+    ``form`` selects the fiction form's templates for interactive fiction.
+    """
     return {
+        "form": state.get("form") or "novel",
         "premise": state.get("premise", ""),
         "genre": state.get("genre") or "fiction",
         "language": state.get("language") or "English",

@@ -9,8 +9,14 @@ Interactive mode pauses with :func:`langgraph.types.interrupt`. The payload
      "retrieved_passages": [str], "chapter": int, "chapter_outline": str,
      "book_outline": [{"title": str, "arc": str}],
      "bible": [{"name": str, "kind": str, "facts": str, "last_step": int}],
-     "plans": [str, str, str], "pending_edits": {field: value}, "error": str | None,
+     "plans": [str, str, str], "pending_edits": {field: value},
+     "form": "novel" | "fiction", "ending": str, "error": str | None,
      "notice": str | None}
+
+In the fiction form ``plans`` are the reader's three actions and ``plan`` (or
+a string) is the reader's own action: one over
+:data:`~recurrentgpt.story.fiction.MAX_ACTION_CHARS` characters pauses again
+with ``error`` set. ``ending`` names the kind of ending the last scene wrote.
 
 ``kind`` is ``"review_ending"`` at the last pause, once the target is reached:
 choosing a plan writes one more paragraph from it (``extend_steps`` more with
@@ -53,11 +59,13 @@ from recurrentgpt.nodes.common import (
 )
 from recurrentgpt.nodes.memory_updater import memory_changes, rewrite_memory
 from recurrentgpt.nodes.planner import propose_three_plans
+from recurrentgpt.nodes.reader import choose_as_reader
 from recurrentgpt.prompts import human as prompt
 from recurrentgpt.prompts.memory import EDITED_PARAGRAPH
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import HumanDecision, State
 from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story import fiction
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
@@ -100,6 +108,8 @@ def pause_payload(
         "bible": [dict(entry) for entry in state.get("bible") or []],
         "plans": list(state.get("plans") or []),
         "pending_edits": dict(state.get("pending_edits") or {}),
+        "form": state.get("form") or fiction.NOVEL,
+        "ending": state.get("ending", ""),
         "error": error,
         "notice": state.get("pause_notice") or None,
     }
@@ -234,12 +244,16 @@ def make_human_node(services: Services) -> Any:
         """The simulated human's decision: its reason, its choice, its revised plan.
 
         A revised plan that does not read as a plan falls back to the chosen one.
+        A simulated reader of fiction takes one of the actions as offered.
         """
         plans = list(state.get("plans") or [])
         if context.mode == "auto-first" or len(plans) < 3:
             return HumanDecision(plan_index=1)
+        model = await chat_model_for(services, "human", context)
+        if fiction.is_fiction(state):
+            return HumanDecision(plan_index=await choose_as_reader(model, context, state))
         choice = await ask_structured(
-            await chat_model_for(services, "human", context),
+            model,
             prompt.HumanChoice,
             templates_for(context).messages(
                 "human",
@@ -273,8 +287,12 @@ def make_human_node(services: Services) -> Any:
             value = interrupt(pause_payload(state, error, kind))
             try:
                 decision = parse_decision(value, *checks)
-                merged = merge_pending_edits(decision, state.get("pending_edits"))
-                return parse_decision(merged, *checks)
+                merged = parse_decision(
+                    merge_pending_edits(decision, state.get("pending_edits")), *checks
+                )
+                if problem := fiction.own_action_problem(state, merged.plan):
+                    raise ValueError(problem)
+                return merged
             except ValueError as problem:
                 error = str(problem)
 

@@ -22,6 +22,7 @@ from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import plan_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
 
@@ -56,7 +57,11 @@ async def rewrite_memory(
                 "max_words": context.short_term_memory_words,
                 "plans_task": (
                     prompt.PLANS_TASK.format(progress=next_progress)
-                    if context.plans_by == "memory" and next_progress is not None
+                    if context.plans_by == "memory"
+                    and next_progress is not None
+                    # A story in the fiction form offers the reader actions, which the
+                    # planner's fiction template asks for.
+                    and not is_fiction(state)
                     else ""
                 ),
             },

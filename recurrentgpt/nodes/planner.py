@@ -14,9 +14,11 @@ from langgraph.runtime import Runtime
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
+from recurrentgpt.nodes.reader import propose_reader_actions
 from recurrentgpt.prompts import planner as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
+from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import plan_problem
 
 PLAN_CHARS = 600
@@ -28,8 +30,10 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
 
     The prompt is the shared frame of ``state``, then the passages retrieved at
     the last step. A plan that does not read as a plan in the novel's language
-    is retried.
+    is retried. A story in the fiction form gets the reader's three actions.
     """
+    if is_fiction(state):
+        return await propose_reader_actions(model, context, state)
     language = state.get("language") or "English"
 
     def not_plans(reply: prompt.Plans) -> str | None:

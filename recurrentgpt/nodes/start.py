@@ -19,11 +19,13 @@ from recurrentgpt.nodes.common import (
     templates_for,
 )
 from recurrentgpt.nodes.memory_updater import memory_changes, rewrite_memory
+from recurrentgpt.nodes.reader import scene_check
 from recurrentgpt.nodes.writer import compose_paragraph
 from recurrentgpt.prompts import start as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
+from recurrentgpt.story.fiction import default_target
 from recurrentgpt.story.replies import arc_problem, narration_problem, title_problem
 from recurrentgpt.text import count_words, truncate_words
 
@@ -96,6 +98,13 @@ async def write_opening_paragraphs(services: Services, context: Context, novel: 
     writer = await chat_model_for(services, "writer", context)
     templates = templates_for(context)
     paragraphs: list[str] = []
+    told_to_reader = scene_check(novel)
+
+    def opening_problem(paragraph: str) -> str | None:
+        return narration_problem(paragraph) or (
+            told_to_reader(paragraph) if told_to_reader else None
+        )
+
     for number in range(1, story_outline.OPENING_PARAGRAPHS + 1):
         so_far: State = {
             **novel,
@@ -116,7 +125,7 @@ async def write_opening_paragraphs(services: Services, context: Context, novel: 
                 so_far,
                 passages=paragraphs[:-1],
                 plan=plan,
-                reject=narration_problem,
+                reject=opening_problem,
             )
         )
     return paragraphs
@@ -139,8 +148,14 @@ def make_start_node(services: Services) -> Any:
             raise InvalidNovelInputError("A new novel needs a premise: it is empty.")
         novel_id = resolve_novel_id(state)
         language = state.get("language") or context.language
+        form = state.get("form") or context.story_form
+        targets = default_target({**state, "form": form})
         novel = await write_book_outline(
-            services, context, {**state, "premise": premise, "language": language}
+            services,
+            context,
+            cast(
+                State, {**state, **targets, "premise": premise, "language": language, "form": form}
+            ),
         )
         chapter_model = await chat_model_for(services, "chapter", context)
         chapter_one = await plan_chapter(chapter_model, context, novel, 1)
@@ -162,6 +177,9 @@ def make_start_node(services: Services) -> Any:
             "novel_id": novel_id,
             "premise": premise,
             "language": language,
+            "form": form,
+            "ending": "",
+            **targets,
             "status": "writing",
             "title": novel["title"],
             "book_outline": novel["book_outline"],

@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_text
 from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
+from recurrentgpt.nodes.reader import scene_check, scene_plan
 from recurrentgpt.prompts import writer as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
@@ -89,20 +90,26 @@ def make_writer_node(services: Services) -> Any:
     """Build the node that writes the next paragraph."""
 
     async def write_paragraph(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Write the next paragraph from the frame, the retrieved passages and the plan."""
+        """Write the next paragraph from the frame, the retrieved passages and the plan.
+
+        In the fiction form the plan is the reader's action (the last scene's names
+        its ending, recorded as the story's ``ending``).
+        """
         context = runtime.context or Context()
+        plan, recorded = scene_plan(state, context)
         paragraph = await compose_paragraph(
             await chat_model_for(services, "writer", context),
             context,
             state,
             passages=state.get("retrieved_passages") or [],
-            plan=state.get("chosen_plan", ""),
+            plan=plan,
             new_character=invites_new_character(
                 state.get("novel_id", ""),
                 state.get("step", 0) + 1,
                 context.new_character_probability,
             ),
+            reject=scene_check(state),
         )
-        return {"draft_paragraph": paragraph}
+        return {"draft_paragraph": paragraph, **recorded}
 
     return write_paragraph

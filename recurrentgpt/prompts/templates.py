@@ -12,6 +12,11 @@ Every call of one step shares the same start: the :data:`SYSTEM` message and
 the :data:`FRAME` (premise, outlines, bible entries, memory, last paragraph),
 with the role's own text after it, so a provider's or llama.cpp's prompt
 cache reuses the frame across the step's calls.
+
+A story in the fiction form (its fields say ``form="fiction"``) is told with
+the ``fiction_<role>.txt`` template of a role where there is one (system,
+frame, start, opening plan, writer, planner, simulated reader), and with the
+role's own template elsewhere (memory, chapter).
 """
 
 from __future__ import annotations
@@ -57,7 +62,21 @@ ROLE_FIELDS: Mapping[str, frozenset[str]] = {
     "planner": FRAME_FIELDS | {"retrieved_passages"},
     "human": FRAME_FIELDS | {"plan_1", "plan_2", "plan_3"},
 }
-"""Every template, and the fields it may name."""
+"""Every template of a novel, and the fields it may name."""
+
+FICTION_PREFIX = "fiction_"
+FICTION_ROLE_FIELDS: Mapping[str, frozenset[str]] = {
+    f"{FICTION_PREFIX}{role}": fields
+    for role, fields in {
+        **ROLE_FIELDS,
+        "planner": ROLE_FIELDS["planner"] | {"actions_note"},
+    }.items()
+    if role in (SYSTEM, FRAME, "start", "opening_plan", "writer", "planner", "human")
+}
+"""The fiction form's templates: the same fields as the novel's role (the planner's
+actions also get a note on the endings)."""
+
+ALL_TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = {**ROLE_FIELDS, **FICTION_ROLE_FIELDS}
 
 FRAMED_ROLES = frozenset({"chapter", "writer", "memory", "planner", "human"})
 """Roles whose user message starts with the shared frame."""
@@ -76,8 +95,18 @@ class PromptTemplates:
     """Where each template was read from (a path, or the package's file name)."""
 
     def render(self, name: str, fields: Mapping[str, Any]) -> str:
-        """The template ``name`` with ``fields`` filled in (extra fields are ignored)."""
-        return self.templates[name].substitute(fields).strip()
+        """The template ``name`` with ``fields`` filled in (extra fields are ignored).
+
+        For a story in the fiction form the fiction template of ``name`` is used
+        where there is one.
+        """
+        return self.templates[self._variant(name, fields)].substitute(fields).strip()
+
+    def _variant(self, name: str, fields: Mapping[str, Any]) -> str:
+        fiction = f"{FICTION_PREFIX}{name}"
+        if fields.get("form") == "fiction" and fiction in self.templates:
+            return fiction
+        return name
 
     def messages(self, role: str, fields: Mapping[str, Any]) -> list[BaseMessage]:
         """The system message and the role's user message (the frame first, when it has one)."""
@@ -99,7 +128,7 @@ def _check(name: str, source: str, template: Template) -> None:
             f"prompt template {source}: line {line} has a '$' that is not a placeholder "
             "(write $$ for a literal dollar sign, $name or ${name} for a field)"
         )
-    known = ROLE_FIELDS[name]
+    known = ALL_TEMPLATE_FIELDS[name]
     for field in template.get_identifiers():
         if field not in known:
             raise TemplateError(
@@ -124,7 +153,7 @@ def load_templates(folder: str = "") -> PromptTemplates:
     templates: dict[str, Template] = {}
     sources: dict[str, str] = {}
     package = resources.files("recurrentgpt.prompts")
-    for name in ROLE_FIELDS:
+    for name in ALL_TEMPLATE_FIELDS:
         file_name = f"{name}.txt"
         override = user_folder / file_name if user_folder else None
         if override is not None and override.is_file():

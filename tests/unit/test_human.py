@@ -42,6 +42,8 @@ PAYLOAD_KEYS = {
     "bible",
     "plans",
     "pending_edits",
+    "form",
+    "ending",
     "error",
     "notice",
 }
