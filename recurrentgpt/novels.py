@@ -142,6 +142,11 @@ class NovelSummary:
     """When the latest checkpoint was written (ISO 8601, UTC), or '' for a new novel."""
 
 
+async def has_saved_state(graph: Any, thread_id: str) -> bool:
+    """Whether the thread already holds a novel (or story): any saved state at all."""
+    return bool((await graph.aget_state(thread_config(thread_id))).values)
+
+
 async def describe_novel(checkpointer: Any, thread_id: str) -> NovelSummary:
     """Title, premise, progress, last change and true status of the novel ``thread_id``."""
     saved = await read_checkpoint(checkpointer, thread_id)

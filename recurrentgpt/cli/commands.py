@@ -85,10 +85,7 @@ async def cmd_write(session: Session, args: argparse.Namespace) -> int:
     # Fail early on bad settings and on templates naming unknown fields.
     load_templates(session.context_for(record).templates_dir)
     async with opened_graph(session) as graph:
-        if (
-            registry.exists(thread_id)
-            or (await graph.aget_state(novels.thread_config(thread_id))).values
-        ):
+        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
             raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
         registry.save(record)
         session.console.print(f"Writing novel {thread_id!r} in {session.data_dir!r}")
@@ -210,10 +207,7 @@ async def cmd_import(session: Session, args: argparse.Namespace) -> int:
         if value := (getattr(args, name) or "").strip():
             novel[name] = value
     async with opened_graph(session) as graph:
-        if (
-            registry.exists(thread_id)
-            or (await graph.aget_state(novels.thread_config(thread_id))).values
-        ):
+        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
             raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
         registry.save(record)
         session.console.print(

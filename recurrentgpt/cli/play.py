@@ -100,10 +100,7 @@ async def _first_input(
         if args.scenes is not None and args.scenes <= 0:
             raise PlayError(f"--scenes must be a positive number, got {args.scenes}")
         thread_id = args.thread_id or f"story-{uuid.uuid4().hex[:8]}"
-        if (
-            registry.exists(thread_id)
-            or (await graph.aget_state(novels.thread_config(thread_id))).values
-        ):
+        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
             raise PlayError(f"story {thread_id!r} already exists: play {thread_id} resumes it")
         record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
         # Fail on bad settings or templates before the story is registered.

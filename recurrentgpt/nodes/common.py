@@ -120,6 +120,17 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
     }
 
 
+def choice_fields(state: State, context: Context) -> dict[str, Any]:
+    """The frame and the three plans (or a reader's three actions) a choice is made among."""
+    plans = list(state.get("plans") or [])
+    return {
+        **frame_fields(state, context),
+        "plan_1": plans[0],
+        "plan_2": plans[1],
+        "plan_3": plans[2],
+    }
+
+
 def passages_text(passages: list[str]) -> str:
     """The retrieved passages as every prompt shows them, numbered.
 

@@ -52,7 +52,7 @@ from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
 from recurrentgpt.nodes.common import (
-    frame_fields,
+    choice_fields,
     progress_note,
     target_reached,
     templates_for,
@@ -255,15 +255,7 @@ def make_human_node(services: Services) -> Any:
         choice = await ask_structured(
             model,
             prompt.HumanChoice,
-            templates_for(context).messages(
-                "human",
-                {
-                    **frame_fields(state, context),
-                    "plan_1": plans[0],
-                    "plan_2": plans[1],
-                    "plan_3": plans[2],
-                },
-            ),
+            templates_for(context).messages("human", choice_fields(state, context)),
             role="human",
             method=context.structured_output_method,
             max_attempts=context.max_attempts,

@@ -16,9 +16,14 @@ from langchain_core.language_models import BaseChatModel
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
-from recurrentgpt.nodes.common import frame_fields, steps_left, templates_for
+from recurrentgpt.nodes.common import (
+    choice_fields,
+    frame_fields,
+    passages_text,
+    steps_left,
+    templates_for,
+)
 from recurrentgpt.prompts import fiction as prompt
-from recurrentgpt.prompts.writer import NO_PASSAGES
 from recurrentgpt.state import State
 from recurrentgpt.story import fiction
 from recurrentgpt.story.outline import ENDING_STEPS
@@ -79,14 +84,14 @@ async def propose_reader_actions(model: BaseChatModel, context: Context, state: 
             "planner",
             {
                 **frame_fields(state, context),
-                "retrieved_passages": "\n\n".join(f"[{i}] {p}" for i, p in enumerate(passages, 1))
-                or NO_PASSAGES,
+                "retrieved_passages": passages_text(passages),
                 "actions_note": actions_note(state, context),
             },
         ),
         role="planner",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        outage_seconds=context.model_outage_seconds,
         reject=not_actions,
         repair=mend,
     )
@@ -95,22 +100,14 @@ async def propose_reader_actions(model: BaseChatModel, context: Context, state: 
 
 async def choose_as_reader(model: BaseChatModel, context: Context, state: State) -> int:
     """The simulated reader's choice among the three actions (1-based)."""
-    plans = list(state.get("plans") or [])
     reply = await ask_structured(
         model,
         prompt.ReaderChoice,
-        templates_for(context).messages(
-            "human",
-            {
-                **frame_fields(state, context),
-                "plan_1": plans[0],
-                "plan_2": plans[1],
-                "plan_3": plans[2],
-            },
-        ),
+        templates_for(context).messages("human", choice_fields(state, context)),
         role="human",
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
+        outage_seconds=context.model_outage_seconds,
     )
     return int(reply.chosen_action)
 
