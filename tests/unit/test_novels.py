@@ -121,8 +121,14 @@ async def test_history_is_one_row_per_step_and_every_id_rewinds(graph, config, c
     every = await novels.history(graph.checkpointer, THREAD, all_branches=True)
     abandoned = [row for row in every if not row.on_timeline]
     assert sorted(row.step for row in abandoned) == [3, 4]
+    ids = [row.checkpoint_id for row in every]
     for row in every:
-        reached = await novels.rewind(graph, THREAD, row.checkpoint_id[:12])
+        # Ids are time-ordered (uuid6): checkpoints written in the same instant share a long
+        # prefix, so a person types as much as makes the id unique (at least 12 characters).
+        length = 12
+        while sum(other.startswith(row.checkpoint_id[:length]) for other in ids) > 1:
+            length += 1
+        reached = await novels.rewind(graph, THREAD, row.checkpoint_id[:length])
         assert reached.checkpoint_id == row.checkpoint_id
         assert (await graph.aget_state(config)).values["step"] == row.step
 
