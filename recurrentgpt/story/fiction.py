@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from recurrentgpt.story.replies import words_problem
-
 FICTION = "fiction"
 """The ``form`` of a story in which the reader is the protagonist."""
 
@@ -122,6 +120,10 @@ def own_action_problem(values: Mapping[str, Any], plan: str | None) -> str | Non
 
 def offered_action_problem(action: str, language: str) -> str | None:
     """Why an action the model offered is not one (too short, not words), or None."""
+    # Imported here: the reply checks compile their patterns, and every CLI command
+    # loads this module to describe `play`.
+    from recurrentgpt.story.replies import words_problem
+
     return words_problem(action, language, min_words=MIN_OFFERED_ACTION_WORDS, what="an action")
 
 
