@@ -24,10 +24,10 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langgraph.config import get_stream_writer
 from pydantic import BaseModel
 
 from recurrentgpt import faults
+from recurrentgpt.streaming import send_event
 from recurrentgpt.text import clean_paragraph, count_words, is_looping, strip_loop
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
@@ -137,11 +137,7 @@ and the next attempt (if any) replaces it.
 
 def _announce_rejected(role: str, attempt: int, problem: str) -> None:
     """Tell a streaming caller that the attempt it just streamed is not used."""
-    try:
-        write = get_stream_writer()
-    except RuntimeError:  # called outside a graph run: nobody is streaming
-        return
-    write({"event": REPLY_REJECTED, "role": role, "attempt": attempt, "problem": problem})
+    send_event({"event": REPLY_REJECTED, "role": role, "attempt": attempt, "problem": problem})
 
 
 def _describe(error: BaseException) -> str:
@@ -170,11 +166,7 @@ def _refused(role: str, error: BaseException) -> ModelRequestError:
 
 def _announce_retry(role: str, retry: int, wait: float, problem: str) -> None:
     """Tell a streaming caller that the novel waits for the provider."""
-    try:
-        write = get_stream_writer()
-    except RuntimeError:
-        return
-    write(
+    send_event(
         {
             "event": MODEL_RETRY,
             "role": role,

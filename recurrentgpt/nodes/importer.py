@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, cast
 
-from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from recurrentgpt.books import Book, book_from_input
@@ -50,6 +49,7 @@ from recurrentgpt.prompts import start as start_prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import ImportedManuscript, State
 from recurrentgpt.story import outline as story_outline
+from recurrentgpt.streaming import send_event
 from recurrentgpt.text import count_words, truncate_words
 
 IMPORT_BATCH = 64
@@ -134,18 +134,13 @@ async def place_manuscript(
 
 async def store_manuscript(memory: LongTermMemory, passages: list[Passage]) -> None:
     """Store ``passages`` in batches, skipping batches already stored with the same text."""
-    try:
-        report = get_stream_writer()
-    except RuntimeError:  # outside a graph run: nobody is streaming
-        report = None
     for first in range(0, len(passages), IMPORT_BATCH):
         batch = passages[first : first + IMPORT_BATCH]
         ends = (batch[0], batch[-1])
         stored = [await memory.get(p.novel_id, p.branch_id, p.position) for p in ends]
         if not all(s is not None and s.text == p.text for s, p in zip(stored, ends, strict=True)):
             await memory.store_many(batch)
-        if report is not None:
-            report({"event": IMPORT_PROGRESS, "stored": first + len(batch), "total": len(passages)})
+        send_event({"event": IMPORT_PROGRESS, "stored": first + len(batch), "total": len(passages)})
 
 
 def make_import_node(services: Services) -> Any:

@@ -84,9 +84,10 @@ def usable_plans(update: prompt.MemoryUpdate, language: str) -> list[str]:
     plans = [" ".join(plan.split()) for plan in update.next_plans]
     if not plans:
         return []
-    problem = next(filter(None, (plan_problem(plan, language) for plan in plans)), None)
     if len(plans) != 3 or len({plan.lower() for plan in plans}) < 3:
-        problem = "three different plans are needed"
+        problem: str | None = "three different plans are needed"
+    else:
+        problem = next(filter(None, (plan_problem(plan, language) for plan in plans)), None)
     if problem:
         logger.warning("unusable plans from the memory updater (%s): the planner plans", problem)
         return []

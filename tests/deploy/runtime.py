@@ -15,8 +15,6 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.devserver import REPO_ROOT, free_port
+from tests.server.devserver import REPO_ROOT, answers_ok, free_port
 
 DEPLOY_VENV = Path(os.environ.get("DEPLOY_VENV", REPO_ROOT / ".venv-deploy"))
 LANGHOST = DEPLOY_VENV / "bin" / "langhost"
@@ -44,14 +42,6 @@ def require_runtime() -> Path:
     if not LANGHOST.exists():
         pytest.skip(f"production runtime venv absent ({LANGHOST}): bash scripts/deploy_env.sh")
     return LANGHOST
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/ok", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @contextmanager
@@ -132,7 +122,7 @@ def start_runtime(
         )
     runtime = Runtime(url=f"http://127.0.0.1:{port}", log=log, process=process)
     deadline = time.monotonic() + STARTUP_SECONDS
-    while not _answers(runtime.url):
+    while not answers_ok(runtime.url):
         if process.poll() is not None or time.monotonic() > deadline:
             runtime.stop()
             raise RuntimeError(f"langhost did not start:\n{log.read_text()[-4000:]}")

@@ -51,7 +51,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
+def answers_ok(url: str) -> bool:
+    """Whether a LangGraph server at ``url`` answers its health check."""
     try:
         with urllib.request.urlopen(f"{url}/ok", timeout=2) as response:
             return bool(response.status == 200)
@@ -90,7 +91,7 @@ def langgraph_dev(
         )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while not _answers(url):
+        while not answers_ok(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"langgraph dev did not start:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
