@@ -359,9 +359,10 @@ async def ask_text(
     A trailing loop, assistant chatter and stray markup are cut off; a reply
     shorter than ``min_words`` after that counts as a failed attempt. A reply that
     ``reject`` finds a problem with (it returns the problem), or that is long
-    enough only before the chatter is cut, is retried too, but softly: when every
-    attempt failed only that way, the last such reply is kept (and logged) rather
-    than stopping the novel.
+    enough only before the chatter is cut, is retried too, but softly: when the
+    attempts run out and any of them failed only that way, the last such reply is
+    kept (and logged) rather than stopping the novel. (One attempt that was not
+    prose at all must not make a later, merely imperfect paragraph fatal.)
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
@@ -397,7 +398,7 @@ async def ask_text(
             outage_seconds=outage_seconds,
         )
     except LLMReplyError:
-        if len(softly_rejected) < max_attempts:
+        if not softly_rejected:
             raise
         text, problem = softly_rejected[-1]
         logger.warning("keeping the last %s reply although %s", role, problem)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from recurrentgpt.text import count_words, words
+from recurrentgpt.text import count_words, find_loop_start, words
 
 MIN_PLAN_WORDS = 5
 """A plan shorter than this is not a plan (a CJK character counts as a word)."""
@@ -70,8 +70,15 @@ def words_problem(text: str, language: str, *, min_words: int, what: str) -> str
 
 
 def plan_problem(plan: str, language: str) -> str | None:
-    """Why ``plan`` is not a plan in ``language`` (too short, not words), or None."""
-    return words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
+    """Why ``plan`` is not a plan in ``language`` (too short, not words, looping), or None.
+
+    A plan is a sentence or two: a phrase of five words said twice in it is a
+    small model stuck in a loop, and a writer given that plan loops too.
+    """
+    problem = words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
+    if problem is None and find_loop_start(plan, n=5, max_repeats=1) is not None:
+        return f"a plan must not repeat itself: {plan.strip()[:60]!r} does"
+    return problem
 
 
 def title_problem(title: str, language: str, *, what: str) -> str | None:

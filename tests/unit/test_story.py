@@ -161,6 +161,12 @@ def test_prompt_share_of_the_bible_stays_flat_however_large_it_grows() -> None:
         ("12 34 56 78 90 !!", "English"),
         ("林海去村里打听沈月。", "English"),
         ("Arlo walks to the village square.", "Chinese"),
+        # A small model's loop (seen in CI): the writer given it repeats itself too.
+        (
+            "The keeper is about to change the island forever, it's about to change the "
+            "island forever, it's about to change the island forever...",
+            "English",
+        ),
     ],
 )
 def test_replies_that_are_not_plans_are_caught(plan: str, language: str) -> None:

@@ -81,6 +81,28 @@ async def test_a_writer_that_only_copies_is_kept_rather_than_stopping_the_novel(
     assert len(model.prompts_for("text")) == 3 + 2  # the opening, then two tries at step 1
 
 
+async def test_one_reply_that_is_not_prose_does_not_make_later_copies_fatal(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # Seen in CI with the local model: attempt 1 was one word, attempts 2 and 3 copied
+    # an earlier paragraph, and the novel stopped although a paragraph was at hand.
+    attempts: list[str] = []
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        last = re.search(r"The last paragraph:\n(.*?)\n\nRelated", prompt, re.S)
+        if not last or "of the novel's opening" in prompt:
+            return f"Paragraph {n}: Arlo {fake_words(n)}."
+        attempts.append(prompt)
+        return "Lighthouse." if len(attempts) == 1 else last.group(1)
+
+    model.overrides["text"] = writer
+    values = await run_novel(graph, config, context_factory(mode="auto-first"), target_steps=1)
+    assert len(attempts) == 3
+    assert values["step"] == 1
+    assert values["last_paragraph"].startswith("Paragraph ")
+
+
 async def test_an_opening_that_describes_the_novel_is_retried(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
