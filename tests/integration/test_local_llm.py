@@ -192,6 +192,30 @@ def test_singleton_is_shared_and_replaced_when_dead() -> None:
         replacement.stop()
 
 
+async def test_a_killed_server_is_restarted_and_the_request_goes_through() -> None:
+    # The cached chat model keeps the dead server's URL: the new one must answer there.
+    from langchain_core.messages import HumanMessage
+
+    from recurrentgpt.context import Context
+    from recurrentgpt.llm import ask_text
+    from recurrentgpt.services import build_chat_model
+
+    model = build_chat_model("local:default", context=Context(), max_tokens=40)
+    first = get_local_server()
+    os.kill(first.pid, 9)
+    assert _wait_until_dead(first.pid, timeout=10)
+    try:
+        reply = await ask_text(
+            model, [HumanMessage("Say hello to the lighthouse keeper.")], role="writer", min_words=1
+        )
+        assert reply.strip()
+        revived = get_local_server()
+        assert revived is not first and revived.running
+        assert revived.port == first.port
+    finally:
+        get_local_server().stop()
+
+
 def test_start_failure_reports_the_server_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
