@@ -1,7 +1,8 @@
 """Calling chat models: bounded retries, loop detection and errors that name the role.
 
-A reply that cannot be used (unparsable, schema-invalid, looping, empty) is
-retried a bounded number of times, telling the model what was wrong. When every
+A reply that cannot be used (unparsable, schema-invalid, empty, looping where
+cutting the loop off leaves too little) is retried a bounded number of times,
+telling the model what was wrong. When every
 attempt fails, :class:`LLMReplyError` names the role and quotes the raw reply;
 the node raises it, so the run stops at the checkpoint before that node and can
 be resumed once the model or settings are fixed.
@@ -224,7 +225,17 @@ def _validate_reply(result: Any, schema: type[SchemaT]) -> tuple[SchemaT | None,
     except ValueError as error:
         return None, f"reply does not match the schema ({error})", raw
     if looping := _looping_fields(parsed):
-        return None, f"reply repeats itself in {', '.join(looping)}", raw
+        # As with prose, a trailing loop is cut off: what came before it is usually
+        # sound, and another attempt costs a whole call (the loop often comes back).
+        cut = {name: strip_loop(getattr(parsed, name)) for name in looping}
+        try:
+            mended = schema.model_validate({**parsed.model_dump(), **cut})
+        except ValueError:
+            mended = None
+        if mended is None or _looping_fields(mended):
+            return None, f"reply repeats itself in {', '.join(looping)}", raw
+        logger.warning("cut a loop from the reply's %s", ", ".join(looping))
+        return mended, "", raw
     return parsed, "", raw
 
 

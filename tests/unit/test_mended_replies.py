@@ -8,10 +8,11 @@ story already has, and the novel goes on.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
-from tests.fakes import ScriptedChatModel
+from tests.fakes import ScriptedChatModel, _default_answer
 from tests.unit.helpers import PREMISE, run_novel
 
 
@@ -74,3 +75,21 @@ async def test_a_chapter_plan_of_symbols_takes_the_outlined_title_and_arc(
     outlined = values["book_outline"][1]
     assert outlined["title"].startswith("Trial 2")
     assert values["chapter_outline"] == outlined["arc"]
+
+
+async def test_a_memory_reply_with_a_loop_is_cut_at_the_loop_not_asked_again(
+    graph, model: ScriptedChatModel, config, context_factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Seen with the local model: a sound memory, then a rationale stuck in a loop.
+    def memory(schema: str, messages: list, n: int) -> Any:
+        answer = dict(_default_answer(schema, messages, n))  # type: ignore[arg-type]
+        answer["rationale"] = "Keep the key. Add the storm. " + "The island forever, " * 12
+        return answer
+
+    model.overrides["MemoryUpdate"] = memory
+    with caplog.at_level(logging.WARNING, logger="recurrentgpt.llm"):
+        values = await run_novel(graph, config, context_factory(mode="auto-first"), target_steps=1)
+    assert values["status"] == "finished"
+    assert len(model.prompts_for("MemoryUpdate")) == 2  # the opening's and step 1's: no retry
+    assert values["memory_rationale"] == "Keep the key. Add the storm."
+    assert "cut a loop from the reply's rationale" in caplog.text
