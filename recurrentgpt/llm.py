@@ -87,6 +87,7 @@ class LLMReplyError(RuntimeError):
 
     def __init__(self, role: str, attempts: int, problem: str, raw_reply: str) -> None:
         self.role = role
+        self.problem = problem
         self.raw_reply = raw_reply
         quoted = raw_reply[:RAW_REPLY_QUOTE_CHARS]
         super().__init__(

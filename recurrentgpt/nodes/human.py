@@ -42,6 +42,7 @@ the simulated human's ``plan_index`` picks among them at once.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal, cast
 
 from langgraph.runtime import Runtime
@@ -49,7 +50,7 @@ from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
 from recurrentgpt.context import Context
-from recurrentgpt.llm import ask_structured
+from recurrentgpt.llm import LLMReplyError, ask_structured
 from recurrentgpt.nodes.branching import branch_for_write
 from recurrentgpt.nodes.common import (
     choice_fields,
@@ -69,6 +70,8 @@ from recurrentgpt.story import fiction
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
+
+logger = logging.getLogger(__name__)
 
 NextNode = Literal["retriever", "chapter_planner", "human", "__end__"]
 TO_RETRIEVER: NextNode = "retriever"
@@ -243,8 +246,11 @@ def make_human_node(services: Services) -> Any:
     async def ask_simulated_human(state: State, context: Context) -> HumanDecision:
         """The simulated human's decision: its reason, its choice, its revised plan.
 
-        A revised plan that does not read as a plan falls back to the chosen one.
-        A simulated reader of fiction takes one of the actions as offered.
+        A revised plan that does not read as a plan falls back to the chosen one,
+        and a simulated human that gives no usable reply at all takes the first
+        plan as offered (logged): the plans were checked already, and a stand-in
+        for a person must not stop the novel. A simulated reader of fiction takes
+        one of the actions as offered.
         """
         plans = list(state.get("plans") or [])
         if context.mode == "auto-first" or len(plans) < 3:
@@ -252,15 +258,19 @@ def make_human_node(services: Services) -> Any:
         model = await chat_model_for(services, "human", context)
         if fiction.is_fiction(state):
             return HumanDecision(plan_index=await choose_as_reader(model, context, state))
-        choice = await ask_structured(
-            model,
-            prompt.HumanChoice,
-            templates_for(context).messages("human", choice_fields(state, context)),
-            role="human",
-            method=context.structured_output_method,
-            max_attempts=context.max_attempts,
-            outage_seconds=context.model_outage_seconds,
-        )
+        try:
+            choice = await ask_structured(
+                model,
+                prompt.HumanChoice,
+                templates_for(context).messages("human", choice_fields(state, context)),
+                role="human",
+                method=context.structured_output_method,
+                max_attempts=context.max_attempts,
+                outage_seconds=context.model_outage_seconds,
+            )
+        except LLMReplyError as error:
+            logger.warning("the simulated human took plan 1 as offered: %s", error.problem)
+            return HumanDecision(plan_index=1)
         revised = choice.revised_plan.strip()
         if plan_problem(revised, state.get("language") or "English"):
             revised = plans[choice.chosen_plan - 1]

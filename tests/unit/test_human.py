@@ -530,6 +530,19 @@ async def test_auto_mode_lets_the_model_choose_and_revise(
     assert values["last_decision"]["plan_index"] in (1, 2, 3)
 
 
+async def test_a_simulated_human_without_a_usable_reply_takes_plan_1_and_the_novel_goes_on(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    model.overrides["HumanChoice"] = lambda schema, messages, n: {"reason": "", "chosen_plan": 7}
+    context = context_factory(mode="auto", max_attempts=2)
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 2}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert values["status"] == "finished"
+    assert len(model.prompts_for("HumanChoice")) == 2 * 2  # two steps, two attempts each
+    assert values["last_decision"]["plan_index"] == 1
+    assert plan_of(step_writer_prompts(model)[-1]) == values["chosen_plan"]
+
+
 async def test_empty_dict_answer_is_no_answer_and_loses_nothing(
     graph, model: ScriptedChatModel, config, interactive
 ) -> None:
