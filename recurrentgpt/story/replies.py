@@ -72,11 +72,11 @@ def words_problem(text: str, language: str, *, min_words: int, what: str) -> str
 def plan_problem(plan: str, language: str) -> str | None:
     """Why ``plan`` is not a plan in ``language`` (too short, not words, looping), or None.
 
-    A plan is a sentence or two: a phrase of six words said three times in it is a
+    A plan is a sentence or two: a phrase of five words said three times in it is a
     small model stuck in a loop, and a writer given that plan loops too.
     """
     problem = words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
-    if problem is None and find_loop_start(plan, n=6, max_repeats=2) is not None:
+    if problem is None and find_loop_start(plan, n=5, max_repeats=2) is not None:
         return f"a plan must not repeat itself: {plan.strip()[:60]!r} does"
     return problem
 
