@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from recurrentgpt.graphs.cowriter import graph
 from recurrentgpt.graphs.fiction import graph as fiction_graph
+from recurrentgpt.graphs.tool import TOOL_GRAPH_NAME, build_tool_graph
 from recurrentgpt.preflight import check_server
 
 check_server()
 
-__all__ = ["fiction_graph", "graph"]
+tool_graph = build_tool_graph().compile(name=TOOL_GRAPH_NAME)
+"""The novel as one tool call (the server's MCP endpoint lists it): see graphs/tool.py."""
+
+__all__ = ["fiction_graph", "graph", "tool_graph"]
