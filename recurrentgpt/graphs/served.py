@@ -9,6 +9,7 @@ Code that compiles its own graph imports :mod:`recurrentgpt.graphs.cowriter`.
 
 from __future__ import annotations
 
+from recurrentgpt.graphs.conversation import CONVERSATION_GRAPH_NAME, build_conversation_graph
 from recurrentgpt.graphs.cowriter import graph
 from recurrentgpt.graphs.fiction import graph as fiction_graph
 from recurrentgpt.graphs.tool import TOOL_GRAPH_NAME, build_tool_graph
@@ -19,4 +20,7 @@ check_server()
 tool_graph = build_tool_graph().compile(name=TOOL_GRAPH_NAME)
 """The novel as one tool call (the server's MCP endpoint lists it): see graphs/tool.py."""
 
-__all__ = ["fiction_graph", "graph", "tool_graph"]
+conversation_graph = build_conversation_graph().compile(name=CONVERSATION_GRAPH_NAME)
+"""The novel as a conversation (the server's A2A endpoint takes it): graphs/conversation.py."""
+
+__all__ = ["conversation_graph", "fiction_graph", "graph", "tool_graph"]
