@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from langgraph_sdk import get_sync_client  # noqa: E402
+from langgraph_sdk import get_sync_client
 
-from recurrentgpt.warm import warm_start_enabled  # noqa: E402
-from tests.scripted_provider import serve  # noqa: E402
-from tests.server.devserver import REPO_ROOT, langgraph_dev  # noqa: E402
+from recurrentgpt.warm import warm_start_enabled
+from tests.scripted_provider import serve
+from tests.server.devserver import REPO_ROOT, langgraph_dev
 
 CONTEXT = {"mode": "interactive", "words_per_paragraph": 40}
 STEPS = 6
@@ -39,6 +39,7 @@ WARM_WAIT_SECONDS = 300
 
 
 def main() -> None:
+    """Serve, time and print one JSON line."""
     provider = serve(0)
     with tempfile.TemporaryDirectory() as folder:
         env = {
