@@ -100,6 +100,23 @@ def remote_thread_id(parent_thread_id: str, node: str, assistant_id: str) -> str
     return str(uuid.uuid5(THREAD_NAMESPACE, f"{assistant_id}\n{node}\n{parent_thread_id}"))
 
 
+def check_input(novel_input: Mapping[str, Any]) -> None:
+    """Refuse, before any request, an input the remote novel cannot start from.
+
+    Raises:
+        ValueError: a premise that is not text, or a target that is not a whole
+            number of at least 0. (A missing premise is the server's to refuse: a
+            thread that holds a novel needs none. Caps on length are the server's.)
+    """
+    for key in ("premise", "genre", "language", "novel_id"):
+        if key in novel_input and not isinstance(novel_input[key], str):
+            raise ValueError(f"{key} must be text, got {novel_input[key]!r}")
+    for key in ("target_steps", "target_words"):
+        value = novel_input.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{key} must be a whole number of at least 0, got {value!r}")
+
+
 def _parent_node(config: RunnableConfig) -> tuple[str, str]:
     """The parent's thread id and the name of the parent node this graph runs as."""
     configurable = config.get("configurable") or {}
@@ -159,6 +176,8 @@ def remote_novel(
 
     async def run(state: RemoteNovelState, config: RunnableConfig) -> dict[str, Any]:
         """Start the remote novel (once), then report its pause or its output."""
+        novel_input = {key: state[key] for key in INPUT_FIELDS if key in state}  # type: ignore[literal-required]
+        check_input(novel_input)
         parent_thread, node = _parent_node(config)
         thread_id = remote_thread_id(parent_thread, node, assistant_id)
         remote = client()
@@ -166,8 +185,9 @@ def remote_novel(
         if thread.get("status") == "busy":
             # The parent stopped while a remote run was under way: wait for it.
             await settle(remote, thread_id)
-        elif not thread.get("values"):
-            novel_input = {key: state[key] for key in INPUT_FIELDS if key in state}  # type: ignore[literal-required]
+        elif not thread.get("values") or thread.get("status") == "error":
+            # Not started yet, or its last run failed (the parent re-runs this node to
+            # retry it): run with the input (a novel already started goes on from its pause).
             await remote.runs.wait(
                 thread_id,
                 assistant_id,

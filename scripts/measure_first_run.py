@@ -13,6 +13,7 @@ Run from the repository root, once with the warm start and once without::
 
     python scripts/measure_first_run.py            # RECURRENTGPT_WARM_START default (on)
     RECURRENTGPT_WARM_START=0 python scripts/measure_first_run.py
+    DEPLOY_VENV=.venv-deploy python scripts/measure_first_run.py langhost   # production runtime
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,7 +40,34 @@ from tests.server.devserver import REPO_ROOT, langgraph_dev
 
 CONTEXT = {"mode": "interactive", "words_per_paragraph": 40}
 STEPS = 6
+SERVER = sys.argv[1] if len(sys.argv) > 1 else "dev"
+"""'dev' (`langgraph dev`) or 'langhost' (the production runtime, DEPLOY_VENV)."""
 WARM_WAIT_SECONDS = 300
+
+
+@contextmanager
+def serving(folder: Path, env: dict[str, str]) -> Iterator[Any]:
+    """The real graph on `langgraph dev`, or on the production runtime (``langhost``)."""
+    config = REPO_ROOT / "langgraph.json"
+    if SERVER != "langhost":
+        with langgraph_dev(config, folder / "server.log", env) as server:
+            yield server
+        return
+    from tests.deploy.runtime import redis_server, running
+
+    database = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "start_postgres.sh")],
+        env={**os.environ, "PGTEST_DB": "recurrentgpt_measure"},
+        capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    (folder / "redis").mkdir()
+    with (
+        redis_server(folder / "redis") as redis,
+        running(
+            config, folder / "server.log", database_uri=database, redis_uri=redis, env=env
+        ) as server,
+    ):
+        yield server
 
 
 def main() -> None:
@@ -50,9 +82,7 @@ def main() -> None:
             "RECURRENTGPT_WARM_START": "1" if warm_start_enabled() else "0",
         }
         started = time.perf_counter()
-        with langgraph_dev(
-            REPO_ROOT / "langgraph.json", Path(folder) / "server.log", env
-        ) as server:
+        with serving(Path(folder), env) as server:
             ready = time.perf_counter() - started
             warmed = None
             if warm_start_enabled():
@@ -81,6 +111,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "server": SERVER,
                 "warm_start": os.environ.get("RECURRENTGPT_WARM_START", "default"),
                 "ready_s": round(ready, 2),
                 "warmed_s": round(warmed, 2) if warmed else None,

@@ -2,8 +2,9 @@
 
 The parent runs in its own process with a SQLite checkpointer and talks to the
 real `langgraph dev` (scripted model). Pauses are answered through the parent
-with three kinds of resume value; the parent is killed mid-pause and started
-again, and the same remote novel finishes.
+with a plan number, an unknown plan number (asked again), the parent's own plan
+and a decision dict; the parent is killed mid-pause and started again, and the
+same remote novel finishes. Auto mode runs through; bad input fails in the parent.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def test_a_remote_novel_pauses_resumes_and_survives_a_parent_restart(
 
     restarted = Parent(fake_server, checkpoints, thread, context)
     assert restarted.event()["pause"] == after_number
+    asked_again = restarted.answer(7)["pause"]
+    assert asked_again["step"] == 1 and "between 1 and 3" in asked_again["error"]
     own_plan = "The keeper hides the key inside the lamp."
     at_target = restarted.answer(own_plan)["pause"]
     assert at_target["kind"] == "review_ending" and at_target["step"] == 2
@@ -107,32 +110,39 @@ def test_a_remote_novel_pauses_resumes_and_survives_a_parent_restart(
     remote_thread = remote_thread_id(thread, "novel", "recurrentgpt")
     assert remote.threads.get_state(remote_thread)["values"]["status"] == "finished"
     runs = remote.runs.list(remote_thread)
-    assert len(runs) == 4  # the start and three answers, none sent twice
+    assert len(runs) == 5  # the start and four answers, none sent twice
     for run in runs:
         sent = run["kwargs"].get("context") or {}
         assert sent["mode"] == "interactive" and sent["words_per_paragraph"] == 40
         assert set(sent) <= CALLER_CONTEXT_FIELDS  # data_dir, embedder stay the server's
 
 
-def test_a_remote_novel_in_auto_mode_runs_through(fake_server: DevServer, tmp_path: Path) -> None:
-    context = {**INTERACTIVE, "mode": "auto-first"}
-    parent = Parent(fake_server, tmp_path / "parent.sqlite", f"auto-{uuid.uuid4().hex}", context)
+def _parent(server: DevServer) -> Any:
+    builder = StateGraph(ParentState, context_schema=Context)
+    builder.add_node("novel", remote_novel(server.url))
+    builder.add_edge(START, "novel")
+    return builder.compile(checkpointer=InMemorySaver())
 
-    done = parent.event()["done"]
-    parent.finish()
 
+async def test_a_remote_novel_in_auto_mode_runs_through(fake_server: DevServer) -> None:
+    config: Any = {"configurable": {"thread_id": f"auto-{uuid.uuid4().hex}"}}
+    novel_input = {"premise": PREMISE, "target_steps": 2}
+    context = Context(**{**INTERACTIVE, "mode": "auto-first"})
+
+    done = await _parent(fake_server).ainvoke(novel_input, config, context=context)
+
+    assert "__interrupt__" not in done
     assert done["status"] == "finished" and done["step"] == 2
 
 
 async def test_bad_input_fails_in_the_parent_with_the_servers_reason(
     fake_server: DevServer,
 ) -> None:
-    builder = StateGraph(ParentState, context_schema=Context)
-    builder.add_node("novel", remote_novel(fake_server.url))
-    builder.add_edge(START, "novel")
-    parent = builder.compile(checkpointer=InMemorySaver())
+    parent = _parent(fake_server)
     config: Any = {"configurable": {"thread_id": f"bad-{uuid.uuid4().hex}"}}
 
-    with pytest.raises(Exception, match="premise") as missing:
+    with pytest.raises(Exception, match="A new novel needs a premise"):
         await parent.ainvoke({"genre": "mystery"}, config, context=Context(**INTERACTIVE))
-    print(repr(missing.value))
+    absurd = {"premise": PREMISE, "target_steps": -3}
+    with pytest.raises(ValueError, match="target_steps must be a whole number"):
+        await parent.ainvoke(absurd, {"configurable": {"thread_id": "x"}}, context=Context())
