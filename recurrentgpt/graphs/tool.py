@@ -16,7 +16,9 @@ Promises:
 - The returned ``text`` holds whole paragraphs and at most :data:`MAX_CHARS_ENV`
   characters (default 6000); ``more`` says how to read the rest, by id.
 - Bad input is refused before anything is written: the answer is ``{"error": ...}``
-  naming the field and the fix. It is an answer, not a failed run, because the
+  naming the field and the fix. A call whose writing fails (e.g. the model is
+  down) answers ``{"error": ...}`` with the cause; the novel's saved state is
+  unchanged, so the call can be repeated. It is an answer, not a failed run, because the
   server's MCP endpoint reports a failed run by its exception's class name alone.
 
 The recurrence is the co-writing graph's own
@@ -33,6 +35,7 @@ import os
 import uuid
 from typing import Any, Literal, cast
 
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
@@ -195,6 +198,10 @@ def _carry_out(state: ToolState) -> Literal["write", "__end__"]:
     return "__end__" if state.get("error") else "write"
 
 
+def _report_unless_refused(state: ToolState) -> Literal["report", "__end__"]:
+    return "__end__" if state.get("error") else "report"
+
+
 def build_tool_graph(
     services: Services | None = None,
 ) -> StateGraph[ToolState, Context, ToolInput, ToolOutput]:
@@ -229,7 +236,16 @@ def build_tool_graph(
             novel_input.update(novel_id=f"novel-{uuid.uuid4().hex[:12]}", target_steps=paragraphs)
         # A tool call never pauses: whatever mode the server defaults to, an LLM decides.
         context = dataclasses.replace(runtime.context or Context(), mode="auto")
-        novel = dict(await novel_graph.ainvoke(cast(State, novel_input), context=context))
+        try:
+            novel = dict(await novel_graph.ainvoke(cast(State, novel_input), context=context))
+        except GraphBubbleUp:
+            raise
+        except Exception as failure:
+            # An MCP caller would see only the exception's class name: say what happened.
+            return {
+                "error": f"the paragraphs could not be written ({type(failure).__name__}: "
+                f"{failure}); the novel is as it was before this call, which can be repeated"
+            }
         novel.pop("manuscript", None)
         await _store(runtime).aput(STORE_NAMESPACE, novel["novel_id"], novel)
         return {"novel": novel, "read_from": saved.get("position", -1) + 2}
@@ -269,6 +285,6 @@ def build_tool_graph(
     builder.add_node("report", report)
     builder.add_edge(START, "check")
     builder.add_conditional_edges("check", _carry_out)
-    builder.add_edge("write", "report")
+    builder.add_conditional_edges("write", _report_unless_refused)
     builder.add_edge("report", END)
     return builder

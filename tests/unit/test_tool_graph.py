@@ -81,3 +81,18 @@ def test_bounded_text_keeps_whole_paragraphs_and_cuts_a_lone_long_one() -> None:
     assert bounded_text(["a" * 10, "b" * 10], 21) == ["a" * 10]
     assert bounded_text(["a" * 10, "b" * 10], 22) == ["a" * 10, "b" * 10]
     assert bounded_text(["c" * 50], 10) == ["c" * 9 + "…"]
+
+
+async def test_a_failed_writing_is_answered_with_its_cause_and_saves_nothing() -> None:
+    def no_paragraph(schema: str, messages: list[Any], n: int) -> str:
+        raise ValueError("the model is down")
+
+    memory = LongTermMemory(QdrantClient(location=":memory:"), HashingEmbeddings(64))
+    store = InMemoryStore()
+    services = FakeServices(ScriptedChatModel(overrides={"text": no_paragraph}), memory)
+    graph = build_tool_graph(services).compile(checkpointer=InMemorySaver(), store=store)
+
+    failed = await _call(graph, {"premise": "A keeper finds a key.", "paragraphs": 1})
+
+    assert "the model is down" in failed["error"] and "can be repeated" in failed["error"]
+    assert await store.asearch(STORE_NAMESPACE) == []
