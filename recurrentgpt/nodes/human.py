@@ -29,9 +29,10 @@ a closed terminal are not lost.
 
 Resume with ``Command(resume=value)`` where value is a
 :class:`~recurrentgpt.state.HumanDecision` as a dict (fields combine), or a
-shortcut: an int ``i`` (choose plan i, 1-based), ``"stop"``, or any other string
-(use it as the plan). Send at least one field: LangGraph reads an empty dict as
-"no answer" and pauses again. A value that cannot be used (a bad plan number, an
+shortcut: an int ``i`` (choose plan i, 1-based) or its digits as a string (``"2"``,
+what a chat client sends), ``"stop"``, or any other string (use it as the plan).
+Send at least one field: LangGraph reads an empty dict as "no answer" and pauses
+again. A value that cannot be used (a bad plan number, an
 empty text, a memory over the word cap) pauses again with ``error`` set, so
 nothing is lost to a typo. An edited paragraph refreshes the short-term memory,
 the bible and the three plans before the next step. A person has not seen the
@@ -43,6 +44,7 @@ the simulated human's ``plan_index`` picks among them at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 from langgraph.runtime import Runtime
@@ -161,6 +163,8 @@ def _decision_from(value: Any) -> HumanDecision:
         text = value.strip()
         if not text:
             raise ValueError("empty answer: give a plan number, a plan text or 'stop'")
+        if text.isdigit():
+            return HumanDecision(plan_index=int(text))
         return HumanDecision(stop=True) if text.lower() == "stop" else HumanDecision(plan=text)
     if isinstance(value, dict) or value is None:
         try:
@@ -240,8 +244,16 @@ def decision_record(decision: HumanDecision) -> dict[str, Any]:
     }
 
 
-def make_human_node(services: Services) -> Any:
-    """Build the node where the human (or the simulated human) decides."""
+def make_human_node(
+    services: Services, *, present: Callable[[dict[str, Any]], Any] | None = None
+) -> Any:
+    """Build the node where the human (or the simulated human) decides.
+
+    Args:
+        services: Chat models and long-term memory.
+        present: Turns the pause payload into the value the pause shows (e.g. adds a
+            chat message); default: the payload as it is.
+    """
 
     async def ask_simulated_human(state: State, context: Context) -> HumanDecision:
         """The simulated human's decision: its reason, its choice, its revised plan.
@@ -286,7 +298,8 @@ def make_human_node(services: Services) -> Any:
             state.get("chapter", 1),
         )
         while True:
-            value = interrupt(pause_payload(state, error, kind))
+            payload = pause_payload(state, error, kind)
+            value = interrupt(present(payload) if present else payload)
             try:
                 decision = parse_decision(value, *checks)
                 merged = parse_decision(

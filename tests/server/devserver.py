@@ -79,6 +79,8 @@ def langgraph_dev(
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGGRAPH_NO_VERSION_CHECK": "true",
         "LANGGRAPH_DISABLE_FILE_PERSISTENCE": "true",
+        # Tests that serve the real graph only read drawings: no embedder load behind them.
+        "RECURRENTGPT_WARM_START": "0",
     }
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -17,8 +17,10 @@ import re
 from langchain_core.messages import BaseMessage
 
 from recurrentgpt.embeddings import HashingEmbeddings
+from recurrentgpt.graphs.conversation import CONVERSATION_GRAPH_NAME, build_conversation_graph
 from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.graphs.fiction import build_fiction_graph
+from recurrentgpt.graphs.tool import TOOL_GRAPH_NAME, build_tool_graph
 from recurrentgpt.memory import LongTermMemory, open_store
 from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer, fake_words
 
@@ -60,3 +62,9 @@ graph = build_graph(services).compile(name="recurrentgpt-fake")
 
 fiction_graph = build_fiction_graph(services).compile(name="recurrentgpt-fiction-fake")
 """The interactive-fiction graph on the same scripted services."""
+
+tool_graph = build_tool_graph(services).compile(name=TOOL_GRAPH_NAME)
+"""The novel as one tool call (MCP) on the same scripted services."""
+
+conversation_graph = build_conversation_graph(services).compile(name=CONVERSATION_GRAPH_NAME)
+"""The novel as a conversation (A2A) on the same scripted services."""

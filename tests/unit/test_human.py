@@ -487,6 +487,7 @@ async def test_several_unusable_answers_in_a_row_then_a_good_one(
     ("value", "expected"),
     [
         (2, HumanDecision(plan_index=2)),
+        (" 2 ", HumanDecision(plan_index=2)),
         ("stop", HumanDecision(stop=True)),
         ("Go north.", HumanDecision(plan="Go north.")),
         (None, HumanDecision()),
