@@ -104,8 +104,10 @@ function contextFromForm(form) {
     const value = form[name].value.trim();
     if (value) context[name] = value;
   }
-  const outage = form.model_outage_seconds.value.trim();
-  if (outage !== "") context.model_outage_seconds = Number(outage);
+  for (const name of ["words_per_paragraph", "model_outage_seconds"]) {
+    const value = form[name].value.trim();
+    if (value !== "") context[name] = Number(value);
+  }
   return context;
 }
 
@@ -329,21 +331,27 @@ function fail(message, field) {
 async function run(body) {
   hideBanner();
   page.running = true;
+  document.body.dataset.busy = "true"; // cleared once the page shows where the novel stands
   $("writing").hidden = false;
   $("pause").hidden = true;
   $("cut-short").hidden = true;
   $("ended").hidden = true;
   $("stream-text").textContent = "";
+  $("stream-text").dataset.chunks = "0";
   for (const button of document.querySelectorAll("#novel button")) button.disabled = true;
   let failure = null;
   try {
     failure = await stream(body);
   } finally {
     page.running = false;
-    for (const button of document.querySelectorAll("#novel button")) button.disabled = false;
-    $("rewind").disabled = page.selected === null;
+    try {
+      await refresh();
+    } finally {
+      for (const button of document.querySelectorAll("#novel button")) button.disabled = false;
+      $("rewind").disabled = page.selected === null;
+      delete document.body.dataset.busy;
+    }
   }
-  await refresh();
   if (failure) showBanner(failure);
 }
 
@@ -403,11 +411,16 @@ function onEvent(block) {
   if (name.startsWith("messages")) {
     const [chunk, meta] = Array.isArray(payload) ? payload : [payload, {}];
     if (!chunk || (meta && meta.langgraph_node !== "writer")) return null;
+    const text = $("stream-text");
     if (chunk.id !== streamingMessage) {
       streamingMessage = chunk.id;
-      $("stream-text").textContent = "";
+      text.textContent = "";
+      text.dataset.chunks = "0";
     }
-    if (typeof chunk.content === "string") $("stream-text").append(chunk.content);
+    if (typeof chunk.content === "string" && chunk.content) {
+      text.append(chunk.content);
+      text.dataset.chunks = String(Number(text.dataset.chunks || 0) + 1); // pieces as they arrived
+    }
   } else if (name === "values") {
     page.values = payload;
     showProgress(payload);
@@ -560,7 +573,8 @@ async function rewind() {
   $("rewind").disabled = true;
   $("rewind").textContent = "Rewind to this step";
   $("step-detail").textContent = `Rewound to step ${row.step}. Later steps stay in the picture as a branch.`;
-  await refresh();
+  await run({ input: null }); // the pause is asked again from the rewound state
+  await listNovels();
 }
 
 // ---- wiring ----------------------------------------------------------------
