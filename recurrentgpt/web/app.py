@@ -25,7 +25,7 @@ import os
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -158,7 +158,7 @@ def build_app(services: Services) -> Starlette:
         thread_id = request.path_params["thread_id"]
         values, memory = await _open_novel(services, thread_id)
         passages = await _read(memory, values)
-        data = await asyncio.to_thread(_export_bytes, values, passages, cast(ExportFormat, fmt))
+        data = await asyncio.to_thread(_export_bytes, values, passages, fmt)
         name = "".join(c if c.isalnum() else "-" for c in values.get("title") or thread_id)
         return Response(
             data,

@@ -225,9 +225,8 @@ def test_a_novel_from_premise_to_export_rewound_and_reopened(page: Page) -> None
     assert page.driver.current_url.endswith(f"#novel={thread_id}")
     assert page.el("paragraph").get_attribute("value") == paragraph
     page.shot("05-reopened-after-reload")
-    REPORT_LINES.append(
-        f"web page flow (start, 2 steps, rewind, export, reopen): {time.perf_counter() - started:.1f} s"
-    )
+    seconds = time.perf_counter() - started
+    REPORT_LINES.append(f"web page flow (start, 2 steps, rewind, export, reopen): {seconds:.1f} s")
 
 
 def test_the_page_fits_a_phone_and_keeps_the_novel_first(page: Page) -> None:

@@ -139,7 +139,6 @@ async function startNovel() {
     target_steps: steps,
   };
   await run({ input });
-  await listNovels();
 }
 
 // ---- one novel -------------------------------------------------------------
@@ -353,6 +352,7 @@ async function run(body) {
     }
   }
   if (failure) showBanner(failure);
+  await listNovels(); // the list shows each novel's step and words
 }
 
 async function stream(body) {
@@ -574,7 +574,6 @@ async function rewind() {
   $("rewind").textContent = "Rewind to this step";
   $("step-detail").textContent = `Rewound to step ${row.step}. Later steps stay in the picture as a branch.`;
   await run({ input: null }); // the pause is asked again from the rewound state
-  await listNovels();
 }
 
 // ---- wiring ----------------------------------------------------------------
