@@ -296,18 +296,18 @@ function onPlanChosen(event) {
 function decisionFromPause() {
   const payload = page.payload;
   const checked = document.querySelector('input[name="plan"]:checked');
-  const planText = $("plan-text").value.trim();
+  const typedPlan = $("plan-text").value.trim();
   const decision = {};
   if (!checked) {
-    if (!planText) return fail("Choose a plan, or write your own.", $("plan-1") || $("plan-own"));
-    decision.plan = planText;
+    if (!typedPlan) return fail("Choose a plan, or write your own.", $("plan-1") || $("plan-own"));
+    decision.plan = typedPlan;
   } else if (checked.value === "own") {
-    if (!planText) return fail("Write your plan in the box first.", $("plan-text"));
-    decision.plan = planText;
+    if (!typedPlan) return fail("Write your plan in the box first.", $("plan-text"));
+    decision.plan = typedPlan;
   } else {
     const index = Number(checked.value);
     decision.plan_index = index;
-    if (planText && planText !== (payload.plans || [])[index - 1]) decision.plan = planText;
+    if (typedPlan && typedPlan !== (payload.plans || [])[index - 1]) decision.plan = typedPlan;
   }
   const memory = $("memory").value.trim();
   if (!memory) return fail("The short-term memory cannot be empty.", $("memory"));
