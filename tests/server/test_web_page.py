@@ -256,3 +256,18 @@ def test_an_unreachable_model_is_a_banner_and_the_typed_plan_is_kept(page: Page)
     assert page.el("cut-short").is_displayed()
     assert plan in page.el("notice").text  # what was typed is kept, ready to continue
     page.shot("07-model-unreachable")
+
+
+def test_an_edited_paragraph_comes_back_with_fresh_plans_to_choose_from(page: Page) -> None:
+    page.start_novel(PREMISE, steps=3)
+    page.wait_for_pause(0)
+    old_plans = page.el("plans").text
+    edited = "Arlo buried the brass key under the third stair and told nobody where it lay."
+    page.type("paragraph", edited)
+    page.choose("plan-1")
+    page.el("write-next").click()
+    page.wait("the refreshed plans", lambda: page.el("plans").text != old_plans)
+    page.wait_for_pause(0)  # no step was written: the person chooses from the new plans
+    assert page.el("paragraph").get_attribute("value") == edited
+    assert "refreshed" in page.el("notice").text
+    page.shot("08-paragraph-edited")
