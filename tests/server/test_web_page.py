@@ -254,6 +254,7 @@ def test_an_unreachable_model_is_a_banner_and_the_typed_plan_is_kept(page: Page)
     page.wait("the error banner", lambda: page.el("banner").is_displayed())
     assert "unreachable" in page.el("banner-text").text or "down" in page.el("banner-text").text
     assert page.el("cut-short").is_displayed()
+    assert page.driver.switch_to.active_element == page.el("cut-title")
     assert plan in page.el("notice").text  # what was typed is kept, ready to continue
     page.shot("07-model-unreachable")
 

@@ -351,7 +351,10 @@ async function run(body) {
       delete document.body.dataset.busy;
     }
   }
-  if (failure) showBanner(failure);
+  if (failure) {
+    showBanner(failure);
+    if (!$("cut-short").hidden) $("cut-title").focus(); // where the writer continues from
+  }
   await listNovels(); // the list shows each novel's step and words
 }
 
