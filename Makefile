@@ -16,7 +16,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export LANGSMITH_TRACING = false
 export HF_HUB_OFFLINE = 1
 
-.PHONY: setup novel test unit integration lint format bench bench-full clean deploy-env
+.PHONY: setup novel serve test unit integration lint format bench bench-full clean deploy-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ novel: setup
 	$(BIN)/recurrentgpt --data-dir $(DATA_DIR) write --auto --steps $(STEPS) \
 		--genre "mystery" --premise "$(PREMISE)" --id $(NOVEL_ID)
 	$(BIN)/recurrentgpt --data-dir $(DATA_DIR) export $(NOVEL_ID)
+
+# The LangGraph server with the writer's page at http://127.0.0.1:2024/ui (offline, no browser opened).
+serve: setup
+	$(BIN)/langgraph dev --no-browser
 
 # The whole suite: unit, integration (real local LLM + embedder), server, Postgres.
 test: setup

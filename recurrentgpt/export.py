@@ -91,9 +91,19 @@ async def export_novel(
     The file is written aside and renamed into place, so a failed export never
     leaves half a file where an earlier export was.
     """
+    passages = await read_manuscript(memory, values)
+    write_export(values, passages, fmt, path)
+
+
+def write_export(
+    values: Mapping[str, Any], passages: list[Passage], fmt: ExportFormat, path: str
+) -> None:
+    """Write the novel of ``values`` whose paragraphs are ``passages`` (see :func:`export_novel`).
+
+    Blocking file work with no memory access: a server runs it off its event loop.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
-    passages = await read_manuscript(memory, values)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     partial = os.path.join(folder, f".{os.path.basename(path)}.partial")

@@ -233,7 +233,17 @@ async def history(
     latest = await read_checkpoint(checkpointer, thread_id)
     if not snapshots or latest is None:
         return []
-    current = checkpoint_id(latest)
+    return history_of(snapshots, checkpoint_id(latest), all_branches=all_branches)
+
+
+def history_of(
+    snapshots: Mapping[str, Snapshot], current: str, *, all_branches: bool = False
+) -> list[HistoryRow]:
+    """:func:`history` over checkpoints already read (by id), ``current`` the latest one.
+
+    A surface that reads checkpoints another way (the server's HTTP API) shares
+    the rows, and so the steps it offers to rewind to, with the CLI.
+    """
     timeline = _chain(current, snapshots, set())
     rows = [_row(s, True) for s in _step_pauses(timeline)]
     if not all_branches:
@@ -249,7 +259,43 @@ async def history(
     return rows + sorted(others, key=lambda row: row.created_at, reverse=True)
 
 
-def _find_row(rows: list[HistoryRow], ref: str) -> HistoryRow:
+def step_parents(snapshots: Mapping[str, Snapshot], rows: list[HistoryRow]) -> dict[str, str]:
+    """For each row of :func:`history_of`, the row it was written from (absent for a root).
+
+    A row's parent is the row of the nearest earlier step among its checkpoint's
+    ancestors, so the rows draw as a tree whose forks are the rewinds. A rewind
+    writes a new checkpoint over an earlier pause of the same step: that pause
+    belongs to the row of the rewind, and so do its other children.
+    """
+    owner: dict[str, str] = {}
+    for row in rows:
+        current: str | None = row.checkpoint_id
+        while current is not None and current in snapshots:
+            if _step(snapshots[current]) != row.step:
+                break
+            owner.setdefault(current, row.checkpoint_id)
+            current = _parent_id(snapshots[current])
+    parents: dict[str, str] = {}
+    for row in rows:
+        current = _parent_id(snapshots[row.checkpoint_id])
+        while current is not None and current in snapshots:
+            if _step(snapshots[current]) < row.step and current in owner:
+                parents[row.checkpoint_id] = owner[current]
+                break
+            current = _parent_id(snapshots[current])
+    return parents
+
+
+def _step(snapshot: Snapshot) -> int:
+    return int((snapshot.values or {}).get("step", 0))
+
+
+def find_row(rows: list[HistoryRow], ref: str) -> HistoryRow:
+    """The row ``ref`` names: a step of the current timeline, or a unique checkpoint-id prefix.
+
+    Raises:
+        NovelStateError: when ``ref`` names no row, or more than one.
+    """
     if ref.isdigit():
         matches = [row for row in rows if row.on_timeline and row.step == int(ref)]
     elif len(ref) >= MIN_CHECKPOINT_PREFIX:
@@ -281,7 +327,7 @@ async def rewind(graph: Any, thread_id: str, ref: str | int) -> HistoryRow:
         NovelStateError: when ``ref`` names no step or checkpoint.
     """
     rows = await history(graph.checkpointer, thread_id, all_branches=True)
-    row = _find_row(rows, str(ref))
+    row = find_row(rows, str(ref))
     now = (await graph.aget_state(thread_config(thread_id))).values or {}
     await graph.aupdate_state(
         {
@@ -291,14 +337,23 @@ async def rewind(graph: Any, thread_id: str, ref: str | int) -> HistoryRow:
                 "checkpoint_id": row.checkpoint_id,
             }
         },
-        {
-            "status": "writing",
-            "target_steps": now.get("target_steps", 0),
-            "target_words": now.get("target_words", 0),
-            "pending_edits": {},
-        },
+        rewind_values(now),
     )
     return row
+
+
+def rewind_values(now: Mapping[str, Any]) -> dict[str, Any]:
+    """What a rewind writes over the earlier pause, given the novel's values ``now``.
+
+    The novel keeps its current target and writes on; edits pending at the
+    earlier pause were made for the abandoned timeline and are dropped.
+    """
+    return {
+        "status": "writing",
+        "target_steps": now.get("target_steps", 0),
+        "target_words": now.get("target_words", 0),
+        "pending_edits": {},
+    }
 
 
 async def save_pending_edit(graph: Any, thread_id: str, field: str, text: str) -> dict[str, str]:

@@ -25,6 +25,8 @@ from recurrentgpt.memory import LongTermMemory, open_store
 from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer, fake_words
 
 EMBEDDING_DIMS = 64
+MODEL_DOWN = "MODEL DOWN"
+"""A plan holding these words makes the writer's model unreachable (a refused connection)."""
 
 _PROMPT_SECTION = r"{heading}:\n(?P<body>.*?)(?:\n\n|$)"
 
@@ -39,9 +41,15 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
 
     The opening's paragraphs get the scripted default answer. Each paragraph also
     draws words of its own, so none is a copy of another (the writer rejects copies).
+    A plan that says :data:`MODEL_DOWN` gets a refused connection instead, as from
+    a model server that is not running.
     """
     prompt = "\n".join(str(m.content) for m in messages)
     plan = _prompt_section(prompt, "Plan for the next paragraph")
+    if MODEL_DOWN in plan:
+        raise ConnectionRefusedError(
+            f"[Errno 111] the writer's model server is down ({MODEL_DOWN})"
+        )
     if not plan or "of the novel's opening" in plan:
         return _default_answer(schema, messages, n)
     memory = _prompt_section(prompt, "Short-term memory (what has happened recently)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import statistics
 import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -159,6 +160,9 @@ def test_root_config_serves_the_real_graph_with_its_drawing_and_context(
         pipeline = assistants["novel_pipeline"]["assistant_id"]
         pipeline_nodes = {n["id"] for n in client.assistants.get_graph(pipeline)["nodes"]}
         assert {"brief", "novel", "blurb"} <= pipeline_nodes
+        # The writer's page is served by the same server (langgraph.json "http").
+        with urllib.request.urlopen(f"{server.url}/ui/", timeout=10) as response:
+            assert "<title>RecurrentGPT" in response.read().decode()
 
 
 def test_context_schema_matches_the_context_dataclass(client: SyncLangGraphClient) -> None:

@@ -133,6 +133,30 @@ async def test_history_is_one_row_per_step_and_every_id_rewinds(graph, config, c
         assert (await graph.aget_state(config)).values["step"] == row.step
 
 
+async def test_steps_draw_as_a_tree_forked_where_the_novel_was_rewound(
+    graph, config, context_factory
+):
+    context = context_factory()
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 3}, config, context=context)
+    await novels.rewind(graph, THREAD, 1)
+    await graph.ainvoke(None, config, context=context)
+    snapshots = await novels._all_checkpoints(graph.checkpointer, THREAD)
+    latest = await novels.read_checkpoint(graph.checkpointer, THREAD)
+    assert latest is not None
+    rows = novels.history_of(snapshots, novels.checkpoint_id(latest), all_branches=True)
+    assert rows == await novels.history(graph.checkpointer, THREAD, all_branches=True)
+    parents = novels.step_parents(snapshots, rows)
+    by_id = {row.checkpoint_id: row for row in rows}
+    assert [row.checkpoint_id for row in rows if row.checkpoint_id not in parents] == [
+        next(row.checkpoint_id for row in rows if row.step == 0)
+    ]
+    for child, parent in parents.items():
+        assert by_id[parent].step == by_id[child].step - 1
+    # Both step-2 rows (the abandoned one and the rewritten one) grow from the same step 1.
+    step_two = [row.checkpoint_id for row in rows if row.step == 2]
+    assert len(step_two) == 2 and len({parents[cid] for cid in step_two}) == 1
+
+
 async def test_rewind_keeps_the_current_target(graph, config, context_factory):
     context = context_factory()
     await graph.ainvoke({"premise": PREMISE, "target_steps": 2}, config, context=context)
