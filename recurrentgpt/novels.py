@@ -311,7 +311,8 @@ def find_row(rows: list[HistoryRow], ref: str) -> HistoryRow:
         steps = sorted({row.step for row in rows if row.on_timeline})
         available = f"steps {steps[0]}..{steps[-1]}" if steps else "no steps"
         raise NovelStateError(
-            f"no step or checkpoint {ref!r} to rewind to ({available}; see history --all)"
+            f"no step or checkpoint {ref!r} to rewind to ({available}; the history of "
+            "every branch lists the others)"
         )
     return matches[0]
 

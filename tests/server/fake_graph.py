@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 from langchain_core.messages import BaseMessage
 
@@ -28,7 +29,14 @@ EMBEDDING_DIMS = 64
 MODEL_DOWN = "MODEL DOWN"
 """A plan holding these words makes the writer's model unreachable (a refused connection)."""
 
+SLOW_MODEL = "SLOW MODEL"
+"""A plan holding these words finds the writer's model refusing connections for
+:data:`SLOW_MODEL_SECONDS` first (a brief outage the run rides out), so the thread
+stays busy that long without blocking the server."""
+SLOW_MODEL_SECONDS = 8.0
+
 _PROMPT_SECTION = r"{heading}:\n(?P<body>.*?)(?:\n\n|$)"
+_slow_since: dict[str, float] = {}
 
 
 def _prompt_section(prompt: str, heading: str) -> str:
@@ -50,6 +58,10 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
         raise ConnectionRefusedError(
             f"[Errno 111] the writer's model server is down ({MODEL_DOWN})"
         )
+    if SLOW_MODEL in plan:
+        since = _slow_since.setdefault(plan, time.monotonic())
+        if time.monotonic() - since < SLOW_MODEL_SECONDS:
+            raise ConnectionRefusedError(f"[Errno 111] the writer's model is slow ({SLOW_MODEL})")
     if not plan or "of the novel's opening" in plan:
         return _default_answer(schema, messages, n)
     memory = _prompt_section(prompt, "Short-term memory (what has happened recently)")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.server.devserver import REPORT_LINES, DevServer
-from tests.server.fake_graph import MODEL_DOWN
+from tests.server.fake_graph import MODEL_DOWN, SLOW_MODEL
 
 pytest.importorskip("selenium", reason="selenium not installed (pip install 'recurrentgpt[dev]')")
 
@@ -272,3 +272,27 @@ def test_an_edited_paragraph_comes_back_with_fresh_plans_to_choose_from(page: Pa
     assert page.el("paragraph").get_attribute("value") == edited
     assert "refreshed" in page.el("notice").text
     page.shot("08-paragraph-edited")
+
+
+def test_a_busy_novel_is_retried_with_a_notice_not_refused(page: Page) -> None:
+    # A thread still busy (here: another run riding out a slow model; after a server
+    # crash: the killed run until the server sweeps it) answers a new run with 409.
+    from langgraph_sdk import get_sync_client
+
+    page.start_novel(PREMISE, steps=4)
+    page.wait_for_pause(0)
+    thread_id = page.driver.current_url.split("#novel=")[1]
+    client = get_sync_client(url=page.url.removesuffix("/ui/"))
+    context = page.driver.execute_script("return page.context")
+    client.runs.create(
+        thread_id,
+        "recurrentgpt",
+        command={"resume": {"plan": f"{SLOW_MODEL}: the fog comes in."}},
+        context=context,
+    )
+    page.choose("plan-1")
+    page.el("write-next").click()
+    page.wait("the recovery notice", lambda: "retrying in" in page.el("banner-text").text)
+    page.shot("09-busy-novel-retried")
+    page.wait_for_pause(2)  # the other run wrote step 1; this one, once let in, step 2
+    assert not page.el("banner").is_displayed()

@@ -68,6 +68,9 @@ function guarded(action) {
 
 // ---- the list of novels ----------------------------------------------------
 
+// The server's thread statuses, as a writer reads them.
+const STATUS_WORDS = { interrupted: "paused", idle: "finished or stopped", busy: "writing", error: "stopped by an error" };
+
 async function listNovels() {
   const threads = await api("/threads/search", {
     method: "POST",
@@ -86,7 +89,7 @@ async function listNovels() {
     button.textContent = title;
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = ` step ${values.step || 0} · ${values.words_written || 0} words · ${thread.status}`;
+    meta.textContent = ` step ${values.step || 0} · ${values.words_written || 0} words · ${STATUS_WORDS[thread.status] || thread.status}`;
     button.append(meta);
     if (thread.thread_id === page.threadId) button.setAttribute("aria-current", "true");
     button.addEventListener("click", guarded(() => openNovel(thread.thread_id)));
@@ -358,23 +361,38 @@ async function run(body) {
   await listNovels(); // the list shows each novel's step and words
 }
 
+const RECOVERY_RETRY_SECONDS = 5;
+const RECOVERY_GIVE_UP_SECONDS = 600;
+
 async function stream(body) {
   let response;
-  try {
-    response = await fetch(`/threads/${page.threadId}/runs/stream`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        assistant_id: GRAPH,
-        context: page.context,
-        stream_mode: STREAM_MODES,
-        on_disconnect: "continue", // a reload does not cut the step short
-        ...body,
-      }),
-    });
-  } catch (error) {
-    return `The server did not answer (${error.message}). Is it running? Nothing you typed is lost.`;
+  for (let waited = 0; ; waited += RECOVERY_RETRY_SECONDS) {
+    try {
+      response = await fetch(`/threads/${page.threadId}/runs/stream`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          assistant_id: GRAPH,
+          context: page.context,
+          stream_mode: STREAM_MODES,
+          on_disconnect: "continue", // a reload does not cut the step short
+          // A busy thread answers 409 at once instead of queueing this run silently
+          // behind a run that a killed server left behind (swept after its heartbeat).
+          multitask_strategy: "reject",
+          ...body,
+        }),
+      });
+    } catch (error) {
+      return `The server did not answer (${error.message}). Is it running? Nothing you typed is lost.`;
+    }
+    if (response.status !== 409 || waited >= RECOVERY_GIVE_UP_SECONDS) break;
+    showBanner(
+      `The novel is busy or recovering after a server restart; retrying in ${RECOVERY_RETRY_SECONDS} s. ` +
+      "Nothing you typed is lost."
+    );
+    await new Promise((resolve) => setTimeout(resolve, RECOVERY_RETRY_SECONDS * 1000));
   }
+  hideBanner();
   if (!response.ok) {
     const text = await response.text();
     let said = text;
