@@ -125,11 +125,18 @@ class LongTermMemory:
     def _dense_text(self, text: str, summary: str) -> str:
         # The summary by default: a later plan refers to what a paragraph did, which
         # its summary states and its 200 words dilute (MiniLM averages every word
-        # piece); the BM25 vector still holds the whole text. A paragraph stored
-        # without a summary is embedded whole.
-        if self.embed_what == "summary" and summary:
+        # piece); the BM25 vector still holds the whole text. Where no BM25 vector is
+        # searched (dense-only search, a legacy local-mode collection) the dense vector
+        # is the only way to the text, so it embeds both. A paragraph stored without
+        # a summary is embedded whole.
+        what = self.embed_what
+        if what == "summary" and (
+            self.search_mode == "dense" or getattr(self.backend, "legacy", False)
+        ):
+            what = "both"
+        if what == "summary" and summary:
             return summary
-        if self.embed_what == "paragraph" or not summary:
+        if what == "paragraph" or not summary:
             return text
         return f"{summary}\n{text}"
 
