@@ -427,6 +427,42 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
                 met,
             )
         )
+
+    def recall(dense: str, search: str, diversity: float, plans: str) -> str:
+        found = [
+            x
+            for x in rows
+            if (x.get("dense"), x["search"], x["plans"], x["query"])
+            == (dense, search, plans, "plan")
+            and x.get("diversity", 0.0) == diversity
+            and x["fusion"] == "rrf"
+        ]
+        return f"{found[0]['recall@3']:.2f}" if found else "n/a"
+
+    both, upper = "summary + text", "fact sentence"
+    on_indirect, on_paraphrase = (_verdict(goal[3]) for goal in goals)
+    default_para = recall("summary", "hybrid", MMR_DIVERSITY, "paraphrase")
+    vector_note = (
+        " paraphrase-only recall@3 of the default search"
+        f" {recall(both, 'hybrid', MMR_DIVERSITY, 'paraphrase')} with the summary and text,"
+        f" {default_para} with the summary (dense alone:"
+        f" {recall(both, 'dense', 0.0, 'paraphrase')} and"
+        f" {recall('summary', 'dense', 0.0, 'paraphrase')}); indirect plans"
+        f" {recall(both, 'hybrid', MMR_DIVERSITY, 'indirect')} and {indirect['recall@3']:.2f}."
+        " A summary is also quicker to embed than a paragraph."
+    )
+    oracle = (
+        f"{recall(upper, 'dense', 0.0, 'paraphrase')} of the paraphrase-only plans by dense"
+        f" search alone ({recall(upper, 'hybrid', MMR_DIVERSITY, 'paraphrase')} in the default"
+        f" search)"
+    )
+    rates = (
+        f"{r['minilm_summaries_per_second']:.1f} summaries/s and"
+        f" {r['minilm_paragraphs_per_second']:.1f} paragraphs/s with their summary embedded here,"
+        " on a shared machine"
+        if "minilm_summaries_per_second" in r
+        else f"{r['minilm_paragraphs_per_second']:.1f} paragraphs/s embedded here"
+    )
     text = f"""## 4. Memory fidelity: finding a fact planted once
 
 ![memory fidelity]({plot})
@@ -441,11 +477,14 @@ instrument the mapmaker entrusted to her"), which often share a name or a word w
 and paraphrases that share no content word with the planted sentence (checked with the BM25
 tokenizer, stemmed, stop words removed). Each plan queries the package's
 `LongTermMemory.search` over the whole novel on the default store, with the real default
-embedder (all-MiniLM-L6-v2, {r["minilm_paragraphs_per_second"]:.1f} paragraphs/s embedded here, on
-a saturated machine). Every
-paragraph is stored once: a dense vector of its summary and text, and a BM25 vector of its text,
-summary and names (capitalised runs such as "Velimir Straka", "Saint Orm"). "plan +
-short-term memory" appends 120 words of recent story to the plan, as the retriever could.
+embedder (all-MiniLM-L6-v2: {rates}). Every paragraph is stored once: a dense vector of
+its summary (the default, `memory_embedding`) and a BM25 vector of its text, summary and names
+(capitalised runs such as "Velimir Straka", "Saint Orm"). "plan + short-term memory" appends
+120 words of recent story to the plan, as the retriever could. "dense vector of" compares,
+each in its own store, what the dense vector embeds: the summary (the default), the summary
+and the text (the default before), and the planted sentence alone for each planted paragraph
+(the other paragraphs keep their summary's): the best any representation of the planted
+paragraph could do with this embedder, an upper bound for the dense side.
 
 - Default (hybrid, RRF, MMR diversity {MMR_DIVERSITY}, the plan as query), recall@3: indirect
   plans **{indirect["recall@3"]:.2f}**, paraphrase-only plans **{paraphrase["recall@3"]:.2f}**
@@ -456,28 +495,33 @@ short-term memory" appends 120 words of recent story to the plan, as the retriev
 What the rows show: BM25 finds a fact whose plan names it (a rare name such as "Straka" or
 "Holm" is decisive once Qdrant weighs it by inverse document frequency). A paraphrase shares no
 word with the planted sentence, so BM25 can only match it through the summary or the rest of
-the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase should match,
-and MiniLM's vector of a 180-word paragraph about the recurring cast is a weak target for one
-sentence in its middle. Reciprocal rank fusion of one strong and one weak list lands between
-the two. Re-ranking the fused candidates for diversity (maximal marginal relevance in Qdrant,
-by the dense vector) is what lifts recall@3: the closest matches to a plan are near-copies of
-one another (the same cast at the same places), and once one of them is chosen the others
-count for less, which lets the planted paragraph in. Its recall@1 is low because MMR's first
-pick is the closest by meaning alone; the retriever hands the k passages to the writer in
-story order, so recall@3 is what the writer sees. DBSF ties RRF once MMR re-ranks; without MMR
-it drops a name that exactly one paragraph matches (a unit test shows it), so RRF stays the
-default (`retrieval_fusion`). Adding the short-term memory to the query dilutes the plan
-(MiniLM reads 256 word pieces; BM25 gets the recurring cast's names, which match everything),
-which is why the retriever queries with the plan alone.
+the paragraph ("mapmaker" is in a summary); the dense vector is what a paraphrase must match.
+A paragraph's summary is a better target for it than the summary with the paragraph's 180
+words, where MiniLM averages one sentence in with a scene of the recurring cast:{vector_note}
+Re-ranking the fused candidates for diversity (maximal marginal relevance in Qdrant, by the
+dense vector) is what lifts recall@3: the closest matches to a plan are near-copies of one
+another (the same cast at the same places), and once one of them is chosen the others count
+for less, which lets the planted paragraph in; MMR can only let in what a list ranked among
+its candidates, 64 per list (24 before: paraphrase recall@3 0.56 -> 0.62 measured outside the
+runner on this novel, 96 did no better). Its recall@1 is low because MMR's first pick is the
+closest by meaning alone; the retriever hands the k passages to the writer in story order, so
+recall@3 is what the writer sees. DBSF ties RRF once MMR re-ranks; without MMR it drops a name
+that exactly one paragraph matches (a unit test shows it), so RRF stays the default
+(`retrieval_fusion`). Adding the short-term memory to the query dilutes the plan (MiniLM reads
+256 word pieces; BM25 gets the recurring cast's names, which match everything), which is why
+the retriever queries with the plan alone; a second query vector from the short-term memory
+would add the same recurring names as a list of their own.
 
-The goal is met on indirect plans and missed on paraphrase-only plans. What a paragraph is
-stored under was also tried on this novel (without MMR, outside the runner): a second dense
-vector of the summary alone added one indirect and one paraphrase plan under RRF (0.78 -> 0.83,
-0.31 -> 0.38) for twice the stored vectors; a vector per sentence (Qdrant multivectors, MaxSim)
-did worse (0.67, 0.25) for 7x the embedding time. 11 of the 16 paraphrase plans share no word
-with the planted paragraph's summary or names, so only the embedder can find them, and MiniLM
-ranks some of those paragraphs below the 500th. What would raise it: a stronger embedder where
-one is allowed; plans that name what they need (the planner sees the story bible).
+The goal is {on_indirect} on indirect plans and {on_paraphrase} on paraphrase-only plans; the
+upper-bound rows say why paraphrases miss: with the planted sentence itself as the planted
+paragraph's vector, MiniLM finds it for {oracle}; it does not see that "a royal wading
+bird" is "a crowned heron", or "the lady in scarlet" "a woman in a red oilskin coat". No choice of what a paragraph is stored under
+reaches 0.9 with this embedder (tried before, without MMR: a second dense vector per
+paragraph, one more paraphrase plan for twice the vectors; a vector per sentence, Qdrant
+multivectors with MaxSim, worse for 7x the embedding time). What would raise it: a stronger
+embedder where one is allowed; plans that name what they need (the planner sees the story
+bible); a summary that names what the paragraph introduces (the memory model writes it, and
+the dense vector is now the summary's).
 """
     return text, goals
 
