@@ -514,14 +514,14 @@ would add the same recurring names as a list of their own.
 
 The goal is {on_indirect} on indirect plans and {on_paraphrase} on paraphrase-only plans; the
 upper-bound rows say why paraphrases miss: with the planted sentence itself as the planted
-paragraph's vector, MiniLM finds it for {oracle}; it does not see that "a royal wading
-bird" is "a crowned heron", or "the lady in scarlet" "a woman in a red oilskin coat". No
-choice of what a paragraph is stored under reaches 0.9 with this embedder (tried before, without MMR: a second dense vector per
-paragraph, one more paraphrase plan for twice the vectors; a vector per sentence, Qdrant
-multivectors with MaxSim, worse for 7x the embedding time). What would raise it: a stronger
-embedder where one is allowed; plans that name what they need (the planner sees the story
-bible); a summary that names what the paragraph introduces (the memory model writes it, and
-the dense vector is now the summary's).
+paragraph's vector, MiniLM finds it for {oracle}; it does not see that "a royal wading bird"
+is "a crowned heron", or "the lady in scarlet" "a woman in a red oilskin coat". No choice of
+what a paragraph is stored under reaches 0.9 with this embedder (tried before, without MMR: a
+second dense vector per paragraph, one more paraphrase plan for twice the vectors; a vector
+per sentence, Qdrant multivectors with MaxSim, worse for 7x the embedding time). What would
+raise it: a stronger embedder where one is allowed; plans that name what they need (the
+planner sees the story bible); a summary that names what the paragraph introduces (the memory
+model writes it, and the dense vector is now the summary's).
 """
     return text, goals
 
