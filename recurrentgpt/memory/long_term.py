@@ -61,8 +61,8 @@ CANDIDATES = 64
 
 MMR can only let in a paragraph that some list ranked among the candidates: on the
 1,000-paragraph benchmark novel, 64 raised paraphrase-only recall@3 from 0.56 to 0.62
-over 24 (96 did no better there), for about a millisecond more per indexed search at
-100,000 paragraphs (BENCHMARKS.md, figures 3 and 4)."""
+over 24 (96 found one more indirect plan and no more paraphrases, for about 3 ms more CPU
+per indexed search at 100,000 paragraphs; BENCHMARKS.md, figures 3 and 4)."""
 
 
 def _as_store(store: VectorStore | QdrantClient, collection: str) -> VectorStore:
