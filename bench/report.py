@@ -146,8 +146,9 @@ hashing embedder. "as written" is the store as a session leaves it: every paragr
 upserted, no HNSW graph was built (steps never build one, see figure 3). The baseline is the
 same graph with a long-term memory that keeps paragraphs in a list and re-embeds all of them at
 every search, as the reference code does. "MiniLM s/step" projects the embedding work alone
-with the default embedder at the throughput measured in figure 4. The last two columns time
-the two memory calls made at every step that could depend on N (median of 5).
+with the default embedder at figure 4's throughput for whole paragraphs (an upper bound: a
+step of ours embeds a plan and a summary, both shorter). The last two columns time the two
+memory calls made at every step that could depend on N (median of 5).
 
 - Overhead, N=1,000 vs N=10: **{ratio_1k:.2f}x**, vs N=100: **{vs_100_1k:.2f}x** (goal <=
   {OVERHEAD_GOAL}, counted against both): {_verdict(overhead_met)}. N=10,000 vs N=10:
