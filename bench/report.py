@@ -333,17 +333,21 @@ in Python.
   Local mode: {local["p50_ms"]:.0f} ms at {local_size:,} (measured up to 10,000 only; the
   previous full run measured 1.9 s at 100,000).
 
-Where an indexed search's time goes (the parts above, and a profile outside the runner at
-100,000 paragraphs, in CPU time, which load does not inflate): the BM25 list costs the most,
-and its cost grows with the query's distinct terms, since each term's posting list spans the
-novel (1.2 ms for 7 terms, 3.3 ms for the benchmark's 28); the dense list 2-3 ms with the
-lineage filter (1.3 ms with none); MMR and the Python around the query about 1 ms each. Tried
-and not kept: int8 scalar quantization of the dense vector (at 10,000 paragraphs dense search
-took 1.4 against 1.5 ms CPU, within the noise of a loaded machine); a lower sparse
-`full_scan_threshold` (5x cheaper BM25 for a 1,000-paragraph novel alone, but it would make a
-store of many short novels search the whole store's posting lists, figure 7). What would meet
-5 ms here: a shorter BM25 query (the plan's names and rarest words only), or an idle machine:
-the wall time is several times the CPU time at the load this ran under.
+Where an indexed search's time goes: the parts above (each list alone through
+`LongTermMemory.search`, CPU time of every thread of the process, which can exceed the wall
+time since the engine searches on several threads) add up to about the whole: the dense list
+and the BM25 list cost about the same, fusion and MMR little more. A profile of raw engine
+queries outside the runner (24 candidates, same store) found the BM25 list's cost growing with
+the query's distinct terms, since each term's posting list spans the novel (1.2 ms CPU for 7
+terms, 3.3 ms for the benchmark's 28), and the dense list's with the lineage filter (2.6 ms
+against 1.3 ms unfiltered). Tried and not kept: int8 scalar quantization of the dense vector
+(at 10,000 paragraphs dense search took 1.4 against 1.5 ms CPU, within the noise of a loaded
+machine); a lower sparse `full_scan_threshold` (5x cheaper BM25 for a lone 1,000-paragraph
+novel, but a store of many short novels would then walk the whole store's posting lists,
+figure 7). The goal is missed on CPU time too, so an idle machine would not meet it; what
+might: a shorter BM25 query (the plan's names and rarest words only), and a lineage filter
+reduced to the novel and branch when no later paragraph exists on the branch (one lookup by
+id, as `has_paragraphs_after` does).
 
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the
