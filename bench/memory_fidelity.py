@@ -29,7 +29,7 @@ from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.edge_store import EdgeStore
 from recurrentgpt.memory.lexical import SparseEncoder
-from recurrentgpt.memory.long_term import MMR_DIVERSITY
+from recurrentgpt.memory.long_term import MMR_DIVERSITY, EmbedWhat
 from recurrentgpt.memory.passage import MAIN_BRANCH
 
 KS = (1, 3, 5)
@@ -149,7 +149,7 @@ async def run(quick: bool) -> dict[str, Any]:
                 replace(p, summary=planted[p.position].sentence) if p.position in planted else p
                 for p in passages
             ]
-        embed_what = "both" if dense_of == "summary + text" else "summary"
+        embed_what: EmbedWhat = "both" if dense_of == "summary + text" else "summary"
         folder = tempfile.mkdtemp(prefix="fidelity-")
         store = EdgeStore(folder)
         try:

@@ -137,7 +137,7 @@ async def measure_local(
 
 async def measure_edge(
     passages: list[Passage], repeats: int, folder: str
-) -> tuple[dict[str, float], dict[str, float], float, float]:
+) -> tuple[dict[str, float], dict[str, Any], float, float]:
     """The default store: hybrid search as written, then after building the index."""
     memory = LongTermMemory(EdgeStore(folder), RandomEmbeddings())
     start = time.perf_counter()
