@@ -167,8 +167,8 @@ branch and position, so it scores only the novel's points, but without an HNSW g
 scores all of them: that is what remains of the growth at N=10,000 (a store of 1,000 short
 novels is not slowed, figure 7). Numbers were measured on a shared 2-core machine (the load
 average of the run is in the table at the top): absolute times are inflated and noisy, which
-matters most for ratios of small times: a step at N=10 took longer than at N=100 in this
-run and the previous one, with a throwaway run before the timed sizes, which is why the goal
+matters most for ratios of small times: a step at N=10 took longer than at N=100 in two
+earlier runs, with a throwaway run before the timed sizes, which is why the goal
 is counted against N=100 as well. Ours at N=10, 100 and 1,000 therefore runs in interleaved
 rounds (10, 100, 1,000, 10, ...; 3 rounds of 10 steps in the full run), so that the load's
 drift over minutes falls on every size alike, and each step's CPU time (all threads of the
