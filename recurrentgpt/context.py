@@ -164,8 +164,12 @@ class Context:
         metadata={"description": "How many earlier passages the retriever returns."},
     )
     memory_embedding: Literal["summary", "paragraph", "both"] = field(
-        default="both",
-        metadata={"description": "What the dense vector of each stored paragraph embeds."},
+        default="summary",
+        metadata={
+            "description": "What the dense vector of each stored paragraph embeds: its "
+            "summary (what later plans refer to; the text is in the BM25 vector), the "
+            "paragraph, or both."
+        },
     )
     retrieval_mode: Literal["hybrid", "dense", "sparse"] = field(
         default="hybrid",

@@ -62,7 +62,7 @@ class Query:
     limit: int
     mode: SearchMode = "hybrid"
     fusion: Fusion = "rrf"
-    candidates: int = 24
+    candidates: int = 64
     """How many results each of the dense and sparse searches passes to the fusion."""
     diversity: float = 0.0
     """Maximal marginal relevance over the candidates (0: by relevance alone, up to 1)."""

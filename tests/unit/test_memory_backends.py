@@ -267,14 +267,15 @@ def test_chinese_text_gets_words_for_lexical_search() -> None:
 async def test_rank_fusion_keeps_a_name_only_one_paragraph_matches(tmp_path: Path) -> None:
     """Why RRF is the default: score fusion (DBSF) drops a BM25 list of a single hit."""
     memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(16), diversity=0.0)
-    texts = [f"{FILLER} {i}" for i in range(60)]
+    # More paragraphs than the candidates each list passes on, as in a real novel.
+    texts = [f"{FILLER} {i}" for i in range(150)]
     texts[7] = "Benedek Holm confessed that he sank the schooner for the insurance."
     await memory.store_many([passage(i, t) for i, t in enumerate(texts)])
     found = {}
     for fusion in ("rrf", "dbsf"):
         memory.fusion = fusion  # type: ignore[assignment]
         hits = await memory.search(
-            "Holm", novel_id="n", branch_id="main", segments=[], before_position=60, k=3
+            "Holm", novel_id="n", branch_id="main", segments=[], before_position=150, k=3
         )
         found[fusion] = [p.position for p in hits]
     assert 7 in found["rrf"]
@@ -304,3 +305,33 @@ async def test_diversity_lets_a_different_paragraph_in_among_near_copies(tmp_pat
 def test_diversity_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(ValueError, match="diversity"):
         LongTermMemory(QdrantClient(":memory:"), HashingEmbeddings(8), diversity=1.5)
+
+
+class RecordingEmbeddings(HashingEmbeddings):
+    """Hashing embeddings that remember the documents they embedded."""
+
+    def __init__(self) -> None:
+        super().__init__(16)
+        self.documents: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Record, then embed."""
+        self.documents.extend(texts)
+        return super().embed_documents(texts)
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("hybrid", "summary 1"), ("dense", "both")])
+async def test_the_dense_vector_holds_the_text_only_where_bm25_does_not(
+    tmp_path: Path, mode: str, expected: str
+) -> None:
+    """By default the summary is embedded; a dense-only search embeds the text as well."""
+    embeddings = RecordingEmbeddings()
+    memory = LongTermMemory(
+        EdgeStore(str(tmp_path / "edge")),
+        embeddings,
+        search_mode=mode,  # type: ignore[arg-type]
+    )
+    await memory.store_many([passage(1, "Holm sank the schooner.")])
+    wanted = "summary 1\nHolm sank the schooner." if expected == "both" else expected
+    assert embeddings.documents == [wanted]
+    memory.backend.close()
