@@ -285,7 +285,10 @@ async def test_rank_fusion_keeps_a_name_only_one_paragraph_matches(tmp_path: Pat
 
 async def test_diversity_lets_a_different_paragraph_in_among_near_copies(tmp_path: Path) -> None:
     """MMR (the default) keeps near-copies from filling every place of the results."""
-    memory = LongTermMemory(EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(256))
+    # The texts differ and the helper's summaries do not: the dense vector holds the text.
+    memory = LongTermMemory(
+        EdgeStore(str(tmp_path / "edge")), HashingEmbeddings(256), embed_what="paragraph"
+    )
     plan = "Arlo and Mirela argue at the harbour about the rain and the herring"
     texts = [f"{FILLER} {i}" for i in range(12)]
     texts[4] = "Arlo rowed out past the harbour wall to the rock where the woman vanished."
