@@ -16,6 +16,7 @@ import re
 
 from langchain_core.messages import BaseMessage
 
+from recurrentgpt.deployment import ServedContext
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.graphs.fiction import build_fiction_graph
@@ -60,3 +61,8 @@ graph = build_graph(services).compile(name="recurrentgpt-fake")
 
 fiction_graph = build_fiction_graph(services).compile(name="recurrentgpt-fiction-fake")
 """The interactive-fiction graph on the same scripted services."""
+
+served_graph = build_graph(services, context_schema=ServedContext).compile(
+    name="recurrentgpt-served-fake"
+)
+"""The co-writing graph with the served context schema: deployment settings are refused."""
