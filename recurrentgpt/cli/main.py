@@ -14,8 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sqlite3
 import sys
+import time
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +40,12 @@ LAZY_USER_ERRORS = (
     ("recurrentgpt.memory", "MemoryConfigError"),
 )
 """Errors of modules a command may not have imported: reported as one line when raised."""
+
+ERROR_LOG = "recurrentgpt.log"
+"""File in the data dir where the traceback of every error a command ends with is kept."""
+ERROR_LOG_BYTES = 1_000_000
+"""The log is moved to ``recurrentgpt.log.1`` when it grows past this."""
+INTERNAL_ERROR_EXIT = 2
 
 
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="folder of checkpoints, long-term memory and exports "
         "(default: env RECURRENTGPT_DATA_DIR, else your user data folder)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"print the traceback of an error (it is always kept in <data dir>/{ERROR_LOG})",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -175,6 +189,27 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     )
 
 
+def keep_traceback(data_dir: str | None, error: BaseException) -> str | None:
+    """Append ``error``'s traceback to the data dir's error log; return the log's path.
+
+    Returns None when there is no data dir or the log cannot be written (a full
+    disk must not hide the error itself).
+    """
+    if not data_dir:
+        return None
+    path = os.path.join(data_dir, ERROR_LOG)
+    try:
+        os.makedirs(data_dir, exist_ok=True)
+        if os.path.exists(path) and os.path.getsize(path) > ERROR_LOG_BYTES:
+            os.replace(path, path + ".1")
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(sys.argv)}\n")
+            log.write("".join(traceback.format_exception(error)))
+    except OSError:
+        return None
+    return path
+
+
 def _async_reader(read: InputFunction | None) -> tuple[Callable[[str], Awaitable[str]], bool]:
     """How to read a line, and whether the built-in full-screen editor can be used."""
     if read is None and sys.stdin.isatty() and sys.stdout.isatty():
@@ -216,6 +251,7 @@ def main(
     if llm_log.level == logging.NOTSET:
         llm_log.setLevel(logging.ERROR)
     thread = getattr(args, "thread_id", None) or "<id>"
+    data_dir: str | None = None
     try:
         data_dir = resolve_data_dir(args.data_dir, console)
         from recurrentgpt.cli.commands import COMMANDS
@@ -240,10 +276,21 @@ def main(
         )
         return 130
     except Exception as error:
-        if not isinstance(error, _user_error_types()):
-            raise
-        print(f"recurrentgpt: error: {error}", file=sys.stderr)
-        return 1
+        log = keep_traceback(data_dir, error)
+        if args.debug:
+            traceback.print_exception(error)
+        if isinstance(error, _user_error_types()):
+            print(f"recurrentgpt: error: {error}", file=sys.stderr)
+            return 1
+        # A bug of ours, not the person's input: say so, and where the traceback is.
+        kept = f"the traceback is in {log}" if log else "the traceback could not be saved"
+        print(
+            f"recurrentgpt: internal error (a bug, not your input): "
+            f"{type(error).__name__}: {error}\n{kept}; run with --debug to print it. "
+            f"The novel is saved at its last checkpoint.",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR_EXIT
 
 
 if __name__ == "__main__":
