@@ -45,7 +45,8 @@ ERROR_LOG = "recurrentgpt.log"
 """File in the data dir where the traceback of every error a command ends with is kept."""
 ERROR_LOG_BYTES = 1_000_000
 """The log is moved to ``recurrentgpt.log.1`` when it grows past this."""
-INTERNAL_ERROR_EXIT = 2
+INTERNAL_ERROR_EXIT = 70
+"""Exit code of an internal error (sysexits EX_SOFTWARE; argparse uses 2 for usage)."""
 
 
 def _settings_flags(parser: argparse.ArgumentParser) -> None:

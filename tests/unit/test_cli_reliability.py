@@ -116,7 +116,8 @@ def test_an_internal_bug_is_not_dressed_as_a_user_error(data_dir: str, capsys: A
     assert str(log) in err and "Traceback" not in err
     assert "Traceback" in log.read_text() and "no such role table entry" in log.read_text()
 
-    assert main(["--debug", "--data-dir", data_dir, "resume", "b"], services=broken) == 2
+    debug = ["--debug", "--data-dir", data_dir, "resume", "b"]
+    assert main(debug, services=broken) == INTERNAL_ERROR_EXIT
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
