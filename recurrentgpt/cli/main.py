@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from recurrentgpt.cli.play import add_play_parser
-from recurrentgpt.cli.registry import UnknownNovelError
+from recurrentgpt.cli.registry import NovelBusyError, UnknownNovelError
 from recurrentgpt.novels import NovelStateError
 
 if TYPE_CHECKING:
@@ -182,6 +182,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (
         CommandLineError,
         UnknownNovelError,
+        NovelBusyError,
         NovelStateError,
         *lazy,
         ValueError,  # includes bad settings, an unknown embedder, a bad novel input
