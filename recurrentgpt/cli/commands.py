@@ -100,7 +100,9 @@ async def _write_new(
 ) -> dict[str, Any]:
     thread_id = record.thread_id
     async with opened_graph(session) as graph:
-        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
+        # A record without saved state is a write stopped before its first checkpoint:
+        # writing it again is the only way on (resume has no premise to start from).
+        if await novels.has_saved_state(graph, thread_id):
             raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
         registry.save(record)
         session.console.print(f"Writing novel {thread_id!r} in {session.data_dir!r}")
@@ -245,7 +247,7 @@ async def _import_new(
 ) -> dict[str, Any]:
     thread_id = record.thread_id
     async with opened_graph(session) as graph:
-        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
+        if await novels.has_saved_state(graph, thread_id):  # see _write_new
             raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
         registry.save(record)
         session.console.print(

@@ -27,6 +27,8 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +46,11 @@ NOVEL = "killed"
 TARGET_STEPS = 8
 QUICK_KILLS = 10
 SETTINGS = ["--embedder", "hash:64", "--words-per-paragraph", "40"]
-MAX_DELAY_SECONDS = float(os.environ.get("RELIABILITY_MAX_KILL_DELAY", "6"))
-"""Longest wait before a kill: about one CLI start plus a few steps on a loaded 2-core box."""
+MAX_DELAY_SECONDS = 8.0
+"""Longest wait before killing a read-only command that has not ended unkilled yet."""
+WRITING_SECONDS = 2.0
+"""Longest wait, after a writing command's first line, before its kill (the scripted model
+writes a step in a fraction of a second, so some runs finish first)."""
 PROCESS_TIMEOUT = 300
 
 
@@ -65,24 +70,68 @@ class KillReport:
     seconds: float = 0.0
 
 
-def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start the scripted-model CLI on ``data_dir`` (its own process group)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.cli.scripted_cli", "--data-dir", str(data_dir), *args],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+class CliRun:
+    """One CLI process on ``data_dir``, its own process group; stdout read as it comes."""
+
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - read after the process ends
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.cli.scripted_cli", "--data-dir", str(data_dir), *args],
+            cwd=REPO_ROOT,
+            # Unbuffered, so the first line arrives when it is printed.
+            env={
+                **os.environ,
+                "PYTHONPATH": str(REPO_ROOT),
+                "PYTHONUNBUFFERED": "1",
+                **(env or {}),
+            },
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.first_line = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            self.first_line.set()
+        self.first_line.set()  # ended without a line
+
+    def wait(self, timeout: float = PROCESS_TIMEOUT) -> int | None:
+        """The exit code, or None if the process still runs after ``timeout`` seconds."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL the process group: no clean-up runs."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def output(self) -> tuple[str, str]:
+        """Everything printed (stdout, stderr), once the process has ended."""
+        self.reader.join(timeout=30)
+        self.errors.seek(0)
+        return "".join(self.lines), self.errors.read()
+
+
+def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> CliRun:
+    """Start the scripted-model CLI on ``data_dir``."""
+    return CliRun(data_dir, *args, env=env)
 
 
 def run_cli(data_dir: Path, *args: str) -> tuple[int, str, str]:
     """Run the CLI to its end; returns (exit code, stdout, stderr)."""
-    process = cli(data_dir, *args)
-    out, err = process.communicate(timeout=PROCESS_TIMEOUT)
-    return process.returncode, out, err
+    run = cli(data_dir, *args)
+    code = run.wait()
+    assert code is not None, f"{args} did not end in {PROCESS_TIMEOUT} s"
+    return code, *run.output()
 
 
 async def _saved_state(data_dir: Path) -> tuple[dict[str, Any], LongTermMemory] | None:
@@ -124,7 +173,7 @@ def check_data_dir(data_dir: Path, *, final: bool = False) -> dict[str, Any]:
 
 
 def _operation(rng: random.Random, values: dict[str, Any]) -> list[str]:
-    if not values.get("title"):
+    if not values:  # nothing saved yet (an opening cut short has its input saved)
         return [
             "write", "--premise", "A lighthouse keeper finds a brass key.", "--steps",
             str(TARGET_STEPS), "--auto-first", "--id", NOVEL, *SETTINGS,
@@ -145,26 +194,40 @@ def kill_rounds(data_dir: Path, kills: int, seed: int) -> KillReport:
     report = KillReport()
     started = time.monotonic()
     values: dict[str, Any] = {}
+    durations: dict[str, float] = {}
     while report.outcomes["killed"] < kills:
+        if sum(report.outcomes.values()) > 4 * kills:
+            raise AssertionError(f"no way on after {report.rounds[-5:]}")
         args = _operation(rng, values)
-        delay = rng.uniform(0.2, MAX_DELAY_SECONDS)
-        process = cli(data_dir, *args)
-        try:
-            _, err = process.communicate(timeout=delay)  # reads the pipes while it waits
-            outcome = "finished" if process.returncode == 0 else "refused"
-            if process.returncode not in (0, 1) or "Traceback" in err:
-                raise AssertionError(f"{' '.join(args)} failed:\n{err}")
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        operation = args[0] if args[0] != "resume" or len(args) == 2 else "resume+"
+        run = cli(data_dir, *args)
+        began = time.monotonic()
+        if args[0] in ("write", "resume"):
+            # Killed while it writes: some time after its first line (startup under load
+            # varies by seconds, the steps of the scripted model take a fraction of one).
+            run.first_line.wait(timeout=PROCESS_TIMEOUT)
+            delay = rng.uniform(0.0, WRITING_SECONDS)
+        else:
+            # Killed anywhere in its run, as long as its last unkilled run took.
+            delay = rng.uniform(0.0, 1.2 * durations.get(operation, MAX_DELAY_SECONDS))
+        code = run.wait(timeout=delay)
+        if code is None:
+            run.kill()
             outcome = "killed"
+        else:
+            durations[operation] = time.monotonic() - began
+            outcome = "finished" if code == 0 else "refused"
+        _, err = run.output()
+        if code not in (None, 0, 1) or "Traceback" in err:
+            raise AssertionError(f"{' '.join(args)} failed ({code}):\n{err}")
         report.outcomes[outcome] += 1
-        report.operations[args[0] if args[0] != "resume" or len(args) == 2 else "resume+"] += 1
+        report.operations[operation] += 1
         values = check_data_dir(data_dir)
         report.checks += 1
         report.rounds.append(
-            f"{' '.join(args[:2])} {' '.join(args[2:3]) if args[0] != 'write' else ''} "
-            f"after {delay:.1f} s: {outcome}, step {values.get('step', '-')}"
+            f"{operation} after {delay:.1f} s: {outcome}"
+            + (f" ({err.strip()[:80]})" if outcome == "refused" else "")
+            + f", step {values.get('step', '-')}"
         )
     report.paragraphs = recover(data_dir)
     report.checks += 1
@@ -174,7 +237,7 @@ def kill_rounds(data_dir: Path, kills: int, seed: int) -> KillReport:
 
 def recover(data_dir: Path) -> int:
     """Resume (unkilled) to the target and run the full check; returns the paragraphs."""
-    if not check_data_dir(data_dir).get("title"):
+    if not check_data_dir(data_dir):
         code, _, err = run_cli(data_dir, *_operation(random.Random(0), {}))
         assert code == 0, err
     for _ in range(3):  # a cut-short step first, then the rest of the novel
@@ -198,8 +261,6 @@ def recover(data_dir: Path) -> int:
 
 def main() -> None:
     """Command line of the fuller run: prints one line per round and a summary."""
-    import tempfile
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)

@@ -43,11 +43,7 @@ def test_two_runs_of_one_novel_at_once_one_writes_the_other_is_told(tmp_path: Pa
     slow = {"SCRIPTED_WRITER_SECONDS": "1"}  # each run takes seconds: they overlap
     first = cli(data_dir, "resume", NOVEL, "--steps", "3", env=slow)
     second = cli(data_dir, "resume", NOVEL, "--steps", "3", env=slow)
-    outputs = [process.communicate(timeout=300) for process in (first, second)]
-    results = [
-        (process.returncode, out, err)
-        for process, (out, err) in zip((first, second), outputs, strict=True)
-    ]
+    results = [(run.wait(), *run.output()) for run in (first, second)]
 
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 1], results
