@@ -194,14 +194,13 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 def keep_traceback(data_dir: str | None, error: BaseException) -> str | None:
     """Append ``error``'s traceback to the data dir's error log; return the log's path.
 
-    Returns None when there is no data dir or the log cannot be written (a full
-    disk must not hide the error itself).
+    Returns None when there is no data dir yet (an error must not create one) or the
+    log cannot be written (a full disk must not hide the error itself).
     """
-    if not data_dir:
+    if not data_dir or not os.path.isdir(data_dir):
         return None
     path = os.path.join(data_dir, ERROR_LOG)
     try:
-        os.makedirs(data_dir, exist_ok=True)
         if os.path.exists(path) and os.path.getsize(path) > ERROR_LOG_BYTES:
             os.replace(path, path + ".1")
         with open(path, "a", encoding="utf-8") as log:

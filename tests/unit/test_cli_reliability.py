@@ -129,3 +129,4 @@ def test_a_persons_mistake_stays_one_line_and_debug_adds_the_traceback(
     assert err.startswith("recurrentgpt: error: ") and err.count("\n") == 1
     assert main(["--debug", "--data-dir", data_dir, "resume", "nope"], services=services) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+    assert not Path(data_dir).exists()  # an error on a data dir not made yet makes none
