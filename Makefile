@@ -16,7 +16,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export LANGSMITH_TRACING = false
 export HF_HUB_OFFLINE = 1
 
-.PHONY: setup novel serve test unit integration lint format bench bench-full clean deploy-env
+.PHONY: setup novel serve test unit integration lint format bench bench-full clean deploy-env reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench: $(VENV)/.installed
 
 bench-full: $(VENV)/.installed
 	$(BIN)/python -m bench.run --full
+
+# The fuller fault run of RELIABILITY.md: 60 random kills of the CLI, and every bad-input
+# property with 200 examples (the test suite runs 10 kills and 40 examples).
+reliability: $(VENV)/.installed
+	$(BIN)/python -m tests.reliability.kills --kills 60 --seed 1
+	RELIABILITY_EXAMPLES=200 $(BIN)/python -m pytest -p no:cacheprovider tests/unit/test_bad_input.py
 
 # The production server's venv (.venv-deploy): the PyPI runtime, the package and the
 # embedder, no llama-cpp-python; ends with `pip check`. See deploy/README.md.

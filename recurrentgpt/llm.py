@@ -124,7 +124,9 @@ def _raw_text(message: Any) -> str:
     if isinstance(message, AIMessage):
         if message.tool_calls:
             return str(message.tool_calls[0].get("args"))
-        return str(message.content)
+        # Some providers reply with a list of content blocks (text, reasoning...):
+        # the text blocks are the reply, never the list's Python repr.
+        return message.text
     return str(message)
 
 

@@ -122,7 +122,10 @@ def status_of(snapshot: Snapshot) -> NovelStatus:
         return "new"
     if is_pause(snapshot):
         return "review" if _target_reached(values) else "paused"
-    if snapshot.next:
+    if snapshot.next or getattr(snapshot, "tasks", ()):
+        # A task whose writes were saved but whose step's checkpoint was not (the process
+        # died, or the disk filled, in between) is left out of a StateSnapshot's ``next``
+        # but kept in its ``tasks``: the step is cut short, not finished.
         return "running"
     return "stopped" if values.get("status") == "stopped" else "finished"
 
@@ -431,7 +434,10 @@ async def prepare_resume(
     snapshot = await graph.aget_state(config)
     status = status_of(snapshot)
     if status == "new":
-        raise NovelStateError(f"novel {thread_id!r} has no saved state yet")
+        raise NovelStateError(
+            f"novel {thread_id!r} has no saved state yet: it stopped before its opening was "
+            "saved; start it again (recurrentgpt write --id with the same id)"
+        )
     targets = more_targets(snapshot.values, more_steps, more_words)
     if status in ("finished", "stopped"):
         if status == "finished" and not targets:

@@ -10,6 +10,9 @@ The server's configuration is the environment (see :class:`~recurrentgpt.context
 - no role's model is the bundled ``local:*`` model unless llama-cpp-python is
   installed here (the production venv leaves it out: the model then runs as its
   own process, reached through ``OPENAI_BASE_URL``);
+- the operator's allow-list of deployment settings callers may set
+  (``RECURRENTGPT_CALLER_SETTINGS``, see :mod:`recurrentgpt.deployment`) names
+  only deployment settings;
 - an embedded long-term memory store (a folder) is held by this process alone:
   a second server process on the same folder (``--workers 2``, a second replica)
   refuses to start with a message naming ``QDRANT_URL``, instead of failing novels.
@@ -29,6 +32,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from recurrentgpt.context import Context
+from recurrentgpt.deployment import caller_settings
 from recurrentgpt.embeddings import EmbedderConfigError, load_embeddings
 from recurrentgpt.memory.opening import is_server
 from recurrentgpt.memory.store import MemoryLockedError
@@ -166,8 +170,10 @@ def check_server(context: Context | None = None) -> Context:
         ServerConfigError: see :func:`check_models`.
         EmbedderConfigError: see :func:`check_embedder`.
         MemoryLockedError: see :func:`hold_embedded_memory`.
+        DeploymentSettingError: see :func:`recurrentgpt.deployment.caller_settings`.
     """
     context = context or Context()
+    caller_settings()
     check_models(context)
     check_embedder(context.embedder, context.base_url)
     hold_embedded_memory(context.resolved_qdrant_location)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import load_embeddings
@@ -33,6 +35,15 @@ REQUEST_TIMEOUT_SECONDS = 300.0
 
 Generous: the bundled CPU model writes a 180-word paragraph in about a minute on
 two loaded cores."""
+MAX_CACHED_CHAT_MODELS = 32
+"""Chat models kept per process. Their keys come from each run's context (model,
+temperature...), which on a server any caller sets, so the cache is bounded: the
+least recently used client is dropped (a later run builds it again)."""
+MAX_CACHED_MEMORIES = 8
+"""Long-term memory views (search settings over a store) kept per process, likewise.
+The stores under them are opened once per location (deployment settings)."""
+
+_Value = TypeVar("_Value")
 
 
 def max_tokens_for(role: Role, context: Context) -> int:
@@ -104,13 +115,35 @@ def build_chat_model(spec: str, *, context: Context, max_tokens: int) -> BaseCha
     return model
 
 
+class BoundedCache(OrderedDict[Hashable, _Value]):
+    """A least-recently-used cache of at most ``limit`` values (not thread-safe alone)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get_or_build(self, key: Hashable, build: Callable[[], _Value]) -> _Value:
+        """The value cached under ``key``, built (and the oldest dropped) when missing."""
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = build()
+        while len(self) > self.limit:
+            self.popitem(last=False)
+        return value
+
+
 class DefaultServices:
-    """Real chat models and long-term memory, built from the context and cached per process."""
+    """Real chat models and long-term memory, built from the context and cached per process.
+
+    Both caches are bounded (:data:`MAX_CACHED_CHAT_MODELS`, :data:`MAX_CACHED_MEMORIES`):
+    a caller who varies its settings run after run cannot grow the process.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._models: dict[tuple[object, ...], BaseChatModel] = {}
-        self._memories: dict[tuple[str, ...], LongTermMemory] = {}
+        self._models: BoundedCache[BaseChatModel] = BoundedCache(MAX_CACHED_CHAT_MODELS)
+        self._memories: BoundedCache[LongTermMemory] = BoundedCache(MAX_CACHED_MEMORIES)
 
     def chat_model(self, role: Role, context: Context) -> BaseChatModel:
         """Return the (cached) chat model configured for ``role``."""
@@ -118,9 +151,9 @@ class DefaultServices:
         max_tokens = max_tokens_for(role, context)
         key = (spec, context.base_url, context.api_key, context.temperature, max_tokens)
         with self._lock:
-            if key not in self._models:
-                self._models[key] = build_chat_model(spec, context=context, max_tokens=max_tokens)
-            return self._models[key]
+            return self._models.get_or_build(
+                key, lambda: build_chat_model(spec, context=context, max_tokens=max_tokens)
+            )
 
     def long_term_memory(self, context: Context) -> LongTermMemory:
         """Return the (cached) long-term memory for the context's store and embedder.
@@ -140,8 +173,9 @@ class DefaultServices:
             context.retrieval_fusion,
         )
         with self._lock:
-            if key not in self._memories:
-                self._memories[key] = LongTermMemory(
+            return self._memories.get_or_build(
+                key,
+                lambda: LongTermMemory(
                     open_store(
                         location, backend=context.memory_backend, api_key=context.qdrant_api_key
                     ),
@@ -149,8 +183,8 @@ class DefaultServices:
                     embed_what=context.memory_embedding,
                     search_mode=context.retrieval_mode,
                     fusion=context.retrieval_fusion,
-                )
-            return self._memories[key]
+                ),
+            )
 
 
 async def chat_model_for(services: Services, role: Role, context: Context) -> BaseChatModel:

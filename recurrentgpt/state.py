@@ -10,9 +10,10 @@ fork sees them as they were at its fork point.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from typing_extensions import TypedDict
 
 from recurrentgpt.books.manuscript import Manuscript
@@ -69,6 +70,92 @@ class ImportedManuscript(TypedDict):
     """Paragraphs of the last chapter counted toward its length (below paragraphs_per_chapter)."""
 
 
+def checked_text(field: str) -> Any:
+    """A reducer that replaces the text of ``field`` and refuses anything but text.
+
+    Edits reach the state through ``update_state`` as well as through the pause, and
+    LangGraph does not check them against the state's types: a wrong type would
+    otherwise break the next step with a traceback, far from the edit.
+    """
+
+    def replace(current: Any, update: Any) -> str:
+        if not isinstance(update, str):
+            raise ValueError(f"{field} must be text, got {type(update).__name__}")
+        return update
+
+    replace.__name__ = f"checked_{field}"
+    return replace
+
+
+def _refuse(field: str, shape: str, found: Any) -> ValueError:
+    return ValueError(f"{field} must be {shape}; got {str(found)[:120]!r}")
+
+
+def checked_outline(current: Any, update: Any) -> list[Chapter]:
+    """Replace the book outline with ``update`` if it is a list of {title, arc} texts."""
+    shape = "a list of chapters {title, arc} (texts)"
+    if not isinstance(update, list):
+        raise _refuse("book_outline", shape, update)
+    for chapter in update:
+        if not (
+            isinstance(chapter, Mapping)
+            and isinstance(chapter.get("title"), str)
+            and isinstance(chapter.get("arc"), str)
+        ):
+            raise _refuse("book_outline", shape, chapter)
+    return [Chapter(title=chapter["title"], arc=chapter["arc"]) for chapter in update]
+
+
+def checked_bible(current: Any, update: Any) -> list[BibleEntry]:
+    """Replace the bible with ``update`` if its entries have a name and facts (texts).
+
+    An entry's missing ``last_step`` counts as 0 and an unknown ``kind`` as a
+    thread, as for an entry written at the pause.
+    """
+    shape = f"a list of entries {{name, kind, facts}} (kind one of {', '.join(KINDS)})"
+    if not isinstance(update, list):
+        raise _refuse("bible", shape, update)
+    entries: list[BibleEntry] = []
+    for entry in update:
+        last_step = entry.get("last_step", 0) if isinstance(entry, Mapping) else None
+        if not (
+            isinstance(entry, Mapping)
+            and isinstance(entry.get("name"), str)
+            and entry["name"].strip()
+            and isinstance(entry.get("facts"), str)
+            and isinstance(last_step, int)
+            and not isinstance(last_step, bool)
+        ):
+            raise _refuse("bible", shape, entry)
+        kind = entry.get("kind")
+        entries.append(
+            BibleEntry(
+                name=entry["name"],
+                kind=kind if kind in KINDS else "thread",
+                facts=entry["facts"],
+                last_step=last_step,
+            )
+        )
+    return entries
+
+
+def checked_pending_edits(current: Any, update: Any) -> dict[str, Any]:
+    """Replace the pending edits with ``update`` if each is a valid answer field at the pause."""
+    if not isinstance(update, Mapping):
+        raise _refuse("pending_edits", "a mapping of answer fields to values", update)
+    unknown = sorted(str(name) for name in update if name not in HumanDecision.model_fields)
+    if unknown:
+        raise ValueError(
+            f"pending_edits names {', '.join(unknown)}; it may hold: "
+            f"{', '.join(HumanDecision.model_fields)}"
+        )
+    try:
+        HumanDecision.model_validate(dict(update))
+    except ValidationError as error:
+        raise ValueError(f"pending_edits cannot be used: {error}") from error
+    return dict(update)
+
+
 class State(InputState, total=False):
     """Everything one step needs, and nothing that grows with the novel."""
 
@@ -80,15 +167,15 @@ class State(InputState, total=False):
     """Fiction: the kind of ending the last scene wrote (e.g. 'triumph', 'death'), else ''."""
     title: str
     """Title chosen by the opening."""
-    book_outline: list[Chapter]
+    book_outline: Annotated[list[Chapter], checked_outline]
     """The chapters planned so far, each with a title and a one-line arc."""
     chapter: int
     """The chapter being written (1-based)."""
     chapter_start_step: int
     """The step after which the current chapter began (0 for chapter 1)."""
-    chapter_outline: str
+    chapter_outline: Annotated[str, checked_text("chapter_outline")]
     """The detailed plan of the current chapter."""
-    bible: list[BibleEntry]
+    bible: Annotated[list[BibleEntry], checked_bible]
     """The story bible: characters, places, objects, open threads (capped)."""
     memory_rationale: str
     """Why the memory updater changed the short-term memory as it did, at the last step."""
@@ -100,7 +187,7 @@ class State(InputState, total=False):
     """Words in the novel so far (opening included)."""
     last_paragraph: str
     """The most recent paragraph: the recurrence's 'input'."""
-    short_term_memory: str
+    short_term_memory: Annotated[str, checked_text("short_term_memory")]
     """Rolling summary of the recent story, rewritten every step and capped in words."""
     plans: list[str]
     """Three proposals for the next paragraph (replaced every step)."""
@@ -121,7 +208,7 @@ class State(InputState, total=False):
     """What the human (or the simulated human) decided at the last pause."""
     imported: ImportedManuscript
     """Set when the novel started from a manuscript instead of an opening."""
-    pending_edits: dict[str, Any]
+    pending_edits: Annotated[dict[str, Any], checked_pending_edits]
     """Edits made at the current pause and not yet applied (a HumanDecision edit field,
     e.g. 'short_term_memory', to its new value). Saved with ``update_state`` as each edit
     is made, so a closed terminal keeps them; the human turn applies and clears them."""

@@ -84,23 +84,46 @@ async def cmd_write(session: Session, args: argparse.Namespace) -> int:
     record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
     # Fail early on bad settings and on templates naming unknown fields.
     load_templates(session.context_for(record).templates_dir)
+    with registry.hold(thread_id):
+        values = await _write_new(session, registry, record, args, premise, targets)
+    _print_end(session, values, thread_id)
+    return 0
+
+
+async def _write_new(
+    session: Session,
+    registry: NovelRegistry,
+    record: NovelRecord,
+    args: argparse.Namespace,
+    premise: str,
+    targets: dict[str, int],
+) -> dict[str, Any]:
+    thread_id = record.thread_id
     async with opened_graph(session) as graph:
-        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
+        # A record without saved state is a write stopped before its first checkpoint:
+        # writing it again is the only way on (resume has no premise to start from).
+        if await novels.has_saved_state(graph, thread_id):
             raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
         registry.save(record)
         session.console.print(f"Writing novel {thread_id!r} in {session.data_dir!r}")
         language = {"language": args.language} if args.language else {}
-        values = await session.drive(
+        values: dict[str, Any] = await session.drive(
             graph, {"premise": premise, "genre": args.genre, **language, **targets}, record
         )
-    _print_end(session, values, thread_id)
-    return 0
+    return values
 
 
 async def cmd_resume(session: Session, args: argparse.Namespace) -> int:
     """Continue a paused, stopped or cut-short novel; ``--steps N`` writes N more."""
     registry = NovelRegistry(session.data_dir)
     record = registry.load(args.thread_id)
+    with registry.hold(record.thread_id):
+        return await _resume(session, registry, record, args)
+
+
+async def _resume(
+    session: Session, registry: NovelRegistry, record: NovelRecord, args: argparse.Namespace
+) -> int:
     if overrides := _settings_from(args):
         record.settings.update(overrides)
         registry.save(record)
@@ -152,12 +175,14 @@ async def cmd_history(session: Session, args: argparse.Namespace) -> int:
 
 async def cmd_rewind(session: Session, args: argparse.Namespace) -> int:
     """Make the pause after an earlier step current (a fork), keeping the target."""
-    NovelRegistry(session.data_dir).load(args.thread_id)
+    registry = NovelRegistry(session.data_dir)
+    registry.load(args.thread_id)
     ref = args.to if args.to is not None else args.step
     if ref is None:
         raise CommandLineError("say where to go: rewind ID STEP_OR_CHECKPOINT_ID (see history)")
-    async with opened_graph(session) as graph:
-        row = await novels.rewind(graph, args.thread_id, str(ref))
+    with registry.hold(args.thread_id):
+        async with opened_graph(session) as graph:
+            row = await novels.rewind(graph, args.thread_id, str(ref))
     session.console.print(
         Text(
             f"Rewound {args.thread_id!r} to step {row.step} ({row.checkpoint_id}). Later "
@@ -206,8 +231,23 @@ async def cmd_import(session: Session, args: argparse.Namespace) -> int:
     for name in ("premise", "language"):
         if value := (getattr(args, name) or "").strip():
             novel[name] = value
+    with registry.hold(thread_id):
+        values = await _import_new(session, registry, record, args, book, novel)
+    _print_end(session, values, thread_id)
+    return 0
+
+
+async def _import_new(
+    session: Session,
+    registry: NovelRegistry,
+    record: NovelRecord,
+    args: argparse.Namespace,
+    book: Any,
+    novel: dict[str, Any],
+) -> dict[str, Any]:
+    thread_id = record.thread_id
     async with opened_graph(session) as graph:
-        if registry.exists(thread_id) or await novels.has_saved_state(graph, thread_id):
+        if await novels.has_saved_state(graph, thread_id):  # see _write_new
             raise CommandLineError(f"novel {thread_id!r} already exists: use resume")
         registry.save(record)
         session.console.print(
@@ -216,9 +256,8 @@ async def cmd_import(session: Session, args: argparse.Namespace) -> int:
                 f"{len(book.paragraphs):,} paragraphs, {book.words():,} words"
             )
         )
-        values = await session.drive(graph, novel, record)
-    _print_end(session, values, thread_id)
-    return 0
+        values: dict[str, Any] = await session.drive(graph, novel, record)
+    return values
 
 
 async def cmd_eval(session: Session, args: argparse.Namespace) -> int:

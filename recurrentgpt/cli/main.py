@@ -14,13 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sqlite3
 import sys
+import time
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from recurrentgpt.cli.play import add_play_parser
-from recurrentgpt.cli.registry import UnknownNovelError
+from recurrentgpt.cli.registry import NovelBusyError, UnknownNovelError
 from recurrentgpt.novels import NovelStateError
 
 if TYPE_CHECKING:
@@ -37,6 +40,13 @@ LAZY_USER_ERRORS = (
     ("recurrentgpt.memory", "MemoryConfigError"),
 )
 """Errors of modules a command may not have imported: reported as one line when raised."""
+
+ERROR_LOG = "recurrentgpt.log"
+"""File in the data dir where the traceback of every error a command ends with is kept."""
+ERROR_LOG_BYTES = 1_000_000
+"""The log is moved to ``recurrentgpt.log.1`` when it grows past this."""
+INTERNAL_ERROR_EXIT = 70
+"""Exit code of an internal error (sysexits EX_SOFTWARE; argparse uses 2 for usage)."""
 
 
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="folder of checkpoints, long-term memory and exports "
         "(default: env RECURRENTGPT_DATA_DIR, else your user data folder)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"print the traceback of an error (it is always kept in <data dir>/{ERROR_LOG})",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -167,12 +182,33 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (
         CommandLineError,
         UnknownNovelError,
+        NovelBusyError,
         NovelStateError,
         *lazy,
         ValueError,  # includes bad settings, an unknown embedder, a bad novel input
         OSError,  # includes a full disk while writing exports or embedded Qdrant
         sqlite3.Error,  # e.g. "database or disk is full" while checkpointing
     )
+
+
+def keep_traceback(data_dir: str | None, error: BaseException) -> str | None:
+    """Append ``error``'s traceback to the data dir's error log; return the log's path.
+
+    Returns None when there is no data dir yet (an error must not create one) or the
+    log cannot be written (a full disk must not hide the error itself).
+    """
+    if not data_dir or not os.path.isdir(data_dir):
+        return None
+    path = os.path.join(data_dir, ERROR_LOG)
+    try:
+        if os.path.exists(path) and os.path.getsize(path) > ERROR_LOG_BYTES:
+            os.replace(path, path + ".1")
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(sys.argv)}\n")
+            log.write("".join(traceback.format_exception(error)))
+    except OSError:
+        return None
+    return path
 
 
 def _async_reader(read: InputFunction | None) -> tuple[Callable[[str], Awaitable[str]], bool]:
@@ -216,6 +252,7 @@ def main(
     if llm_log.level == logging.NOTSET:
         llm_log.setLevel(logging.ERROR)
     thread = getattr(args, "thread_id", None) or "<id>"
+    data_dir: str | None = None
     try:
         data_dir = resolve_data_dir(args.data_dir, console)
         from recurrentgpt.cli.commands import COMMANDS
@@ -240,10 +277,21 @@ def main(
         )
         return 130
     except Exception as error:
-        if not isinstance(error, _user_error_types()):
-            raise
-        print(f"recurrentgpt: error: {error}", file=sys.stderr)
-        return 1
+        log = keep_traceback(data_dir, error)
+        if args.debug:
+            traceback.print_exception(error)
+        if isinstance(error, _user_error_types()):
+            print(f"recurrentgpt: error: {error}", file=sys.stderr)
+            return 1
+        # A bug of ours, not the person's input: say so, and where the traceback is.
+        kept = f"the traceback is in {log}" if log else "the traceback could not be saved"
+        print(
+            f"recurrentgpt: internal error (a bug, not your input): "
+            f"{type(error).__name__}: {error}\n{kept}; run with --debug to print it. "
+            f"The novel is saved at its last checkpoint.",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR_EXIT
 
 
 if __name__ == "__main__":

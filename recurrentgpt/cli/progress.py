@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from langchain_core.messages import BaseMessage
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress_bar import ProgressBar
@@ -96,11 +97,13 @@ class StepView:
             self.live.start()
 
     def _token(self, message: Any, metadata: dict[str, Any]) -> None:
-        if metadata.get("langgraph_node") not in STREAMED_NODES or not message.content:
+        # A chunk's content may be a list of blocks: only its text is prose.
+        text = message.text if isinstance(message, BaseMessage) else str(message)
+        if metadata.get("langgraph_node") not in STREAMED_NODES or not text:
             return
         if message.id != self.attempt_id:
             self.attempt_id, self.attempt = message.id, ""
-        self.attempt += str(message.content)
+        self.attempt += text
         self.streamed = self.attempt
 
     def _rejected(self, event: dict[str, Any]) -> None:

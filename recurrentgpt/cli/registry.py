@@ -2,14 +2,19 @@
 
 The checkpointer holds each novel's state; this registry remembers which thread
 ids are novels and how to configure them, so ``resume`` needs only the id.
+A command that writes a novel holds its lock (:meth:`NovelRegistry.hold`), so two
+runs of one novel at once (a double-started resume) cannot both write it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +23,10 @@ _THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 class UnknownNovelError(LookupError):
     """No novel with that thread id in the data directory."""
+
+
+class NovelBusyError(RuntimeError):
+    """Another process is writing this novel now."""
 
 
 @dataclass
@@ -59,6 +68,33 @@ class NovelRegistry:
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(record.__dict__, handle, ensure_ascii=False, indent=2)
         os.replace(temporary, path)
+
+    @contextmanager
+    def hold(self, thread_id: str) -> Iterator[None]:
+        """Hold the novel's lock (``<id>.lock`` beside its record) until the block ends.
+
+        The lock is the operating system's (``flock``): a killed process lets go of it.
+
+        Raises:
+            NovelBusyError: another process holds it; nothing was touched.
+        """
+        os.makedirs(self.folder, exist_ok=True)
+        path = os.path.join(self.folder, f"{validate_thread_id(thread_id)}.lock")
+        with open(path, "a+", encoding="utf-8") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.seek(0)
+                holder = lock.read().strip() or "?"
+                raise NovelBusyError(
+                    f"novel {thread_id!r} is being written by another process (pid {holder}): "
+                    "one run per novel at a time. Wait for it to end (or stop it), then resume."
+                ) from None
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"{os.getpid()}\n")
+            lock.flush()
+            yield
 
     def load(self, thread_id: str) -> NovelRecord:
         """Return the record of ``thread_id``.

@@ -129,8 +129,14 @@ def _latest_request(messages: list[AnyMessage]) -> str:
 
 def build_conversation_graph(
     services: Services | None = None,
+    *,
+    context_schema: type[Context] = Context,
 ) -> StateGraph[ConversationState, Context, ConversationInput, ConversationState]:
-    """Return the (uncompiled) conversation: request → novel (pauses for the caller) → reply."""
+    """Return the (uncompiled) conversation: request → novel (pauses for the caller) → reply.
+
+    ``context_schema`` is the run context callers send (the served graphs pass
+    :class:`~recurrentgpt.deployment.ServedContext`, which refuses deployment settings).
+    """
     services = services or DefaultServices()
     recurrence = StateGraph(
         State, context_schema=Context, input_schema=InputState, output_schema=OutputState
@@ -162,7 +168,7 @@ def build_conversation_graph(
 
     builder = StateGraph(
         ConversationState,
-        context_schema=Context,
+        context_schema=context_schema,
         input_schema=ConversationInput,
         output_schema=ConversationState,
     )

@@ -67,15 +67,20 @@ def route_after_memory(
 
 def build_graph(
     services: Services | None = None,
+    *,
+    context_schema: type[Context] = Context,
 ) -> StateGraph[State, Context, InputState, OutputState]:
     """Return the (uncompiled) co-writing graph wired to ``services``.
 
     Args:
         services: Chat models and long-term memory for the nodes; the default
             builds real ones from each run's :class:`Context`.
+        context_schema: What each run's context is read as: a server passes
+            :class:`~recurrentgpt.deployment.ServedContext`, which refuses
+            deployment settings from callers.
     """
     builder = StateGraph(
-        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+        State, context_schema=context_schema, input_schema=InputState, output_schema=OutputState
     )
     add_cowriter_nodes(builder, services or DefaultServices())
     return builder

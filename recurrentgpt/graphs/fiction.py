@@ -41,10 +41,15 @@ def make_fiction_start_node(services: Services) -> Any:
 
 def build_fiction_graph(
     services: Services | None = None,
+    *,
+    context_schema: type[Context] = Context,
 ) -> StateGraph[State, Context, InputState, OutputState]:
-    """Return the (uncompiled) interactive-fiction graph wired to ``services``."""
+    """Return the (uncompiled) interactive-fiction graph wired to ``services``.
+
+    ``context_schema`` is as in :func:`~recurrentgpt.graphs.cowriter.build_graph`.
+    """
     builder = StateGraph(
-        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+        State, context_schema=context_schema, input_schema=InputState, output_schema=OutputState
     )
     services = services or DefaultServices()
     add_cowriter_nodes(builder, services, replacements={"start": make_fiction_start_node(services)})

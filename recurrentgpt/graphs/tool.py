@@ -204,8 +204,14 @@ def _report_unless_refused(state: ToolState) -> Literal["report", "__end__"]:
 
 def build_tool_graph(
     services: Services | None = None,
+    *,
+    context_schema: type[Context] = Context,
 ) -> StateGraph[ToolState, Context, ToolInput, ToolOutput]:
-    """Return the (uncompiled) tool graph: check → write (the recurrence, auto mode) → report."""
+    """Return the (uncompiled) tool graph: check → write (the recurrence, auto mode) → report.
+
+    ``context_schema`` is the run context callers send (the served graphs pass
+    :class:`~recurrentgpt.deployment.ServedContext`, which refuses deployment settings).
+    """
     services = services or DefaultServices()
     recurrence = StateGraph(State, context_schema=Context, input_schema=State, output_schema=State)
     add_cowriter_nodes(recurrence, services)
@@ -278,7 +284,7 @@ def build_tool_graph(
         }
 
     builder = StateGraph(
-        ToolState, context_schema=Context, input_schema=ToolInput, output_schema=ToolOutput
+        ToolState, context_schema=context_schema, input_schema=ToolInput, output_schema=ToolOutput
     )
     builder.add_node("check", check)
     builder.add_node("write", write)

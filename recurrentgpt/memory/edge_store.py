@@ -19,8 +19,11 @@ One writer per store: a second process opening the same folder gets
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -78,6 +81,9 @@ def _sparse(vector: SparseVector) -> edge.SparseVector:
     return edge.SparseVector(vector.indices, vector.values)
 
 
+log = logging.getLogger(__name__)
+
+
 class EdgeStore:
     """Long-term memory in a qdrant-edge shard at ``path``."""
 
@@ -124,6 +130,7 @@ class EdgeStore:
         with self._write_lock:
             if self._dims is not None:
                 return
+            self._discard_unfinished_shard()
             config = edge.EdgeConfig(
                 vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
                 sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
@@ -154,6 +161,28 @@ class EdgeStore:
             with open(os.path.join(self.location, META_FILE), "w", encoding="utf-8") as file:
                 json.dump({"dims": dims, "layout": 1}, file)
             self._shard, self._dims = shard, dims
+
+    def _discard_unfinished_shard(self) -> None:
+        """Remove a shard whose creation was cut short (a process killed mid-way).
+
+        The metadata file is written last, after the shard and its indexes: a folder
+        with shard files but no metadata never received a paragraph. Left alone, it
+        would refuse every later creation ("path already contains segment data").
+        A shard being created is not locked yet, so two processes creating the first
+        store of one data dir in the same instant could still collide (see
+        RELIABILITY.md); one process per data dir is the supported use.
+
+        Raises:
+            MemoryLockedError: another process has it open.
+        """
+        if not os.path.isdir(self.location) or not os.listdir(self.location):
+            return
+        # Too unfinished to load is removed all the same; a lock held elsewhere is raised.
+        with contextlib.suppress(MemoryConfigError):
+            self._open(lambda: edge.EdgeShard.load(self.location)).close()
+        log.warning("long-term memory: removing %s, whose creation was cut short", self.location)
+        shutil.rmtree(self.location)
+        os.makedirs(self.location)
 
     def upsert(self, points: list[StoredPoint]) -> None:
         """Write points by id (an existing id is overwritten)."""

@@ -126,7 +126,10 @@ def close_stores() -> None:
         stores = list(_stores.values())
         _stores.clear()
     for store in stores:
-        store.close()
+        try:
+            store.close()
+        except Exception as error:  # e.g. a full disk at exit: the error was reported already
+            log.warning("long-term memory could not be flushed at close: %s", error)
         folder = _temporary.pop(id(store), None)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)

@@ -5,6 +5,7 @@ to keep it model-free), so a novel survives from one process to the next. The mo
 answers are numbered from SCRIPTED_FIRST_CALL, else from the process id, so a resumed
 process never repeats a paragraph.
 With SCRIPTED_REJECT_FIRST_WRITER set, the first writer reply of each process is unusable.
+SCRIPTED_WRITER_SECONDS makes every writer reply take that long (two runs then overlap).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import time
 
 from recurrentgpt.cli import main
 from recurrentgpt.context import Context
@@ -35,6 +37,14 @@ class ScriptedModelServices(DefaultServices):
                 return next(replies) or _default_answer(schema, messages, n)
 
             self.model.overrides["text"] = first_rejected
+        if seconds := float(os.environ.get("SCRIPTED_WRITER_SECONDS") or 0):
+            write = self.model.overrides.get("text", _default_answer)
+
+            def slowly(schema, messages, n):
+                time.sleep(seconds)
+                return write(schema, messages, n)
+
+            self.model.overrides["text"] = slowly
 
     def chat_model(self, role: Role, context: Context):
         return self.model

@@ -17,6 +17,7 @@ import time
 
 from langchain_core.messages import BaseMessage
 
+from recurrentgpt.deployment import ServedContext
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.graphs.conversation import CONVERSATION_GRAPH_NAME, build_conversation_graph
 from recurrentgpt.graphs.cowriter import build_graph
@@ -88,3 +89,8 @@ tool_graph = build_tool_graph(services).compile(name=TOOL_GRAPH_NAME)
 
 conversation_graph = build_conversation_graph(services).compile(name=CONVERSATION_GRAPH_NAME)
 """The novel as a conversation (A2A) on the same scripted services."""
+
+served_graph = build_graph(services, context_schema=ServedContext).compile(
+    name="recurrentgpt-served-fake"
+)
+"""The co-writing graph with the served context schema: deployment settings are refused."""
