@@ -76,7 +76,7 @@ warnings = []
 original = llm._ask_until_usable
 
 
-async def counting(model, invoke, accept, messages, *, role, max_attempts):
+async def counting(model, invoke, accept, messages, *, role, **options):
     calls[role] += 1
 
     async def counted(conversation):
@@ -84,8 +84,7 @@ async def counting(model, invoke, accept, messages, *, role, max_attempts):
         return await invoke(conversation)
 
     try:
-        return await original(model, counted, accept, messages, role=role,
-                              max_attempts=max_attempts)
+        return await original(model, counted, accept, messages, role=role, **options)
     except llm.LLMReplyError:
         gave_up[role] += 1
         raise
