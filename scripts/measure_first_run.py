@@ -64,7 +64,12 @@ def serving(folder: Path, env: dict[str, str]) -> Iterator[Any]:
     with (
         redis_server(folder / "redis") as redis,
         running(
-            config, folder / "server.log", database_uri=database, redis_uri=redis, env=env
+            # The PyPI runtime serves deploy/langgraph.json (no page: see deploy/README.md).
+            REPO_ROOT / "deploy" / "langgraph.json",
+            folder / "server.log",
+            database_uri=database,
+            redis_uri=redis,
+            env=env,
         ) as server,
     ):
         yield server

@@ -156,8 +156,8 @@ def test_two_workers_on_an_embedded_memory_store_refuse_to_start(
     # A worker that loaded first may answer for a moment; the server must still exit.
     try:
         server = start_runtime(
-            REPO_ROOT / "langgraph.json", log, database_uri=database_uri, redis_uri=redis_uri,
-            workers=2, env=env,
+            REPO_ROOT / "deploy" / "langgraph.json", log,
+            database_uri=database_uri, redis_uri=redis_uri, workers=2, env=env,
         )  # fmt: skip
     except RuntimeError as error:
         assert "did not start" in str(error)

@@ -170,3 +170,23 @@ def test_every_context_field_is_either_a_callers_or_the_deployments() -> None:
     fields = {field.name for field in dataclasses.fields(Context)}
     assert not CALLER_CONTEXT_FIELDS & set(DEPLOYMENT_SETTINGS)
     assert CALLER_CONTEXT_FIELDS | set(DEPLOYMENT_SETTINGS) | retries == fields
+
+
+def test_the_production_config_serves_the_root_configs_graphs_by_module() -> None:
+    # deploy/langgraph.json is the root config for the PyPI runtime: no page, module paths.
+    import json
+    from pathlib import Path
+
+    root_dir = Path(__file__).resolve().parents[2]
+    root = json.loads((root_dir / "langgraph.json").read_text())
+    production = json.loads((root_dir / "deploy" / "langgraph.json").read_text())
+
+    def as_module(spec: str | dict[str, str]) -> str | dict[str, str]:
+        path = spec if isinstance(spec, str) else spec["path"]
+        file, attr = path.split(":")
+        module = file.removeprefix("./").removesuffix(".py").replace("/", ".")
+        return f"{module}:{attr}" if isinstance(spec, str) else {**spec, "path": f"{module}:{attr}"}
+
+    expected = {k: as_module(v) for k, v in root["graphs"].items() if k != "novel_pipeline"}
+    assert production["graphs"] == expected
+    assert "http" not in production and "http" in root
