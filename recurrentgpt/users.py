@@ -8,7 +8,10 @@ without a scope Bob could pass Alice's id and have her paragraphs retrieved into
 his prompts. :func:`owned_novel_id` prefixes the id with the user's identity
 (``alice:<id>``); an id that already carries the caller's own prefix is kept,
 so the id a run returns can be passed back. Another user's id thus names a
-novel of the caller's own that does not exist yet: nothing crosses users.
+novel of the caller's own that does not exist yet: nothing crosses users. The
+nodes apply it where they read or write memory too (retriever, memory updater,
+a person's edit, branching), so a state edit (``update_state``) that sets
+another user's ``novel_id`` on one's own thread reaches only one's own memory.
 
 Without authentication (the CLI, the default dev server, the page) there is no
 user in the configuration and every id is kept as given.
