@@ -46,6 +46,7 @@ from recurrentgpt.export import read_manuscript
 from recurrentgpt.graphs.cowriter import add_cowriter_nodes
 from recurrentgpt.services import DefaultServices, Services, long_term_memory_for
 from recurrentgpt.state import State
+from recurrentgpt.users import owned_novel_id
 
 TOOL_GRAPH_NAME = "write_novel"
 MAX_PARAGRAPHS_ENV = "RECURRENTGPT_TOOL_MAX_PARAGRAPHS"
@@ -220,7 +221,9 @@ def build_tool_graph(
     async def check(state: ToolState, runtime: Runtime[Context]) -> dict[str, Any]:
         """Refuse a call that cannot be carried out, before anything is written."""
         novel_id = (state.get("novel_id") or "").strip()
-        saved = await _store(runtime).aget(STORE_NAMESPACE, novel_id) if novel_id else None
+        # With authentication on, ids are the signed-in user's (another's is not found).
+        owned = owned_novel_id(novel_id) if novel_id else ""
+        saved = await _store(runtime).aget(STORE_NAMESPACE, owned) if owned else None
         try:
             check_call(state, saved.value if saved else None)
         except InvalidToolInputError as refused:

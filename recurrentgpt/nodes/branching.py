@@ -18,6 +18,7 @@ from langgraph.config import get_config
 from recurrentgpt.memory import LongTermMemory, Passage
 from recurrentgpt.memory.passage import MAIN_BRANCH
 from recurrentgpt.state import BranchSegment, State
+from recurrentgpt.users import owned_novel_id
 
 _BRANCH_NAMESPACE = uuid.UUID("8d3c6a52-52c3-4d55-b7a1-0e4f2b1c9e77")
 
@@ -36,7 +37,7 @@ async def branch_for_write(
     a person's edit of a stored paragraph forks too. The new branch id is derived
     from the fork point and text, so a re-run after a crash picks the same one.
     """
-    novel_id = state["novel_id"]
+    novel_id = owned_novel_id(state["novel_id"])
     branch_id = state.get("branch_id") or MAIN_BRANCH
     segments = list(state.get("inherited_segments") or [])
     if not await memory.has_paragraphs_after(novel_id, branch_id, position):

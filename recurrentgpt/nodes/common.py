@@ -15,6 +15,7 @@ from recurrentgpt.prompts.writer import NO_PASSAGES
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
+from recurrentgpt.users import owned_novel_id
 
 _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
 
@@ -144,18 +145,23 @@ def passages_text(passages: list[str]) -> str:
 def resolve_novel_id(state: State) -> str:
     """The novel's id: given in the input, else derived from the thread id, else random.
 
+    With authentication on it is scoped to the signed-in user
+    (:func:`recurrentgpt.users.owned_novel_id`).
+
     Deriving it from the thread id makes a re-run of the opening after a crash
     write to the same place.
     """
     if state.get("novel_id"):
-        return state["novel_id"]
+        # An id from the input is the caller's choice: with authentication on it
+        # is scoped to the signed-in user, so it cannot name another user's novel.
+        return owned_novel_id(state["novel_id"])
     try:
         thread_id = get_config().get("configurable", {}).get("thread_id")
     except RuntimeError:
         thread_id = None
     if thread_id:
-        return str(uuid.uuid5(_NOVEL_NAMESPACE, str(thread_id)))
-    return uuid.uuid4().hex
+        return owned_novel_id(str(uuid.uuid5(_NOVEL_NAMESPACE, str(thread_id))))
+    return owned_novel_id(uuid.uuid4().hex)
 
 
 def target_reached(state: State) -> bool:

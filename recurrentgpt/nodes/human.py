@@ -72,6 +72,7 @@ from recurrentgpt.story import fiction
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
+from recurrentgpt.users import owned_novel_id
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +320,7 @@ def make_human_node(
         position = state.get("position", 0)
         branch_id, segments = await branch_for_write(memory, state, position, paragraph)
         await memory.store(
-            novel_id=state["novel_id"],
+            novel_id=owned_novel_id(state["novel_id"]),
             branch_id=branch_id,
             position=position,
             step=state.get("step", 0),

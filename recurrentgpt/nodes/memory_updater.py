@@ -25,6 +25,7 @@ from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import plan_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
+from recurrentgpt.users import owned_novel_id
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def make_memory_updater_node(services: Services) -> Any:
         memory = await long_term_memory_for(services, context)
         branch_id, segments = await branch_for_write(memory, state, position, paragraph)
         await memory.store(
-            novel_id=state["novel_id"],
+            novel_id=owned_novel_id(state["novel_id"]),
             branch_id=branch_id,
             position=position,
             step=step,

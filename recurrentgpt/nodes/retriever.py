@@ -11,6 +11,7 @@ from recurrentgpt.memory.passage import MAIN_BRANCH
 from recurrentgpt.services import Services, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.text import truncate_words
+from recurrentgpt.users import owned_novel_id
 
 
 def make_retriever_node(services: Services) -> Any:
@@ -30,7 +31,7 @@ def make_retriever_node(services: Services) -> Any:
         query = state.get("chosen_plan") or state.get("last_paragraph", "")
         passages = await memory.search(
             query,
-            novel_id=state["novel_id"],
+            novel_id=owned_novel_id(state["novel_id"]),
             branch_id=state.get("branch_id", MAIN_BRANCH),
             segments=state.get("inherited_segments", []),
             before_position=state.get("position", 0),

@@ -25,6 +25,7 @@ from recurrentgpt.graphs.tool import (
     build_tool_graph,
 )
 from recurrentgpt.memory import LongTermMemory
+from recurrentgpt.users import USER_ID_KEY
 from tests.fakes import FakeServices, ScriptedChatModel
 
 CONTEXT = Context(embedder="hash:64", words_per_paragraph=40, mode="interactive")
@@ -96,3 +97,23 @@ async def test_a_failed_writing_is_answered_with_its_cause_and_saves_nothing() -
 
     assert "the model is down" in failed["error"] and "can be repeated" in failed["error"]
     assert await store.asearch(STORE_NAMESPACE) == []
+
+
+async def test_a_signed_in_user_finds_only_their_own_novels() -> None:
+    graph, _ = _tool()
+
+    async def call_as(user: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        # As the LangGraph server passes the authenticated user to a run.
+        config = {"configurable": {"thread_id": uuid.uuid4().hex, USER_ID_KEY: user}}
+        result: dict[str, Any] = await graph.ainvoke(arguments, config, context=CONTEXT)
+        return result
+
+    alice = await call_as("alice", {"premise": "A keeper finds a key.", "paragraphs": 1})
+    assert alice["novel_id"].startswith("alice:")
+    reading = {"novel_id": alice["novel_id"], "paragraphs": 0, "read_from": 1}
+    again = await call_as("alice", reading)
+    assert again["text"] and "error" not in again
+
+    bob = await call_as("bob", reading)
+    assert "no novel with novel_id" in bob["error"]
+    assert again["text"] not in str(bob)
