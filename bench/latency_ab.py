@@ -1,6 +1,6 @@
 """Figure 3's A/B: the BM25 query cap and the unbounded branch filter, on one indexed store.
 
-    python -m bench.latency_ab 100000 30   # about 15 minutes on 2 cores (load and index)
+    python -m bench.latency_ab 100000 30   # load and index: about 13 minutes on 2 cores
 
 Loads N paragraphs as figure 3 does, builds the index once, then times the same
 queries (``LongTermMemory.search``, the benchmark's 300-character plans) with
