@@ -344,10 +344,25 @@ against 1.3 ms unfiltered). Tried and not kept: int8 scalar quantization of the 
 (at 10,000 paragraphs dense search took 1.4 against 1.5 ms CPU, within the noise of a loaded
 machine); a lower sparse `full_scan_threshold` (5x cheaper BM25 for a lone 1,000-paragraph
 novel, but a store of many short novels would then walk the whole store's posting lists,
-figure 7). The goal is missed on CPU time too, so an idle machine would not meet it; what
-might: a shorter BM25 query (the plan's names and rarest words only), and a lineage filter
-reduced to the novel and branch when no later paragraph exists on the branch (one lookup by
-id, as `has_paragraphs_after` does).
+figure 7). The goal is missed on CPU time too, so an idle machine would not meet it.
+
+Since the table was measured (it predates both), two changes are in: the BM25 query keeps at
+most 10 distinct terms (the plan's names, then its longest words; `MAX_QUERY_TERMS`), and the
+lineage filter drops the branch's position bound when the branch holds nothing past the search
+position (one lookup by id, as `has_paragraphs_after` does; the usual case, a search from the
+newest paragraph). Figure 4's default recall is unchanged with them (indirect 0.944, paraphrase
+0.625 at recall@3). Their A/B on one indexed store, `python -m bench.latency_ab 10000 20`
+(load average 7-9, two interleaved rounds of 20 queries; CPU p50 of the default hybrid + MMR
+search): 8.7 / 8.0 ms before, 5.6 / 6.7 ms with the cap alone, 6.9 / 7.4 ms with both; the
+dense list alone 4.4 / 4.9 ms with the bound, 3.7 / 4.6 ms without. At 10,000 paragraphs the
+cap helps a little and the unbounded filter is within the noise of this machine. At 100,000
+(`python -m bench.latency_ab 100000 15`, load average 3-7, two rounds of 15 queries): the
+default search took 11.9 / 11.2 ms CPU (12.5 / 11.8 ms wall) before and 9.6 / 10.1 ms CPU
+(12.1 / 11.0 ms wall) with both; the BM25 list alone 6.7 / 4.2 ms before, 3.2 / 3.0 ms with
+the cap; the dense list 5.8 / 5.3 ms with the bound, 4.9 / 5.4 ms without (no clear gain). So
+the cap saves about 1-2 ms CPU, the filter change nothing measurable, and the goal of 5 ms at
+100,000 stays **missed** (the table's row is the earlier run's): the dense list alone is about
+5 ms here.
 
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the

@@ -61,7 +61,9 @@ def lineage_filter(lineage: Lineage) -> models.Filter:
     novel = _keyword("novel_id", lineage.novel_id)
     ranges = [
         models.Filter(
-            must=[
+            must=[_keyword("branch_id", branch)]
+            if last is None
+            else [
                 _keyword("branch_id", branch),
                 models.FieldCondition(key="position", range=models.Range(lte=last)),
             ]

@@ -65,7 +65,9 @@ def lineage_filter(lineage: Lineage) -> edge.Filter:
     novel = _keyword("novel_id", lineage.novel_id)
     ranges = [
         edge.Filter(
-            must=[
+            must=[_keyword("branch_id", branch)]
+            if last is None
+            else [
                 _keyword("branch_id", branch),
                 edge.FieldCondition(key="position", range=edge.RangeFloat(lte=last)),
             ]

@@ -31,6 +31,13 @@ _FUNCTION_WORDS = (
 _NOT_NAMES = frozenset(_FUNCTION_WORDS.split(" "))
 MAX_ENTITIES = 24
 """Names kept per paragraph: enough for any scene, bounded whatever the text."""
+MAX_QUERY_TERMS = 10
+"""Distinct terms a BM25 query keeps (see :meth:`SparseEncoder.query`).
+
+The sparse search's cost grows with the query's terms (about 0.1 ms a term at
+100,000 paragraphs, BENCHMARKS.md figure 3); a plan of 300 characters has ~28.
+The names and the rarest-looking words carry the match, so the rest is cut."""
+_WORD = re.compile(r"[\w'\u2019-]+")
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,39 @@ class SparseEncoder:
             vector = self._model(text).embed_document(text)
         return SparseVector(list(vector.indices), list(vector.values))
 
-    def query(self, text: str) -> SparseVector:
-        """The query sparse vector of ``text`` (each distinct term weighs 1)."""
+    def query(self, text: str, max_terms: int | None = MAX_QUERY_TERMS) -> SparseVector:
+        """The query sparse vector of ``text`` (each distinct term weighs 1).
+
+        At most ``max_terms`` distinct terms are kept (None keeps all): first
+        the words of the names in ``text`` (people, places and objects, the
+        words a plan most surely shares with the paragraph that set them up),
+        then the other words longest first, a stand-in for the rarest: the
+        encoder does not expose document frequencies, which Qdrant applies at
+        search time. Text without spaces between words (Chinese, Japanese) is
+        not capped: picking its words needs the multilingual tokenizer's split.
+        """
+        if max_terms is not None and max_terms < 1:
+            raise ValueError(f"max_terms must be at least 1 or None, got {max_terms}")
+        model = self._model(text)
         with self._lock:
-            vector = self._model(text).embed_query(text)
-        return SparseVector(list(vector.indices), list(vector.values))
+            vector = model.embed_query(text)
+            if max_terms is None or len(vector.indices) <= max_terms or _CJK.search(text):
+                return SparseVector(list(vector.indices), list(vector.values))
+            kept: dict[int, float] = {}
+            for word in _ranked_words(text):
+                for index in model.embed_query(word).indices:
+                    kept.setdefault(int(index), 1.0)
+                if len(kept) >= max_terms:
+                    break
+        indices = list(kept)[:max_terms]
+        return SparseVector(indices, [1.0] * len(indices))
+
+
+def _ranked_words(text: str) -> list[str]:
+    """The distinct words of ``text``: those of its names first, then the rest longest first."""
+    named = [word for name in entity_names(text) for word in name.split()]
+    rest = sorted(_WORD.findall(text), key=len, reverse=True)  # stable: ties keep text order
+    return list(dict.fromkeys(word.lower() for word in (*named, *rest)))
 
 
 def document_text(text: str, summary: str, entities: list[str] | tuple[str, ...]) -> str:

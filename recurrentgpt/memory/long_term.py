@@ -234,7 +234,14 @@ class LongTermMemory:
             if dims is None:
                 return []
             self.backend.ensure_collection(len(vector))
-            return [passage_from(hit.payload, hit.score) for hit in self.backend.search(request)]
+            # The usual case is a search from the branch's newest paragraph: then the
+            # position bound excludes nothing and only slows the filter, so one lookup
+            # by id (contiguous positions, as in `has_paragraphs_after`) drops it.
+            later = point_id(novel_id, branch_id, before_position)
+            ends_here = not self.backend.retrieve([later])
+            lineage = replace(request.lineage, branch_ends_here=ends_here)
+            found = self.backend.search(replace(request, lineage=lineage))
+            return [passage_from(hit.payload, hit.score) for hit in found]
 
         return await asyncio.to_thread(search)
 

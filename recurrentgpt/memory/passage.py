@@ -56,11 +56,22 @@ class Lineage:
     branch_id: str
     segments: Sequence[BranchSegment]
     up_to_position: int
+    branch_ends_here: bool = False
+    """True when ``branch_id`` holds nothing past ``up_to_position``: then its
+    position bound selects nothing less, and filters leave it out (a bound
+    costs a range lookup per candidate: half of an indexed dense search at
+    100,000 paragraphs, BENCHMARKS.md figure 3)."""
 
-    def visible_ranges(self) -> list[tuple[str, int]]:
-        """(branch, last visible position) pairs: the inherited stretches, then the branch."""
-        ranges = [(s["branch_id"], s["last_position"]) for s in self.segments]
-        return [*ranges, (self.branch_id, self.up_to_position)]
+    def visible_ranges(self) -> list[tuple[str, int | None]]:
+        """(branch, last visible position) pairs: the inherited stretches, then the branch.
+
+        The branch's last position is None (no bound) when it ends at ``up_to_position``.
+        """
+        ranges: list[tuple[str, int | None]] = [
+            (s["branch_id"], s["last_position"]) for s in self.segments
+        ]
+        last = None if self.branch_ends_here else self.up_to_position
+        return [*ranges, (self.branch_id, last)]
 
 
 def payload_of(passage: Passage) -> dict[str, Any]:

@@ -16,10 +16,14 @@ from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.memory import LongTermMemory, MemoryLockedError, Passage, open_store
 from recurrentgpt.memory.__main__ import main as memory_command
 from recurrentgpt.memory.client_store import ClientStore
+from recurrentgpt.memory.client_store import lineage_filter as client_lineage_filter
 from recurrentgpt.memory.edge_store import EdgeStore
-from recurrentgpt.memory.lexical import SparseEncoder, entity_names
+from recurrentgpt.memory.edge_store import lineage_filter as edge_lineage_filter
+from recurrentgpt.memory.lexical import MAX_QUERY_TERMS, SparseEncoder, entity_names
 from recurrentgpt.memory.opening import close_stores, edge_folder
+from recurrentgpt.memory.passage import Lineage
 from recurrentgpt.services import DefaultServices
+from tests.unit.conftest import MEMORY_BACKENDS, make_store
 
 FILLER = "Arlo and Mirela argued at the harbour about herring prices while the rain came."
 
@@ -338,3 +342,67 @@ async def test_the_dense_vector_holds_the_text_only_where_bm25_does_not(
     wanted = "summary 1\nHolm sank the schooner." if expected == "both" else expected
     assert embeddings.documents == [wanted]
     memory.backend.close()
+
+
+PLAN = (
+    "Benedek Holm rows back across the grey harbour at dawn, carrying the brass astrolabe "
+    "that Ines hid under the chapel floor, while the fishermen argue about the storm, the "
+    "nets, the price of salt and the old quarrel between the two villages."
+)
+
+
+def test_a_long_query_keeps_its_names_and_longest_words_within_the_cap() -> None:
+    encoder = SparseEncoder()
+    whole = set(encoder.query(PLAN, max_terms=None).indices)
+    capped = encoder.query(PLAN)
+    assert len(whole) > MAX_QUERY_TERMS
+    assert len(set(capped.indices)) == len(capped.indices) == MAX_QUERY_TERMS
+    assert set(capped.indices) <= whole
+    assert capped.values == [1.0] * MAX_QUERY_TERMS
+    names = {i for word in ("Benedek", "Holm", "Ines") for i in encoder.query(word).indices}
+    assert names <= set(capped.indices)
+    longest = set(encoder.query("astrolabe fishermen villages").indices)
+    assert longest <= set(capped.indices)
+    assert not set(encoder.query("two nets").indices) & set(capped.indices)
+
+
+def test_a_short_query_is_not_capped_and_a_bad_cap_is_refused() -> None:
+    encoder = SparseEncoder()
+    short = "Benedek Holm finds the astrolabe"
+    assert encoder.query(short) == encoder.query(short, max_terms=None)
+    assert len(encoder.query(PLAN, max_terms=3).indices) == 3
+    with pytest.raises(ValueError, match="max_terms"):
+        encoder.query(PLAN, max_terms=0)
+
+
+def test_a_branch_that_ends_at_the_search_position_is_filtered_without_a_position_bound() -> None:
+    segments = [{"branch_id": "main", "last_position": 4}]
+    bounded = Lineage("n", "fork", segments, 9)
+    open_end = Lineage("n", "fork", segments, 9, branch_ends_here=True)
+    assert bounded.visible_ranges() == [("main", 4), ("fork", 9)]
+    # The inherited stretch keeps its bound: the parent branch goes on past the fork.
+    assert open_end.visible_ranges() == [("main", 4), ("fork", None)]
+    for build in (edge_lineage_filter, client_lineage_filter):
+        keys = [[c.key for c in (r.must or [])] for r in build(open_end).should or []]
+        assert keys == [["branch_id", "position"], ["branch_id"]]
+        flat = build(Lineage("n", "main", [], 9, branch_ends_here=True))
+        assert [c.key for c in flat.must or []] == ["novel_id", "branch_id"]
+
+
+@pytest.mark.parametrize("backend", MEMORY_BACKENDS)
+async def test_a_search_from_the_branch_end_sees_all_and_from_earlier_only_the_past(
+    backend: str, tmp_path: Path
+) -> None:
+    store = make_store(backend, tmp_path)
+    memory = LongTermMemory(store, HashingEmbeddings(16), diversity=0.0)
+    await memory.store_many([passage(i, f"the lamp {i} by the shore") for i in range(8)])
+    everything = await memory.search(
+        "lamp shore", novel_id="n", branch_id="main", segments=[], before_position=8, k=20
+    )
+    assert sorted(p.position for p in everything) == list(range(8))
+    # From an earlier position the branch goes on, so the bound stays and hides the rest.
+    earlier = await memory.search(
+        "lamp shore", novel_id="n", branch_id="main", segments=[], before_position=5, k=20
+    )
+    assert sorted(p.position for p in earlier) == list(range(5))
+    store.close()
