@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, open_store
+from recurrentgpt.story.replies import is_cjk_language
 
 if TYPE_CHECKING:
     # Chat model code is imported when a model is built, so commands that only read
@@ -49,12 +50,17 @@ _Value = TypeVar("_Value")
 def max_tokens_for(role: Role, context: Context) -> int:
     """The hard token cap of one reply of ``role``.
 
-    The writer may use about three tokens per word it was asked for (enough for
-    Chinese, where a character is one word and up to two tokens), never fewer
-    than 256.
+    The writer may use two tokens per word it was asked for (an English word is
+    about 1.3), three in a CJK language (a character is one word and up to two
+    tokens), never fewer than 256: room for a paragraph half again as long as
+    asked, and no more, since a small local model that runs on would otherwise
+    spend seconds generating words the writer trims away (it keeps at most twice
+    the words asked for). The language is ``context.language``: nodes that write
+    a novel's paragraphs pass its own (:func:`~recurrentgpt.nodes.common.in_novel_language`).
     """
     if role == "writer":
-        return max(256, 3 * context.words_per_paragraph)
+        per_word = 3 if is_cjk_language(context.language) else 2
+        return max(256, per_word * context.words_per_paragraph)
     if role == "start":
         return OPENING_REPLY_TOKENS
     return STRUCTURED_REPLY_TOKENS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from typing import Any
@@ -23,6 +24,18 @@ _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
 def templates_for(context: Context) -> PromptTemplates:
     """The prompt templates of this run (the user's folder overrides ours)."""
     return load_templates(context.templates_dir)
+
+
+def in_novel_language(context: Context, state: State) -> Context:
+    """``context`` with the language of ``state``'s novel, which sizes the writer's replies.
+
+    ``Context.language`` names the language of a *new* novel; a novel keeps the
+    one it started with, and a Chinese paragraph needs more tokens per word.
+    """
+    language = state.get("language")
+    if not language or language == context.language:
+        return context
+    return dataclasses.replace(context, language=language)
 
 
 def novel_fields(state: State) -> dict[str, Any]:

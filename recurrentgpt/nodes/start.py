@@ -13,6 +13,7 @@ from recurrentgpt.nodes.chapter_planner import plan_chapter
 from recurrentgpt.nodes.common import (
     chapters_total,
     frame_fields,
+    in_novel_language,
     novel_fields,
     progress_note,
     resolve_novel_id,
@@ -95,7 +96,7 @@ async def write_book_outline(services: Services, context: Context, novel: State)
 
 async def write_opening_paragraphs(services: Services, context: Context, novel: State) -> list[str]:
     """The opening's paragraphs, each told from the frame and the ones before it."""
-    writer = await chat_model_for(services, "writer", context)
+    writer = await chat_model_for(services, "writer", in_novel_language(context, novel))
     templates = templates_for(context)
     paragraphs: list[str] = []
     told_to_reader = scene_check(novel)

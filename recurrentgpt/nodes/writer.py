@@ -11,7 +11,12 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_text
-from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
+from recurrentgpt.nodes.common import (
+    frame_fields,
+    in_novel_language,
+    passages_text,
+    templates_for,
+)
 from recurrentgpt.nodes.reader import scene_check, scene_plan
 from recurrentgpt.prompts import writer as prompt
 from recurrentgpt.services import Services, chat_model_for
@@ -98,7 +103,7 @@ def make_writer_node(services: Services) -> Any:
         context = runtime.context or Context()
         plan, recorded = scene_plan(state, context)
         paragraph = await compose_paragraph(
-            await chat_model_for(services, "writer", context),
+            await chat_model_for(services, "writer", in_novel_language(context, state)),
             context,
             state,
             passages=state.get("retrieved_passages") or [],

@@ -40,6 +40,11 @@ _ABOUT_THE_NOVEL = re.compile(
 )
 
 
+def is_cjk_language(language: str) -> bool:
+    """Whether ``language`` (a name such as "Chinese") is written in CJK characters."""
+    return language.strip().lower() in CJK_LANGUAGES
+
+
 def _in_language(word: str, cjk: bool) -> bool:
     if cjk:
         return bool(_CJK_CHAR.fullmatch(word))
@@ -60,7 +65,7 @@ def words_problem(text: str, language: str, *, min_words: int, what: str) -> str
     quoted = repr(text.strip()[:60])
     if len(found) < min_words:
         return f"{what} needs at least {min_words} words; {quoted} has {len(found)}"
-    cjk = language.strip().lower() in CJK_LANGUAGES
+    cjk = is_cjk_language(language)
     # Numbers ("Chapter 2", "1890") neither count for nor against the language.
     lettered = [word for word in found if not _NUMBER.match(word)]
     share = sum(_in_language(word, cjk) for word in lettered) / len(lettered) if lettered else 0

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+from langgraph.checkpoint.memory import InMemorySaver
+
+from recurrentgpt.graphs.cowriter import build_graph
+from recurrentgpt.services import max_tokens_for
 from recurrentgpt.text import clean_paragraph, overlap_ratio
-from tests.fakes import ScriptedChatModel, fake_words
+from tests.fakes import FakeServices, ScriptedChatModel, fake_words
 from tests.unit.helpers import run_novel
 
 
@@ -143,3 +147,30 @@ async def test_a_plan_that_is_not_a_plan_is_retried(
     assert bad
     assert "a plan needs at least 5 words" in model.prompts_for("Plans")[1]
     assert "5(1) { ." not in values["plans"]
+
+
+def test_the_writer_cap_leaves_room_for_the_kept_words_and_no_more(context_factory) -> None:
+    # An English word is about 1.3 tokens; a CJK character (one word) up to two.
+    assert max_tokens_for("writer", context_factory(words_per_paragraph=180)) == 360
+    chinese = context_factory(words_per_paragraph=180, language="Chinese")
+    assert max_tokens_for("writer", chinese) == 540
+    assert max_tokens_for("writer", context_factory(words_per_paragraph=50)) == 256
+
+
+async def test_the_writer_is_sized_for_the_novels_language_not_the_default(
+    model: ScriptedChatModel, memory, config, context_factory
+) -> None:
+    languages: list[str] = []
+
+    class RecordingServices(FakeServices):
+        def chat_model(self, role, context):
+            if role == "writer":
+                languages.append(context.language)
+            return super().chat_model(role, context)
+
+    graph = build_graph(RecordingServices(model, memory)).compile(checkpointer=InMemorySaver())
+    # The context's language is that of a new novel; this one names its own.
+    context = context_factory(mode="auto-first", language="Japanese")
+    await run_novel(graph, config, context, target_steps=1, language="English")
+    assert len(languages) >= 2  # the opening's paragraphs and step 1
+    assert set(languages) == {"English"}
