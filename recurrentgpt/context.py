@@ -186,14 +186,16 @@ class Context:
             "('dbsf', found more planted facts in the benchmark)."
         },
     )
-    plans_by: Literal["memory", "planner"] = field(
-        default="memory",
+    plans_by: Literal["auto", "memory", "planner"] = field(
+        default="auto",
         metadata={
             "description": "Who proposes the three plans after a step: 'memory' = the memory "
             "updater, in the same call (one call fewer per step, the frame and passages read "
-            "once); 'planner' = a separate planner call (e.g. a stronger planner_model). The "
-            "planner is called anyway when the memory updater's plans are unusable and after "
-            "a new chapter is planned."
+            "once); 'planner' = a separate planner call (e.g. a stronger planner_model); "
+            "'auto' = 'memory', except when the memory updater is a bundled local model "
+            "('local:...'), whose memory replies rarely hold three usable plans, so asking "
+            "for them only costs generated tokens. The planner is called anyway when the "
+            "memory updater's plans are unusable and after a new chapter is planned."
         },
     )
     words_per_paragraph: int = field(
@@ -274,8 +276,10 @@ class Context:
             raise ValueError(
                 f"memory_backend must be 'edge' or 'local', got {self.memory_backend!r}"
             )
-        if self.plans_by not in ("memory", "planner"):
-            raise ValueError(f"plans_by must be 'memory' or 'planner', got {self.plans_by!r}")
+        if self.plans_by not in ("auto", "memory", "planner"):
+            raise ValueError(
+                f"plans_by must be 'auto', 'memory' or 'planner', got {self.plans_by!r}"
+            )
         if self.mode not in ("interactive", "auto", "auto-first"):
             raise ValueError(
                 f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"
@@ -290,6 +294,18 @@ class Context:
             # Chapter planning is planning: a chosen planner model plans chapters too.
             specific = self.planner_model
         return specific or self.model
+
+    @property
+    def memory_updater_plans(self) -> bool:
+        """Whether the memory updater's call also asks for the next three plans.
+
+        With ``plans_by="auto"`` a bundled local model is not asked: with
+        SmolLM2-135M the planner had to plan anyway in 19 of 20 steps
+        (bench/results/offline_model.md), after the plans were generated.
+        """
+        if self.plans_by == "auto":
+            return not self.model_for("memory").startswith("local:")
+        return self.plans_by == "memory"
 
     @property
     def resolved_qdrant_location(self) -> str:

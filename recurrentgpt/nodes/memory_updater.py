@@ -1,7 +1,7 @@
 """The memory updater: rewrite short-term memory, keep the bible current, store the paragraph.
 
-With ``Context.plans_by == "memory"`` (the default) the same call also proposes
-the next three plans: its prompt is the writer's (frame, then the passages)
+When ``Context.memory_updater_plans`` (the default with a hosted model) the
+same call also proposes the next three plans: its prompt is the writer's (frame, then the passages)
 followed by the new paragraph, so a prompt cache holds nearly all of it, and the
 step makes one call fewer. Plans that are not usable are left to the planner.
 """
@@ -58,7 +58,7 @@ async def rewrite_memory(
                 "max_words": context.short_term_memory_words,
                 "plans_task": (
                     prompt.PLANS_TASK.format(progress=next_progress)
-                    if context.plans_by == "memory"
+                    if context.memory_updater_plans
                     and next_progress is not None
                     # A story in the fiction form offers the reader actions, which the
                     # planner's fiction template asks for.

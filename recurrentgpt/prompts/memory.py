@@ -52,7 +52,7 @@ PLANS_TASK = (
     "tells one moment of the chapter, not the whole chapter."
 )
 """The memory template's ``$plans_task`` when the memory updater proposes the plans
-(``Context.plans_by == "memory"``); empty otherwise. ``{progress}`` is the frame's
+(``Context.memory_updater_plans``); empty otherwise. ``{progress}`` is the frame's
 progress line for the paragraph the plans are for (the frame's own line is about the
 new paragraph)."""
 

@@ -33,8 +33,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_context(**overrides: Any) -> Context:
-    """A small, deterministic context for the scripted model."""
+    """A small, deterministic context for the scripted model.
+
+    The scripted model stands in for a hosted one (the services ignore the name);
+    ``plans_by="auto"`` treats a bundled local model differently.
+    """
     settings: dict[str, Any] = {
+        "model": "openai:scripted",
         "mode": "auto-first",
         "embedder": "hash:64",
         "words_per_paragraph": 40,

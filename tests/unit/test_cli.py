@@ -88,6 +88,8 @@ def test_interactive_choices_edits_and_stop(data_dir, services, tmp_path, monkey
     )
     editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    # A hosted model's memory updater proposes the plans (a bundled one's would not).
+    monkeypatch.setenv("RECURRENTGPT_MODEL", "openai:scripted")
     answers = iter(["9", "2", "m", "1", "s"])
     code = run(
         data_dir,

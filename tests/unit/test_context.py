@@ -85,6 +85,23 @@ def test_chapters_are_planned_by_the_chapter_model_else_the_planner_model() -> N
     assert Context(model="openai:a").model_for("chapter") == "openai:a"
 
 
+@pytest.mark.parametrize(
+    ("settings", "asked"),
+    [
+        ({"model": "openai:gpt-4o-mini"}, True),
+        ({"model": "local:smollm2"}, False),
+        ({"model": "openai:gpt-4o-mini", "memory_model": "local:smollm2"}, False),
+        ({"model": "local:smollm2", "memory_model": "openai:gpt-4o-mini"}, True),
+        ({"model": "local:smollm2", "plans_by": "memory"}, True),
+        ({"model": "openai:gpt-4o-mini", "plans_by": "planner"}, False),
+    ],
+)
+def test_the_memory_updater_is_asked_for_plans_unless_it_is_a_bundled_model(
+    settings: dict, asked: bool
+) -> None:
+    assert Context(**settings).memory_updater_plans is asked
+
+
 def test_qdrant_location_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECURRENTGPT_QDRANT", "/tmp/q")
     assert Context().resolved_qdrant_location == "/tmp/q"

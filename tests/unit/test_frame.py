@@ -288,3 +288,20 @@ async def test_each_chapter_plan_is_asked_of_the_chapter_model(
     chapter_plans = len(model.prompts_for("ChapterPlan"))
     assert chapter_plans == 2  # chapter 1 in the opening, chapter 2 after step 2
     assert roles.count("chapter") == chapter_plans
+
+
+async def test_a_bundled_local_memory_model_is_not_asked_for_plans_the_planner_plans(
+    model: ScriptedChatModel, graph, config, context_factory
+) -> None:
+    # The scripted model answers whatever the name; the name decides what is asked.
+    await run_novel(graph, config, context_factory(model="local:smollm2"), target_steps=2)
+    memory_prompts = model.prompts_for("MemoryUpdate")
+    assert memory_prompts
+    assert not any("Next plans:" in text for text in memory_prompts)
+    assert len(model.prompts_for("Plans")) >= 3  # after the opening and after each step
+
+    model.calls.clear()
+    await run_novel(
+        graph, {"configurable": {"thread_id": "hosted"}}, context_factory(), target_steps=1
+    )
+    assert any("Next plans:" in text for text in model.prompts_for("MemoryUpdate"))
