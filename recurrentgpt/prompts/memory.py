@@ -10,46 +10,46 @@ from pydantic import BaseModel, Field
 class BibleChange(BaseModel):
     """Something the new paragraph introduces or changes."""
 
-    name: str = Field(description="Its name in the story.", min_length=1, max_length=60)
+    # Field descriptions are sent with every call (the tool schema): the prompt
+    # explains each field, so they stay a few words long.
+    name: str = Field(description="Its name.", min_length=1, max_length=60)
     kind: Literal["character", "place", "object", "thread"] = Field(
-        description="character, place, object or thread (an open question)."
+        description="A thread is an open question."
     )
-    fact: str = Field(description="The new fact, one short sentence.", min_length=3, max_length=200)
+    fact: str = Field(description="One short sentence.", min_length=3, max_length=200)
 
 
 class MemoryUpdate(BaseModel):
     """The reply of the memory updater."""
 
     rationale: str = Field(
-        description="What to drop from the memory and what to add, and why.",
+        description="What to drop and what to add.",
         min_length=1,
         max_length=800,
     )
     updated_memory: str = Field(
-        description="The rewritten short-term memory.", min_length=20, max_length=3000
+        description="The new short-term memory.", min_length=20, max_length=3000
     )
     paragraph_summary: str = Field(
-        description="One or two sentences summarising the new paragraph.",
+        description="The new paragraph in one or two sentences.",
         min_length=10,
         max_length=400,
     )
     bible_changes: list[BibleChange] = Field(
         default_factory=list,
-        description="Up to three new or changed story facts (may be empty).",
+        description="New or changed facts (may be empty).",
         max_length=3,
     )
     next_plans: list[str] = Field(
         default_factory=list,
-        description="Three clearly different plans for the paragraph after the new one.",
+        description="Three plans for the paragraph after it.",
         max_length=3,
     )
 
 
 PLANS_TASK = (
-    "5. Next plans: three clearly different plans for the paragraph after the new one, each a "
-    "few sentences: what happens, who acts, what changes. That paragraph is {progress} Follow "
-    "the chapter outline and keep the story bible true. Do not move too fast: one paragraph "
-    "tells one moment of the chapter, not the whole chapter."
+    "5. Next plans: three clearly different plans for the paragraph after the new one, which "
+    "is {progress}"
 )
 """The memory template's ``$plans_task`` when the memory updater proposes the plans
 (``Context.plans_by == "memory"``); empty otherwise. ``{progress}`` is the frame's
