@@ -55,9 +55,14 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
 
     The per-field ``title`` that pydantic adds (the field name again, capitalised)
     is left out: every call pays for the schema's tokens, and it says nothing the
-    field name does not.
+    field name does not. A schema whose prompt names and explains every field
+    (a class attribute ``WIRE_FIELD_DESCRIPTIONS = False``) is sent without the
+    field descriptions too: in a tool schema sent after the messages a prompt
+    cache cannot serve them, and the prompt already says it all. The bounds,
+    enums and required fields, which a grammar enforces, are always sent.
     """
     json_schema = schema.model_json_schema()
+    keep_descriptions = getattr(schema, "WIRE_FIELD_DESCRIPTIONS", True)
 
     def clamp(node: Any) -> None:
         if isinstance(node, dict):
@@ -66,8 +71,12 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
             for field in (node.get("properties") or {}).values():
                 if isinstance(field, dict):
                     field.pop("title", None)
+                    if not keep_descriptions:
+                        field.pop("description", None)
             for definition in (node.get("$defs") or {}).values():
                 definition.pop("title", None)
+                if not keep_descriptions:
+                    definition.pop("description", None)
             for child in node.values():
                 clamp(child)
         elif isinstance(node, list):

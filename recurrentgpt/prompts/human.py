@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,10 @@ from pydantic import BaseModel, Field
 class HumanChoice(BaseModel):
     """The reply of the simulated human: the reason comes first, then the choice."""
 
-    reason: str = Field(description="Why, in one sentence.", min_length=1, max_length=400)
+    WIRE_FIELD_DESCRIPTIONS: ClassVar[bool] = False
+    """``human.txt`` names every field: the tool schema goes without the descriptions below."""
+
+    reason: str = Field(description="Why this plan.", min_length=1, max_length=400)
     # A Literal becomes an enum in the JSON schema, which a grammar can enforce (ge/le cannot).
-    chosen_plan: Literal[1, 2, 3] = Field(description="The plan's number.")
+    chosen_plan: Literal[1, 2, 3] = Field(description="Number of the chosen plan: 1, 2 or 3.")
     revised_plan: str = Field(description="The chosen plan, revised.", min_length=5, max_length=600)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,39 +10,40 @@ from pydantic import BaseModel, Field
 class BibleChange(BaseModel):
     """Something the new paragraph introduces or changes."""
 
-    # Field descriptions are sent with every call (the tool schema): the prompt
-    # explains each field, so they stay a few words long.
-    name: str = Field(description="Its name.", min_length=1, max_length=60)
+    name: str = Field(description="Its name in the story.", min_length=1, max_length=60)
     kind: Literal["character", "place", "object", "thread"] = Field(
-        description="A thread is an open question."
+        description="character, place, object or thread (an open question)."
     )
-    fact: str = Field(description="One short sentence.", min_length=3, max_length=200)
+    fact: str = Field(description="The new fact, one short sentence.", min_length=3, max_length=200)
 
 
 class MemoryUpdate(BaseModel):
     """The reply of the memory updater."""
 
+    WIRE_FIELD_DESCRIPTIONS: ClassVar[bool] = False
+    """``memory.txt`` names every field: the tool schema goes without the descriptions below."""
+
     rationale: str = Field(
-        description="What to drop and what to add.",
+        description="What to drop from the memory and what to add, and why.",
         min_length=1,
         max_length=800,
     )
     updated_memory: str = Field(
-        description="The new short-term memory.", min_length=20, max_length=3000
+        description="The rewritten short-term memory.", min_length=20, max_length=3000
     )
     paragraph_summary: str = Field(
-        description="The new paragraph in one or two sentences.",
+        description="One or two sentences summarising the new paragraph.",
         min_length=10,
         max_length=400,
     )
     bible_changes: list[BibleChange] = Field(
         default_factory=list,
-        description="New or changed facts (may be empty).",
+        description="Up to three new or changed story facts (may be empty).",
         max_length=3,
     )
     next_plans: list[str] = Field(
         default_factory=list,
-        description="Three plans for the paragraph after it.",
+        description="Three clearly different plans for the paragraph after the new one.",
         max_length=3,
     )
 
