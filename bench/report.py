@@ -868,8 +868,12 @@ calls (simulated human, writer, memory updater, which proposes the next plans in
 retrieved passages. On 30 Nov the rules that every call repeats moved from the roles' task
 texts (after the step's own text, where no cache serves them) into the system message, the
 task texts were shortened, the frame's progress line (new every step) moved after the bible,
-and the tool schemas of the memory updater and the simulated human went without field
-descriptions (their prompts name every field; bounds and enums stay). Before that the same
+the tool schemas of the memory updater and the simulated human went without field
+descriptions (their prompts name every field; bounds and enums stay), every tool schema's
+nested definitions were inlined (no `$defs` or `$ref` paths), and the bible entries of a
+prompt are listed in the bible's order, so the same selection reads the same at every step
+(this run's scripted memory updater adds no bible entries, so that part is not measured
+here). Before that the same
 benchmark gave 36.8 total / 22.8 uncached tokens per word (reference 22.2 / 20.9) and 2,358
 prompt tokens evaluated per step by llama.cpp; before 29 Nov (a separate planner call)
 40.6 / 27.2 and 3,229. The total rose (the longer system message, which a cache serves).
@@ -881,8 +885,10 @@ sent before them, Anthropic's order, each role's schema differs, hence the highe
 the replies. The margin over the reference is thin ({r["ours_auto_uncached"]:.2f} against
 {r["reference_auto_uncached"]:.2f}). What would reduce it next: in auto mode,
 let the memory updater, which already writes the three plans, also choose one (reason first),
-which drops the simulated human's call and its fresh frame from every step; it changes the
-method (no separate editor revising the plan), so it is left to a decision.
+which drops the simulated human's call from every step (about 2 tokens per word less by an
+estimate from this run's per-call counts, not measured: the writer would then read the fresh
+frame itself); it changes the method (no separate editor revising the plan), so it is left
+to a decision.
 """
     uncached_goal = (
         "6",

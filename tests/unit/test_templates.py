@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from recurrentgpt.llm import WIRE_MAX_STRING_LENGTH, wire_schema
 from recurrentgpt.prompts.human import HumanChoice
@@ -129,9 +130,24 @@ def test_the_memory_and_human_prompts_name_every_field_their_tool_schema_leaves_
             wire.get("$defs", {})
         )
         assert "required" in wire
-    # Bounds and enums, which a grammar enforces, are still sent.
+    # Bounds and enums, which a grammar enforces, are still sent; the nested schema is
+    # inlined (no $defs, no $ref paths: fewer tokens in every call).
     memory_wire = wire_schema(MemoryUpdate)
     assert memory_wire["properties"]["updated_memory"]["maxLength"] == WIRE_MAX_STRING_LENGTH
-    assert memory_wire["$defs"]["BibleChange"]["properties"]["kind"]["enum"]
+    change = memory_wire["properties"]["bible_changes"]["items"]
+    assert change["properties"]["kind"]["enum"] == ["character", "place", "object", "thread"]
+    assert change["required"] == ["name", "kind", "fact"]
+    assert "$defs" not in memory_wire and "$ref" not in json.dumps(memory_wire)
     # A schema whose prompt does not explain every field keeps its descriptions.
     assert wire_schema(Plans)["properties"]["plan_1"]["description"]
+
+
+class _Node(BaseModel):
+    """A schema that refers to itself."""
+
+    children: list[_Node] = []
+
+
+def test_a_schema_that_refers_to_itself_keeps_its_definitions() -> None:
+    wire = wire_schema(_Node)
+    assert wire["$defs"]["_Node"]["properties"]["children"]["items"] == {"$ref": "#/$defs/_Node"}
