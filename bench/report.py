@@ -857,19 +857,38 @@ original. Both are assumptions; see `bench/token_cost.py`.
   previous request's prefix (llama.cpp's default), and with the server's prompt-state cache:
   {local_reuse}.
 
-Ours costs more tokens per word: every role's prompt starts with the story frame (premise,
-book and chapter outline, the bible entries that matter, the short-term memory and the last
-paragraph), and each structured call sends its tool schema. Since 29 Nov the memory updater
-proposes the next plans in its own call (`plans_by="memory"`), so a step makes three calls in
-auto mode (simulated human, writer, memory updater) instead of four, and the memory updater's
-prompt repeats the writer's through the retrieved passages, so a cache serves nearly all of
-it. Before that change the same benchmark gave 40.6 total / 27.2 uncached tokens per word
-against the reference's 21.7 / 20.5, and 3,229 prompt tokens evaluated per step by llama.cpp.
-What is left uncached is mostly one fresh frame per step (the memory and the last paragraph
-change every step; the simulated human, then the writer, read the new one) and the tool
-schemas, which a provider that puts tools first also does not cache across roles. What would
-reduce it next: send the structured roles through one shared schema, and keep the parts of the
-frame that change every step (progress, bible selection) after those that do not.
+Ours costs more tokens per word in total: every call starts with the shared system message
+(which also holds the standing rules every task keeps: pacing, the memory-stability rule, what
+a summary and a bible change are) and the story frame (premise, book and chapter outline, the
+bible entries that matter, progress, the short-term memory and the last paragraph), and each
+structured call sends its tool schema. A prompt cache serves most of that: the system message
+and the frame's start are the same in every call of the run, the whole frame in a step's three
+calls (simulated human, writer, memory updater, which proposes the next plans in the same call:
+`plans_by="memory"`), and the memory updater's prompt repeats the writer's through the
+retrieved passages. On 30 Nov the rules that every call repeats moved from the roles' task
+texts (after the step's own text, where no cache serves them) into the system message, the
+task texts were shortened, the frame's progress line (new every step) moved after the bible,
+the tool schemas of the memory updater and the simulated human went without field
+descriptions (their prompts name every field; bounds and enums stay), every tool schema's
+nested definitions were inlined (no `$defs` or `$ref` paths), and the bible entries of a
+prompt are listed in the bible's order, so the same selection reads the same at every step
+(this run's scripted memory updater adds no bible entries, so that part is not measured
+here). Before that the same
+benchmark gave 36.8 total / 22.8 uncached tokens per word (reference 22.2 / 20.9) and 2,358
+prompt tokens evaluated per step by llama.cpp; before 29 Nov (a separate planner call)
+40.6 / 27.2 and 3,229. The total rose (the longer system message, which a cache serves).
+What is left uncached is mostly one fresh frame per step (the memory and the last paragraph;
+the simulated human, then the writer, read the new one), the retrieved passages, the new
+paragraph sent back to the memory updater (the reference writes paragraph and memory in one
+call and never sends it back), the tool schemas (sent after the messages no cache serves them;
+sent before them, Anthropic's order, each role's schema differs, hence the higher figure) and
+the replies. The margin over the reference is thin ({r["ours_auto_uncached"]:.2f} against
+{r["reference_auto_uncached"]:.2f}). What would reduce it next: in auto mode,
+let the memory updater, which already writes the three plans, also choose one (reason first),
+which drops the simulated human's call from every step (about 2 tokens per word less by an
+estimate from this run's per-call counts, not measured: the writer would then read the fresh
+frame itself); it changes the method (no separate editor revising the plan), so it is left
+to a decision.
 """
     uncached_goal = (
         "6",

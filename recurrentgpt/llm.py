@@ -55,9 +55,15 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
 
     The per-field ``title`` that pydantic adds (the field name again, capitalised)
     is left out: every call pays for the schema's tokens, and it says nothing the
-    field name does not.
+    field name does not. A schema whose prompt names and explains every field
+    (a class attribute ``WIRE_FIELD_DESCRIPTIONS = False``) is sent without the
+    field descriptions too: in a tool schema sent after the messages a prompt
+    cache cannot serve them, and the prompt already says it all. The bounds,
+    enums and required fields, which a grammar enforces, are always sent. Nested
+    models are inlined where they are used (:func:`_inline_definitions`).
     """
     json_schema = schema.model_json_schema()
+    keep_descriptions = getattr(schema, "WIRE_FIELD_DESCRIPTIONS", True)
 
     def clamp(node: Any) -> None:
         if isinstance(node, dict):
@@ -66,8 +72,12 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
             for field in (node.get("properties") or {}).values():
                 if isinstance(field, dict):
                     field.pop("title", None)
+                    if not keep_descriptions:
+                        field.pop("description", None)
             for definition in (node.get("$defs") or {}).values():
                 definition.pop("title", None)
+                if not keep_descriptions:
+                    definition.pop("description", None)
             for child in node.values():
                 clamp(child)
         elif isinstance(node, list):
@@ -75,11 +85,52 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
                 clamp(child)
 
     clamp(json_schema)
+    json_schema = _inline_definitions(json_schema)
     return {
         "title": schema.__name__,
         "description": (schema.__doc__ or schema.__name__).strip(),
         **{k: v for k, v in json_schema.items() if k not in ("title", "description")},
     }
+
+
+def _inline_definitions(json_schema: dict[str, Any]) -> dict[str, Any]:
+    """``json_schema`` with each ``$ref`` to its ``$defs`` replaced by the definition itself.
+
+    The same schema in fewer tokens (no ``$defs`` wrapper, no reference paths),
+    which every structured call pays for. A definition that refers to itself
+    cannot be inlined: such a schema is returned as it is.
+    """
+    definitions = json_schema.get("$defs")
+    if not definitions:
+        return json_schema
+    prefix = "#/$defs/"
+
+    def resolve(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = ref.removeprefix(prefix)
+                if name in seen or name not in definitions:
+                    raise _NotInlinable(ref)
+                # Keys beside the reference (a field's description) stay, over the definition's.
+                siblings = {key: value for key, value in node.items() if key != "$ref"}
+                return {**resolve(definitions[name], seen | {name}), **siblings}
+            return {key: resolve(value, seen) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(child, seen) for child in node]
+        return node
+
+    try:
+        inlined: dict[str, Any] = resolve(
+            {k: v for k, v in json_schema.items() if k != "$defs"}, frozenset()
+        )
+    except _NotInlinable:
+        return json_schema
+    return inlined
+
+
+class _NotInlinable(Exception):
+    """A ``$ref`` that points outside ``$defs``, or into a definition that refers to itself."""
 
 
 class LLMReplyError(RuntimeError):

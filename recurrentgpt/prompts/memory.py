@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,9 @@ class BibleChange(BaseModel):
 
 class MemoryUpdate(BaseModel):
     """The reply of the memory updater."""
+
+    WIRE_FIELD_DESCRIPTIONS: ClassVar[bool] = False
+    """``memory.txt`` names every field: the tool schema goes without the descriptions below."""
 
     rationale: str = Field(
         description="What to drop from the memory and what to add, and why.",
@@ -46,10 +49,8 @@ class MemoryUpdate(BaseModel):
 
 
 PLANS_TASK = (
-    "5. Next plans: three clearly different plans for the paragraph after the new one, each a "
-    "few sentences: what happens, who acts, what changes. That paragraph is {progress} Follow "
-    "the chapter outline and keep the story bible true. Do not move too fast: one paragraph "
-    "tells one moment of the chapter, not the whole chapter."
+    "5. Next plans: three clearly different plans for the paragraph after the new one, which "
+    "is {progress}"
 )
 """The memory template's ``$plans_task`` when the memory updater proposes the plans
 (``Context.memory_updater_plans``); empty otherwise. ``{progress}`` is the frame's

@@ -136,11 +136,17 @@ def _named_in(entry: BibleEntry, text: str) -> bool:
 def select_relevant(
     bible: list[BibleEntry], texts: Iterable[str], limit: int = MAX_PROMPT_ENTRIES
 ) -> list[BibleEntry]:
-    """The entries named in ``texts``, most recently mentioned first, at most ``limit``."""
+    """The entries named in ``texts``: the ``limit`` most recently mentioned, in bible order.
+
+    The order is the bible's own (the order entries were added), not recency: the
+    same selection renders the same text at every step, so it stays part of the
+    prompt start a prompt cache serves across steps (a mention changes recency
+    at every step).
+    """
     haystack = _key(" ".join(texts))
-    named = [entry for entry in bible if _named_in(entry, haystack)]
-    named.sort(key=lambda entry: entry["last_step"], reverse=True)
-    return named[:limit]
+    named = [index for index, entry in enumerate(bible) if _named_in(entry, haystack)]
+    recent = sorted(named, key=lambda index: bible[index]["last_step"], reverse=True)[:limit]
+    return [bible[index] for index in sorted(recent)]
 
 
 def touch(bible: list[BibleEntry], text: str, step: int) -> list[BibleEntry]:

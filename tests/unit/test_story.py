@@ -130,9 +130,11 @@ def test_selection_takes_only_named_entries_and_is_bounded() -> None:
     everyone = " ".join(f"Person{i}" for i in range(30))
     selected = story_bible.select_relevant(bible, [everyone])
     assert len(selected) == story_bible.MAX_PROMPT_ENTRIES
-    assert [e["last_step"] for e in selected] == sorted(
-        (e["last_step"] for e in selected), reverse=True
-    )
+    # The most recently mentioned are kept, shown in the bible's order: a later mention
+    # (a new recency) does not reorder the same selection, so the prompt text is stable.
+    assert [e["name"] for e in selected] == [f"Person{i}" for i in range(24, 30)]
+    bible[24] = {**bible[24], "last_step": 100}
+    assert story_bible.select_relevant(bible, [everyone]) == [bible[24], *selected[1:]]
     # A name is matched as a whole word, and a first name stands for the full name.
     assert story_bible.select_relevant([entry("Mara Quill", "Sails.")], ["Marathon"]) == []
     assert story_bible.select_relevant([entry("Mara Quill", "Sails.")], ["Mara ran."])

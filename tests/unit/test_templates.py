@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
+from recurrentgpt.llm import WIRE_MAX_STRING_LENGTH, wire_schema
+from recurrentgpt.prompts.human import HumanChoice
+from recurrentgpt.prompts.memory import PLANS_TASK, MemoryUpdate
+from recurrentgpt.prompts.planner import Plans
 from recurrentgpt.prompts.templates import ROLE_FIELDS, TemplateError, load_templates
 from tests.fakes import ScriptedChatModel
 from tests.unit.helpers import run_novel, step_writer_prompts
@@ -88,3 +94,60 @@ def test_a_stray_dollar_fails_with_the_file_and_line(tmp_path: Path) -> None:
 def test_a_missing_templates_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="does not exist"):
         load_templates(str(tmp_path / "nowhere"))
+
+
+@pytest.mark.parametrize("form", ["novel", "fiction"])
+def test_the_standing_rules_are_in_the_system_message_every_call_shares(form: str) -> None:
+    # The rules every call repeats sit at the start of each prompt, where a prompt
+    # cache serves them, not in a role's task after the step's own text.
+    templates = load_templates()
+    novel = {"form": form, "title": "T", "premise": "P", "genre": "mystery", "language": "English"}
+    system = templates.render("system", novel)
+    assert "Do not move too fast" in system
+    assert "keep it as it was except what you drop and what you add" in system
+    memory = templates.render("memory", {**novel, **dict.fromkeys(ROLE_FIELDS["memory"], "x")})
+    assert "keep it as it was" not in memory
+
+
+def test_the_memory_and_human_prompts_name_every_field_their_tool_schema_leaves_undescribed() -> (
+    None
+):
+    # Their tool schemas go without field descriptions (recurrentgpt.llm.wire_schema):
+    # the prompt must say what each field is.
+    templates = load_templates()
+    fields = {name: "x" for name in ROLE_FIELDS["memory"] | ROLE_FIELDS["human"]}
+    fields["plans_task"] = PLANS_TASK.format(progress="paragraph 2 of about 20 in this chapter.")
+    memory = templates.render("memory", fields)
+    for heading in ("Rationale:", "Updated memory:", "Summary", "Bible changes", "Next plans:"):
+        assert heading in memory
+    human = templates.render("human", fields)
+    for words in ("reason", "choose the plan", "revise it"):
+        assert words in human
+    for schema in (MemoryUpdate, HumanChoice):
+        wire = wire_schema(schema)
+        assert wire["description"]  # the function itself keeps its one line
+        assert "description" not in json.dumps(wire["properties"]) + json.dumps(
+            wire.get("$defs", {})
+        )
+        assert "required" in wire
+    # Bounds and enums, which a grammar enforces, are still sent; the nested schema is
+    # inlined (no $defs, no $ref paths: fewer tokens in every call).
+    memory_wire = wire_schema(MemoryUpdate)
+    assert memory_wire["properties"]["updated_memory"]["maxLength"] == WIRE_MAX_STRING_LENGTH
+    change = memory_wire["properties"]["bible_changes"]["items"]
+    assert change["properties"]["kind"]["enum"] == ["character", "place", "object", "thread"]
+    assert change["required"] == ["name", "kind", "fact"]
+    assert "$defs" not in memory_wire and "$ref" not in json.dumps(memory_wire)
+    # A schema whose prompt does not explain every field keeps its descriptions.
+    assert wire_schema(Plans)["properties"]["plan_1"]["description"]
+
+
+class _Node(BaseModel):
+    """A schema that refers to itself."""
+
+    children: list[_Node] = []
+
+
+def test_a_schema_that_refers_to_itself_keeps_its_definitions() -> None:
+    wire = wire_schema(_Node)
+    assert wire["$defs"]["_Node"]["properties"]["children"]["items"] == {"$ref": "#/$defs/_Node"}
