@@ -87,7 +87,7 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
     clamp(json_schema)
     json_schema = _inline_definitions(json_schema)
     return {
-        "title": schema.__name__,
+        "title": getattr(schema, "WIRE_NAME", schema.__name__),
         "description": (schema.__doc__ or schema.__name__).strip(),
         **{k: v for k, v in json_schema.items() if k not in ("title", "description")},
     }

@@ -46,9 +46,16 @@ async def rewrite_memory(
     are for stands (see :func:`~recurrentgpt.nodes.common.progress_note`), None
     when no plans are wanted from this call.
     """
+    plans_wanted = (
+        context.memory_updater_plans
+        and next_progress is not None
+        # A story in the fiction form offers the reader actions, which the
+        # planner's fiction template asks for.
+        and not is_fiction(state)
+    )
     update = await ask_structured(
         model,
-        prompt.MemoryUpdate,
+        prompt.MemoryUpdate if plans_wanted else prompt.MemoryUpdateWithoutPlans,
         templates_for(context).messages(
             "memory",
             {
@@ -57,13 +64,7 @@ async def rewrite_memory(
                 "new_paragraph": new_paragraph,
                 "max_words": context.short_term_memory_words,
                 "plans_task": (
-                    prompt.PLANS_TASK.format(progress=next_progress)
-                    if context.memory_updater_plans
-                    and next_progress is not None
-                    # A story in the fiction form offers the reader actions, which the
-                    # planner's fiction template asks for.
-                    and not is_fiction(state)
-                    else ""
+                    prompt.PLANS_TASK.format(progress=next_progress) if plans_wanted else ""
                 ),
             },
         ),
@@ -73,7 +74,11 @@ async def rewrite_memory(
         outage_seconds=context.model_outage_seconds,
     )
     capped = truncate_words(update.updated_memory.strip(), context.short_term_memory_words)
-    return update.model_copy(update={"updated_memory": capped})
+    # Plans that were not asked for are not plans (a model may send the field anyway).
+    plans = update.next_plans if plans_wanted else []
+    return prompt.MemoryUpdate.model_validate(
+        {**update.model_dump(), "updated_memory": capped, "next_plans": plans}
+    )
 
 
 def usable_plans(update: prompt.MemoryUpdate, language: str) -> list[str]:

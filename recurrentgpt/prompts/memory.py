@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 
 class BibleChange(BaseModel):
@@ -46,6 +47,17 @@ class MemoryUpdate(BaseModel):
         description="Three clearly different plans for the paragraph after the new one.",
         max_length=3,
     )
+
+
+class MemoryUpdateWithoutPlans(MemoryUpdate):
+    """The reply of the memory updater."""
+
+    WIRE_NAME: ClassVar[str] = "MemoryUpdate"
+    """Sent under the same tool name: the same role, asked for one field fewer."""
+
+    next_plans: SkipJsonSchema[list[str]] = Field(default_factory=list, max_length=3)
+    """Left out of the tool schema when the memory updater is not asked for plans:
+    a model generates every field a schema offers (SmolLM2 filled it with headings)."""
 
 
 PLANS_TASK = (

@@ -9,8 +9,10 @@ from langgraph.types import Command
 
 from recurrentgpt.export import read_manuscript
 from recurrentgpt.graphs.cowriter import build_graph
+from recurrentgpt.llm import wire_schema
 from recurrentgpt.prompts import chapter as chapter_prompt
 from recurrentgpt.prompts import frame as frame_prompt
+from recurrentgpt.prompts import memory as memory_prompt
 from recurrentgpt.story.bible import MAX_ENTRIES, MAX_PROMPT_ENTRIES
 from tests.fakes import FakeServices, ScriptedChatModel
 from tests.unit.helpers import (
@@ -294,6 +296,7 @@ async def test_a_bundled_local_memory_model_is_not_asked_for_plans_the_planner_p
     model: ScriptedChatModel, graph, config, context_factory
 ) -> None:
     # The scripted model answers whatever the name; the name decides what is asked.
+    # It sends plans anyway (its default memory reply has them): they are not used.
     await run_novel(graph, config, context_factory(model="local:smollm2"), target_steps=2)
     memory_prompts = model.prompts_for("MemoryUpdate")
     assert memory_prompts
@@ -305,3 +308,12 @@ async def test_a_bundled_local_memory_model_is_not_asked_for_plans_the_planner_p
         graph, {"configurable": {"thread_id": "hosted"}}, context_factory(), target_steps=1
     )
     assert any("Next plans:" in text for text in model.prompts_for("MemoryUpdate"))
+
+
+def test_the_memory_schema_without_plans_keeps_the_role_name_and_drops_the_field() -> None:
+    with_plans = wire_schema(memory_prompt.MemoryUpdate)
+    without = wire_schema(memory_prompt.MemoryUpdateWithoutPlans)
+    assert with_plans["title"] == without["title"] == "MemoryUpdate"
+    assert "next_plans" in with_plans["properties"]
+    assert "next_plans" not in without["properties"]
+    assert set(without["properties"]) == set(with_plans["properties"]) - {"next_plans"}
