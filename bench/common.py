@@ -119,8 +119,15 @@ def compile_graph(
 
 
 def bench_context(**overrides: Any) -> Context:
-    """The run context of the benchmarks: simulated human, default sizes."""
-    return Context(**{"mode": "auto", "embedder": "hash:256", **overrides})
+    """The run context of the benchmarks: simulated human, default sizes.
+
+    The scripted model stands in for a hosted one (the services ignore the name):
+    with ``plans_by="auto"`` a bundled local model's memory updater is not asked
+    for plans, and the planner makes a call of its own every step.
+    """
+    return Context(
+        **{"model": "openai:scripted", "mode": "auto", "embedder": "hash:256", **overrides}
+    )
 
 
 def filler_passages(count: int, *, seed: int = 1, novel_id: str = NOVEL_ID) -> list[Passage]:

@@ -228,6 +228,8 @@ async def run_probe(
     retrieved: dict[int, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="rgpt-probe-") as tmp:
         settings: dict[str, Any] = {
+            # The scripted model stands in for a hosted one (see bench.common.bench_context).
+            "model": "openai:scripted",
             "mode": "auto-first",
             "embedder": embedder,
             "data_dir": data_dir or tmp,
