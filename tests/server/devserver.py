@@ -62,9 +62,12 @@ def answers_ok(url: str) -> bool:
 
 @contextmanager
 def langgraph_dev(
-    config: Path, log: Path, env: dict[str, str] | None = None
+    config: Path, log: Path, env: dict[str, str] | None = None, jobs: int = CONCURRENT_JOBS
 ) -> Iterator[DevServer]:
-    """Run `langgraph dev --config config` from the config's folder until the block ends."""
+    """Run `langgraph dev --config config` from the config's folder until the block ends.
+
+    ``jobs`` is how many runs the server executes at once.
+    """
     if not LANGGRAPH.exists():
         pytest.skip("langgraph CLI not installed (pip install 'recurrentgpt[server]')")
     port = free_port()
@@ -72,7 +75,7 @@ def langgraph_dev(
     command = [
         str(LANGGRAPH), "dev", "--config", config.name, "--host", "127.0.0.1",
         "--port", str(port), "--no-browser", "--no-reload",
-        "--n-jobs-per-worker", str(CONCURRENT_JOBS),
+        "--n-jobs-per-worker", str(jobs),
     ]  # fmt: skip
     quiet = {
         "LANGSMITH_TRACING": "false",
