@@ -41,11 +41,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bench.common import percentile
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.memory import LongTermMemory, close_stores, open_store
+from tests.deploy.runtime import LANGHOST, redis_server, start_runtime
 from tests.server.devserver import REPO_ROOT, SERVER_TESTS, langgraph_dev
 from tests.server.fake_graph import EMBEDDING_DIMS
 from tests.server.load_graph import NOVEL_TOKEN
@@ -55,6 +55,10 @@ RESULTS = Path(__file__).resolve().parent / "results" / "server_load.json"
 OPENING_PARAGRAPHS = 3
 CONTEXT = {"mode": "auto", "embedder": f"hash:{EMBEDDING_DIMS}", "words_per_paragraph": 40}
 """The simulated human picks the plan at every step: one run writes the whole novel."""
+TABLE_HEADER = (
+    "| server | novels x steps | wall | steps/s | p50 step | p95 step | errors "
+    "| failed checks | load avg (max) |\n|---|---|---|---|---|---|---|---|---|"
+)
 RUNTIME_DB = "recurrentgpt_load"
 """The runtime's database on the test PostgreSQL, apart from the test suite's."""
 
@@ -272,8 +276,6 @@ def runtime_database_uri() -> str:
 
 def on_production_runtime(folder: Path, novels: int, steps: int, jobs: int) -> LoadResult:
     """The load on ``langhost`` (PostgreSQL + Redis, one worker), memory in ``folder``."""
-    from tests.deploy.runtime import redis_server, start_runtime
-
     memory = folder / "qdrant"
     with redis_server(folder / "redis") as redis_uri:
         server = start_runtime(
@@ -312,13 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     servers = ["dev", "runtime"] if args.server == "both" else [args.server]
     results = []
     for server in servers:
+        if server == "runtime" and not LANGHOST.exists():
+            print(f"production runtime skipped: no {LANGHOST} (bash scripts/deploy_env.sh)")
+            continue
         with tempfile.TemporaryDirectory(prefix=f"load-{server}-") as folder:
             load = on_dev_server if server == "dev" else on_production_runtime
             results.append(load(Path(folder), args.novels, args.steps, jobs))
-    print(
-        "| server | novels x steps | wall | steps/s | p50 step | p95 step | errors | failed checks | load avg (max) |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(TABLE_HEADER)
     for result in results:
         print(result.row())
         for problem in result.problems:
