@@ -28,6 +28,8 @@ LANGGRAPH = Path(sys.executable).with_name("langgraph")
 STARTUP_SECONDS = 60
 CONCURRENT_JOBS = 8
 """Runs the server executes at once (`langgraph dev` defaults to one)."""
+AUTH_TOKENS = {"alice": "token-of-alice", "bob": "token-of-bob"}
+"""The users of the server with authentication on (``auth_server``): user to token."""
 REPORT_LINES: list[str] = []
 """Measurements printed at the end of the test report."""
 

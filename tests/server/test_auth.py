@@ -1,7 +1,8 @@
 """Users on `langgraph dev` with the project's authentication (recurrentgpt/auth.py).
 
-The server serves the scripted-model graphs with ``tests/server/langgraph.auth.json``
-(the test config plus the ``auth`` entry) and two users from ``RECURRENTGPT_USERS``.
+The server (the ``auth_server`` fixture) serves the scripted-model graphs with
+``tests/server/langgraph.auth.json`` (the test config plus the ``auth`` entry) and two
+users from ``RECURRENTGPT_USERS``.
 Everything goes through the real SDK with bearer tokens: Alice and Bob each write
 a novel; Bob cannot see, list, run, edit or fork Alice's thread; a caller without
 a valid token is refused; Bob naming Alice's novel_id gets a novel of his own,
@@ -15,7 +16,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,11 +26,11 @@ pytest.importorskip("langgraph_sdk")
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
-from tests.server.devserver import SERVER_TESTS, DevServer, langgraph_dev
+from tests.server.devserver import AUTH_TOKENS, DevServer
 
 pytestmark = pytest.mark.server
 
-TOKENS = {"alice": "token-of-alice", "bob": "token-of-bob"}
+TOKENS = AUTH_TOKENS
 CONTEXT = {
     "mode": "interactive",
     "embedder": "hash:64",
@@ -40,18 +40,6 @@ CONTEXT = {
 """A person decides; retrieval returns every visible passage."""
 ALICE_PLAN = "Alice's secret plan"
 DENIED = (403, 404)
-
-
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    folder = tmp_path_factory.mktemp("auth-server")
-    users = ",".join(f"{token}:{user}" for user, token in TOKENS.items())
-    with langgraph_dev(
-        SERVER_TESTS / "langgraph.auth.json",
-        folder / "server.log",
-        env={"RECURRENTGPT_USERS": users, "RECURRENTGPT_QDRANT": str(folder / "qdrant")},
-    ) as server:
-        yield server
 
 
 def client_of(server: DevServer, user: str) -> SyncLangGraphClient:
