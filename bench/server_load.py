@@ -22,8 +22,8 @@ the run's update stream), errors, and the 1-minute load average while it ran::
 
     nice -n 10 python -m bench.server_load --server both --novels 20 --steps 5
 
-writes ``bench/results/server_load.json``; the test suite runs a short form
-(``tests/server/test_load.py``).
+writes ``bench/results/server_load.json``; the test suite runs a short form on
+each server (``tests/server/test_load.py``, ``tests/deploy/test_load.py``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ scripted-model graph whose writer names every novel token its prompt holds
 (tests/server/load_graph.py). Each must finish, hold positions 0..n-1 once in
 long-term memory, and name only its own token. The fuller run (20 novels x 5
 steps, also on the Postgres runtime) is ``python -m bench.server_load``; its
-figures are in RELIABILITY.md.
+figures are in RELIABILITY.md. tests/deploy/test_load.py is the same on the runtime.
 """
 
 from __future__ import annotations
