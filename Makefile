@@ -65,10 +65,12 @@ bench-full: $(VENV)/.installed
 	$(BIN)/python -m bench.run --full
 
 # The fuller fault run of RELIABILITY.md: 60 random kills of the CLI, and every bad-input
-# property with 200 examples (the test suite runs 10 kills and 40 examples).
+# property with 200 examples (the test suite runs 10 kills and 40 examples); 20 novels at
+# once on langgraph dev and on the Postgres runtime (the suite runs 5 on langgraph dev).
 reliability: $(VENV)/.installed
 	$(BIN)/python -m tests.reliability.kills --kills 60 --seed 1
 	RELIABILITY_EXAMPLES=200 $(BIN)/python -m pytest -p no:cacheprovider tests/unit/test_bad_input.py
+	$(BIN)/python -m bench.server_load --server both --novels 20 --steps 5
 
 # The production server's venv (.venv-deploy): the PyPI runtime, the package and the
 # embedder, no llama-cpp-python; ends with `pip check`. See deploy/README.md.

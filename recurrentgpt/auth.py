@@ -88,11 +88,22 @@ _users = load_users()
 """Read once at start: a bad value stops the server at start, not a request later."""
 
 
+def user_of(authorization: str | None, users: dict[str, str] | None = None) -> str | None:
+    """The user whose token an ``Authorization: Bearer <token>`` header carries, or None.
+
+    ``users`` defaults to the server's users (read at start). The writer's page
+    (:mod:`recurrentgpt.web.app`) signs its own routes in with it too.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return (_users if users is None else users).get(token.strip())
+
+
 @auth.authenticate
 async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
     """The user of the request's bearer token; 401 for anything else."""
-    scheme, _, token = (authorization or "").partition(" ")
-    user = _users.get(token.strip()) if scheme.lower() == "bearer" else None
+    user = user_of(authorization)
     if user is None:
         raise Auth.exceptions.HTTPException(
             status_code=401, detail="a valid 'Authorization: Bearer <token>' header is required"

@@ -15,6 +15,14 @@ API cannot say, each a thin call into the package:
 The long-term memory a book or export reads is the one the novel's runs used:
 the page keeps the novel's context in the thread's metadata (``ui_context``).
 Every failure answers JSON ``{"error": message}`` with a status the page shows.
+
+With users on (``"auth"`` in the server's ``langgraph.json``,
+:mod:`recurrentgpt.auth`) the JSON routes need the same bearer token as the API
+(401 without one) and open only the caller's own threads: another user's
+thread answers 404, as the API does, and the book and the export read only the
+caller's long-term memory (:func:`recurrentgpt.users.owned_novel_id`), whatever
+novel id the thread's state names. The page itself and its assets are public:
+the sign-in happens on the page, which sends the token with every call.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from recurrentgpt import novels
 from recurrentgpt.context import Context
 from recurrentgpt.export import EXPORT_FORMATS, ExportFormat, book_of, read_manuscript, write_export
 from recurrentgpt.services import DefaultServices, Services, long_term_memory_for
+from recurrentgpt.users import owned_novel_id
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONTEXT_KEY = "ui_context"
@@ -50,6 +59,11 @@ MEDIA_TYPES = {
     "epub": "application/epub+zip",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+AUTH_CONFIG_ENV = "LANGGRAPH_AUTH"
+"""Where the LangGraph server puts its ``langgraph.json``'s ``"auth"`` entry (unset: no auth)."""
+OWNER_KEY = "owner"
+"""Thread metadata key naming its user (set by :mod:`recurrentgpt.auth`)."""
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -91,18 +105,48 @@ def context_of(metadata: Mapping[str, Any] | None) -> Context:
         raise PageError(400, f"the novel's saved settings are not usable: {error}") from error
 
 
-async def _thread(client: Any, thread_id: str) -> dict[str, Any]:
+def users_are_on() -> bool:
+    """Whether the server runs with custom authentication (an ``"auth"`` entry)."""
+    return os.environ.get(AUTH_CONFIG_ENV, "").strip() not in ("", "null")
+
+
+def signed_in_user(request: Request) -> str:
+    """The caller's user id; ``""`` when the server has no users (everyone sees everything).
+
+    Raises:
+        PageError: 401 when users are on and the request has no valid bearer token.
+    """
+    if not users_are_on():
+        return ""
+    # Imported only with users on: the module reads RECURRENTGPT_USERS when imported.
+    from recurrentgpt.auth import user_of
+
+    user = user_of(request.headers.get("authorization"))
+    if user is None:
+        raise PageError(401, "sign in: this server needs your access token")
+    return user
+
+
+async def _thread(client: Any, thread_id: str, user: str) -> dict[str, Any]:
+    """The thread, if it is the caller's (the in-process client sees every user's)."""
     try:
-        return dict(await client.threads.get(thread_id))
+        thread = dict(await client.threads.get(thread_id))
     except Exception as error:
         raise PageError(404, f"no novel {thread_id!r} on this server") from error
+    if user and (thread.get("metadata") or {}).get(OWNER_KEY) != user:
+        # The same answer as for a thread that does not exist: nothing to learn by guessing.
+        raise PageError(404, f"no novel {thread_id!r} on this server")
+    return thread
 
 
-async def _open_novel(services: Services, thread_id: str) -> tuple[dict[str, Any], Any]:
+async def _open_novel(services: Services, thread_id: str, user: str) -> tuple[dict[str, Any], Any]:
     """The novel's current values and the long-term memory its runs wrote to."""
     client = api_client()
-    thread = await _thread(client, thread_id)
+    thread = await _thread(client, thread_id, user)
     values = dict((await client.threads.get_state(thread_id)).get("values") or {})
+    if user and values.get("novel_id"):
+        # A state edit may name any novel id: read only the caller's own memory.
+        values["novel_id"] = owned_novel_id(str(values["novel_id"]), user)
     context = context_of(thread.get("metadata"))
     try:
         return values, await long_term_memory_for(services, context)
@@ -139,7 +183,8 @@ def build_app(services: Services) -> Starlette:
     """The page and its JSON routes, reading long-term memory through ``services``."""
 
     async def book(request: Request) -> Response:
-        values, memory = await _open_novel(services, request.path_params["thread_id"])
+        user = signed_in_user(request)
+        values, memory = await _open_novel(services, request.path_params["thread_id"], user)
         volume = book_of(values, await _read(memory, values))
         return JSONResponse(
             {
@@ -152,11 +197,12 @@ def build_app(services: Services) -> Starlette:
         )
 
     async def export(request: Request) -> Response:
+        user = signed_in_user(request)
         fmt = request.query_params.get("format", "md")
         if fmt not in EXPORT_FORMATS:
             raise PageError(400, f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
         thread_id = request.path_params["thread_id"]
-        values, memory = await _open_novel(services, thread_id)
+        values, memory = await _open_novel(services, thread_id, user)
         passages = await _read(memory, values)
         data = await asyncio.to_thread(_export_bytes, values, passages, fmt)
         name = "".join(c if c.isalnum() else "-" for c in values.get("title") or thread_id)
@@ -167,9 +213,10 @@ def build_app(services: Services) -> Starlette:
         )
 
     async def steps(request: Request) -> Response:
+        user = signed_in_user(request)
         thread_id = request.path_params["thread_id"]
         client = api_client()
-        await _thread(client, thread_id)
+        await _thread(client, thread_id, user)
         states = await _all_states(client, thread_id)
         if not states:
             return JSONResponse({"rows": [], "current": None})
@@ -188,13 +235,14 @@ def build_app(services: Services) -> Starlette:
         )
 
     async def rewind(request: Request) -> Response:
+        user = signed_in_user(request)
         thread_id = request.path_params["thread_id"]
         try:
             ref = str((await request.json())["ref"])
         except (ValueError, KeyError, TypeError) as error:
             raise PageError(400, 'send {"ref": a step number or checkpoint id}') from error
         client = api_client()
-        await _thread(client, thread_id)
+        await _thread(client, thread_id, user)
         states = await _all_states(client, thread_id)
         snapshots = {novels.checkpoint_id(s): s for s in map(snapshot_of, states)}
         if not snapshots:

@@ -102,6 +102,7 @@ def start_runtime(
     redis_uri: str,
     port: int | None = None,
     workers: int = 1,
+    jobs_per_worker: int = JOBS_PER_WORKER,
     env: dict[str, str] | None = None,
 ) -> Runtime:
     """Start ``langhost serve`` for ``config`` and wait until it answers (or fails)."""
@@ -109,7 +110,7 @@ def start_runtime(
     command = [
         str(require_runtime()), "serve", "-c", str(config), "--host", "127.0.0.1",
         "-p", str(port), "--database-uri", database_uri, "--redis-uri", redis_uri,
-        "--n-jobs-per-worker", str(JOBS_PER_WORKER), "--workers", str(workers),
+        "--n-jobs-per-worker", str(jobs_per_worker), "--workers", str(workers),
     ]  # fmt: skip
     with log.open("ab") as output:
         process = subprocess.Popen(

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server.devserver import REPORT_LINES, SERVER_TESTS, DevServer, langgraph_dev
+from tests.server.devserver import (
+    AUTH_TOKENS,
+    REPORT_LINES,
+    SERVER_TESTS,
+    DevServer,
+    langgraph_dev,
+)
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +27,19 @@ def fake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]
         SERVER_TESTS / "langgraph.test.json",
         folder / "server.log",
         env={"RECURRENTGPT_QDRANT": str(folder / "qdrant")},
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """`langgraph dev` with the project's authentication and the page: users ``AUTH_TOKENS``."""
+    folder = tmp_path_factory.mktemp("auth-server")
+    users = ",".join(f"{token}:{user}" for user, token in AUTH_TOKENS.items())
+    with langgraph_dev(
+        SERVER_TESTS / "langgraph.auth.json",
+        folder / "server.log",
+        env={"RECURRENTGPT_USERS": users, "RECURRENTGPT_QDRANT": str(folder / "qdrant")},
     ) as server:
         yield server
 

@@ -28,6 +28,8 @@ LANGGRAPH = Path(sys.executable).with_name("langgraph")
 STARTUP_SECONDS = 60
 CONCURRENT_JOBS = 8
 """Runs the server executes at once (`langgraph dev` defaults to one)."""
+AUTH_TOKENS = {"alice": "token-of-alice", "bob": "token-of-bob"}
+"""The users of the server with authentication on (``auth_server``): user to token."""
 REPORT_LINES: list[str] = []
 """Measurements printed at the end of the test report."""
 
@@ -62,9 +64,12 @@ def answers_ok(url: str) -> bool:
 
 @contextmanager
 def langgraph_dev(
-    config: Path, log: Path, env: dict[str, str] | None = None
+    config: Path, log: Path, env: dict[str, str] | None = None, jobs: int = CONCURRENT_JOBS
 ) -> Iterator[DevServer]:
-    """Run `langgraph dev --config config` from the config's folder until the block ends."""
+    """Run `langgraph dev --config config` from the config's folder until the block ends.
+
+    ``jobs`` is how many runs the server executes at once.
+    """
     if not LANGGRAPH.exists():
         pytest.skip("langgraph CLI not installed (pip install 'recurrentgpt[server]')")
     port = free_port()
@@ -72,7 +77,7 @@ def langgraph_dev(
     command = [
         str(LANGGRAPH), "dev", "--config", config.name, "--host", "127.0.0.1",
         "--port", str(port), "--no-browser", "--no-reload",
-        "--n-jobs-per-worker", str(CONCURRENT_JOBS),
+        "--n-jobs-per-worker", str(jobs),
     ]  # fmt: skip
     quiet = {
         "LANGSMITH_TRACING": "false",

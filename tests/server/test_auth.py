@@ -1,16 +1,21 @@
 """Users on `langgraph dev` with the project's authentication (recurrentgpt/auth.py).
 
-The server serves the scripted-model graphs with ``tests/server/langgraph.auth.json``
-(the test config plus the ``auth`` entry) and two users from ``RECURRENTGPT_USERS``.
+The server (the ``auth_server`` fixture) serves the scripted-model graphs with
+``tests/server/langgraph.auth.json`` (the test config plus the ``auth`` entry) and two
+users from ``RECURRENTGPT_USERS``.
 Everything goes through the real SDK with bearer tokens: Alice and Bob each write
 a novel; Bob cannot see, list, run, edit or fork Alice's thread; a caller without
 a valid token is refused; Bob naming Alice's novel_id gets a novel of his own,
-and neither sees the other's paragraphs in long-term memory.
+and neither sees the other's paragraphs in long-term memory. The writer's page is
+served too (tests/server/fake_web.py): its JSON routes under ``/ui/api`` need the
+same tokens and open only the caller's own novels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 import httpx
@@ -21,11 +26,11 @@ pytest.importorskip("langgraph_sdk")
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
-from tests.server.devserver import SERVER_TESTS, DevServer, langgraph_dev
+from tests.server.devserver import AUTH_TOKENS, DevServer
 
 pytestmark = pytest.mark.server
 
-TOKENS = {"alice": "token-of-alice", "bob": "token-of-bob"}
+TOKENS = AUTH_TOKENS
 CONTEXT = {
     "mode": "interactive",
     "embedder": "hash:64",
@@ -35,18 +40,6 @@ CONTEXT = {
 """A person decides; retrieval returns every visible passage."""
 ALICE_PLAN = "Alice's secret plan"
 DENIED = (403, 404)
-
-
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    folder = tmp_path_factory.mktemp("auth-server")
-    users = ",".join(f"{token}:{user}" for user, token in TOKENS.items())
-    with langgraph_dev(
-        SERVER_TESTS / "langgraph.auth.json",
-        folder / "server.log",
-        env={"RECURRENTGPT_USERS": users, "RECURRENTGPT_QDRANT": str(folder / "qdrant")},
-    ) as server:
-        yield server
 
 
 def client_of(server: DevServer, user: str) -> SyncLangGraphClient:
@@ -174,3 +167,67 @@ def test_bobs_novel_id_never_reaches_alices_memory(auth_server: DevServer, alice
     recalled += alice.resume(f"{ALICE_PLAN}, step 4.")["retrieved_passages"]
     assert any(f"{ALICE_PLAN}, step 1." in p for p in recalled)
     assert not [p for p in recalled if "Bob's own plan" in p]
+
+
+def page_call(
+    server: DevServer, path: str, user: str | None = None, body: dict[str, Any] | None = None
+) -> tuple[int, str]:
+    """Call a page route as the page does (``user``'s bearer token, if any): status, body."""
+    headers = {"Content-Type": "application/json"}
+    if user:
+        headers["Authorization"] = f"Bearer {TOKENS.get(user, user)}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{server.url}{path}", data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_page_routes_need_a_token_and_open_only_the_callers_novels(
+    auth_server: DevServer, alice: Novel
+) -> None:
+    routes = [f"/ui/api/threads/{alice.thread_id}/{r}" for r in ("book", "steps", "export")]
+    rewind = f"/ui/api/threads/{alice.thread_id}/rewind"
+
+    # The page itself is public: the sign-in happens on it.
+    assert page_call(auth_server, "/ui/")[0] == 200
+    for caller in (None, "a-guessed-token"):
+        for route in routes:
+            status, said = page_call(auth_server, route, caller)
+            assert status == 401 and "access token" in json.loads(said)["error"]
+        assert page_call(auth_server, rewind, caller, {"ref": "1"})[0] == 401
+    for route in routes:
+        status, said = page_call(auth_server, route, "bob")
+        assert status == 404 and "no novel" in json.loads(said)["error"]
+    assert page_call(auth_server, rewind, "bob", {"ref": "1"})[0] == 404
+    assert alice.client.threads.get_state(alice.thread_id)["values"]["step"] >= 2
+
+    status, book = page_call(auth_server, routes[0], "alice")
+    assert status == 200
+    paragraphs = [p for chapter in json.loads(book)["chapters"] for p in chapter["paragraphs"]]
+    assert any(ALICE_PLAN in p for p in paragraphs)
+    status, steps = page_call(auth_server, routes[1], "alice")
+    assert status == 200 and len(json.loads(steps)["rows"]) >= 3
+    status, exported = page_call(auth_server, routes[2] + "?format=md", "alice")
+    assert status == 200 and ALICE_PLAN in exported
+
+
+def test_the_page_reads_only_the_callers_memory_whatever_the_state_names(
+    auth_server: DevServer, alice: Novel
+) -> None:
+    alice_values = alice.client.threads.get_state(alice.thread_id)["values"]
+    bob = Novel(client_of(auth_server, "bob"))
+    bob.open()
+    bob.resume("Bob's plan for the page.")
+    bob.client.threads.update_state(
+        bob.thread_id,
+        {key: alice_values[key] for key in ("novel_id", "branch_id", "inherited_segments")},
+        as_node="planner",
+    )
+
+    for route in ("book", "export"):
+        status, text = page_call(auth_server, f"/ui/api/threads/{bob.thread_id}/{route}", "bob")
+        assert status == 200
+        assert ALICE_PLAN not in text

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.server.devserver import REPORT_LINES, DevServer
+from tests.server.devserver import AUTH_TOKENS, REPORT_LINES, DevServer
 from tests.server.fake_graph import MODEL_DOWN, SLOW_MODEL
 
 pytest.importorskip("selenium", reason="selenium not installed (pip install 'recurrentgpt[dev]')")
@@ -296,3 +296,45 @@ def test_a_busy_novel_is_retried_with_a_notice_not_refused(page: Page) -> None:
     page.shot("09-busy-novel-retried")
     page.wait_for_pause(2)  # the other run wrote step 1; this one, once let in, step 2
     assert not page.el("banner").is_displayed()
+
+
+def test_on_a_server_with_users_the_page_signs_in_and_opens_only_own_novels(
+    browser: WebDriver, auth_server: DevServer, screenshots: Path
+) -> None:
+    browser.set_window_size(*LAPTOP)
+    page = Page(browser, auth_server, screenshots)
+    page.driver.get(page.url)
+    page.wait("the sign-in form", lambda: page.el("sign-in").is_displayed())
+    assert "sign in" in page.el("banner-text").text
+    page.type("token", AUTH_TOKENS["alice"])
+    page.el("sign-in").submit()
+    page.wait("signed in", lambda: page.el("signed-in").is_displayed())
+    page.shot("10-signed-in")
+
+    # The token stays in the tab: a reload keeps it, runs and JSON routes carry it.
+    page.start_novel("Alice's keeper finds a key in the sign-in test.", steps=2)
+    page.wait_for_pause(0)
+    page.choose("plan-1")
+    page.el("write-next").click()
+    page.wait_for_pause(1)
+    paragraph = str(page.el("paragraph").get_attribute("value"))
+    page.wait("the book", lambda: paragraph in page.el("book-text").text)
+    export = str(page.el("export-link").get_attribute("href"))
+    assert paragraph in page.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {headers: signedInHeaders()}).then(r => r.text()).then(done);",
+        export,
+    )
+    assert '"error"' in page.fetch(export)  # the same download without the token: refused
+    thread_id = page.driver.current_url.split("#novel=")[1]
+
+    # Bob signs in in the same tab: Alice's novel does not open for him.
+    page.el("sign-out").click()
+    page.type("token", AUTH_TOKENS["bob"])
+    page.el("sign-in").submit()
+    page.wait("signed in", lambda: page.el("signed-in").is_displayed())
+    page.driver.get("about:blank")  # a new load of the page, not a jump within it
+    page.driver.get(f"{page.url}#novel={thread_id}")
+    page.wait("a refusal", lambda: page.el("banner").is_displayed())
+    assert not page.el("novel").is_displayed()
+    page.shot("11-another-users-novel")

@@ -24,12 +24,45 @@ const $ = (id) => document.getElementById(id);
 
 class ServerError extends Error {}
 
+// A server with users (RECURRENTGPT_USERS) needs a bearer token on every API call and
+// JSON route. It stays in this tab only (sessionStorage): closing the tab signs out.
+const TOKEN_KEY = "recurrentgpt-token";
+
+function signedInHeaders() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+// The sign-in form shows once the server asks for a token (a 401), or after signing out.
+function showSignIn(asked = false) {
+  const signedIn = Boolean(sessionStorage.getItem(TOKEN_KEY));
+  $("sign-in").hidden = signedIn || !asked;
+  $("signed-in").hidden = !signedIn;
+  if (asked && !signedIn) $("token").focus();
+}
+
+async function signIn() {
+  const token = $("token").value.trim();
+  if (!token) throw new ServerError("Paste the access token the server's operator gave you.");
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("token").value = "";
+  showSignIn();
+  await listNovels();
+}
+
+async function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showSignIn(true);
+  showNew();
+  $("novel-list").replaceChildren();
+}
+
 async function api(path, options = {}) {
   let response;
   try {
     response = await fetch(path, {
       ...options,
-      headers: { "Content-Type": "application/json", ...(options.headers || {}) },
+      headers: { "Content-Type": "application/json", ...signedInHeaders(), ...(options.headers || {}) },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
   } catch (error) {
@@ -38,6 +71,11 @@ async function api(path, options = {}) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn(true);
+    throw new ServerError("This server needs you to sign in: paste your access token above.");
+  }
   if (!response.ok) {
     const said = data && (data.error || data.detail || data.message);
     throw new ServerError(said ? String(said) : `The server answered ${response.status}.`);
@@ -370,7 +408,7 @@ async function stream(body) {
     try {
       response = await fetch(`/threads/${page.threadId}/runs/stream`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...signedInHeaders() },
         body: JSON.stringify({
           assistant_id: GRAPH,
           context: page.context,
@@ -393,6 +431,11 @@ async function stream(body) {
     await new Promise((resolve) => setTimeout(resolve, RECOVERY_RETRY_SECONDS * 1000));
   }
   hideBanner();
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn(true);
+    return "This server needs you to sign in: paste your access token above. Nothing you typed is lost.";
+  }
   if (!response.ok) {
     const text = await response.text();
     let said = text;
@@ -496,6 +539,22 @@ async function loadBook() {
 function updateExportLink() {
   const format = $("export-format").value;
   $("export-link").href = `/ui/api/threads/${page.threadId}/export?format=${format}`;
+}
+
+// A link cannot carry the token: signed in, the download is fetched and saved from memory.
+async function downloadSignedIn() {
+  const response = await fetch($("export-link").href, { headers: signedInHeaders() });
+  if (!response.ok) {
+    let said = `The server answered ${response.status}.`;
+    try { said = (await response.json()).error || said; } catch (_) { /* keep the status */ }
+    throw new ServerError(said);
+  }
+  const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+  const saver = document.createElement("a");
+  saver.href = URL.createObjectURL(await response.blob());
+  saver.download = name ? name[1] : "novel";
+  saver.click();
+  setTimeout(() => URL.revokeObjectURL(saver.href), 10000);
 }
 
 async function loadSteps() {
@@ -609,6 +668,13 @@ function showNew() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("banner-close").addEventListener("click", hideBanner);
+  $("sign-in").addEventListener("submit", guarded(signIn));
+  $("sign-out").addEventListener("click", guarded(signOut));
+  $("export-link").addEventListener("click", (event) => {
+    // Without a token the link downloads by itself.
+    if (sessionStorage.getItem(TOKEN_KEY)) guarded(downloadSignedIn)(event);
+  });
+  showSignIn();
   $("show-new").addEventListener("click", showNew);
   $("refresh-novels").addEventListener("click", guarded(listNovels));
   $("new-form").addEventListener("submit", guarded(startNovel));
