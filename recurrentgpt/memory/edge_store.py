@@ -15,6 +15,9 @@ novel's length, not the store's (BENCHMARKS.md, figures 3 and 7).
 
 One writer per store: a second process opening the same folder gets
 :class:`MemoryLockedError`; inside a process, writes are serialised by a lock.
+Opening or creating a shard and every upsert first check the disk's free space
+(:mod:`recurrentgpt.memory.disk`): a full disk gives
+:class:`~recurrentgpt.memory.disk.MemoryDiskFullError`, not a SIGBUS.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from typing import Any
 
 import qdrant_edge as edge
 
+from recurrentgpt.memory.disk import (
+    BYTES_PER_POINT,
+    CREATE_BYTES,
+    UPSERT_BYTES,
+    open_bytes,
+    require_free_space,
+)
 from recurrentgpt.memory.lexical import SparseVector
 from recurrentgpt.memory.passage import Lineage
 from recurrentgpt.memory.store import (
@@ -98,6 +108,7 @@ class EdgeStore:
         if os.path.exists(meta):
             with open(meta, encoding="utf-8") as file:
                 self._dims = int(json.load(file)["dims"])
+            require_free_space(path, open_bytes(path), "opening the store")
             self._shard = self._open(lambda: edge.EdgeShard.load(path))
 
     def _open(self, opener: Any) -> edge.EdgeShard:
@@ -133,6 +144,7 @@ class EdgeStore:
             if self._dims is not None:
                 return
             self._discard_unfinished_shard()
+            require_free_space(self.location, CREATE_BYTES, "creating the store")
             config = edge.EdgeConfig(
                 vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
                 sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
@@ -197,7 +209,9 @@ class EdgeStore:
             )
             for p in points
         ]
+        needed = UPSERT_BYTES + BYTES_PER_POINT * len(records)
         with self._write_lock:
+            require_free_space(self.location, needed, f"storing {len(records)} paragraph(s)")
             shard.update(edge.UpdateOperation.upsert_points(records))
 
     def search(self, query: Query) -> list[Hit]:
