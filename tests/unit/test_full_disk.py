@@ -28,7 +28,6 @@ from tests.invariants import check_timeline
 from tests.reliability.kills import NOVEL, SETTINGS, check_data_dir, run_cli
 from tests.unit.conftest import make_context
 
-
 WRITE = [
     "write",
     "--premise",
