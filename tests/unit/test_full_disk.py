@@ -5,6 +5,9 @@ state snapshot lists no next node, only the task: the novel used to read as
 "finished" and ``resume`` did nothing (found by filling a small tmpfs, see
 RELIABILITY.md). The checkpointer here is the real SQLite one that fails on cue,
 as a full disk makes it fail.
+
+The embedded engine died with SIGBUS on a full disk; its free-space checks are tested
+with a faked ``os.statvfs`` and, as root, on real size-limited tmpfs mounts.
 """
 
 from __future__ import annotations
