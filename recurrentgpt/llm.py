@@ -13,6 +13,9 @@ refused connection, a timeout) is sent again after a back-off that honours
 ``Retry-After``, for up to ``outage_seconds``, without using up an attempt;
 a request refused for good (a wrong key, a missing model, a prompt over the
 context) stops at once with :class:`ModelRequestError`, which says what to fix.
+A reply whose stream was cut off (no finish reason) is such a transient fault,
+never a short paragraph; a reply with no message at all (no choices) or a tool
+call whose arguments are not an object is one unusable attempt, said in one line.
 """
 
 from __future__ import annotations
