@@ -13,6 +13,9 @@ refused connection, a timeout) is sent again after a back-off that honours
 ``Retry-After``, for up to ``outage_seconds``, without using up an attempt;
 a request refused for good (a wrong key, a missing model, a prompt over the
 context) stops at once with :class:`ModelRequestError`, which says what to fix.
+A reply whose stream was cut off (no finish reason) is such a transient fault,
+never a short paragraph; a reply with no message at all (no choices) or a tool
+call whose arguments are not an object is one unusable attempt, said in one line.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from recurrentgpt import faults, local_llm
 from recurrentgpt.streaming import send_event
@@ -156,6 +159,62 @@ class ModelRequestError(RuntimeError):
     """The provider refused a request for good: sending it again cannot help."""
 
 
+class ReplyCutShortError(ConnectionError):
+    """A streamed reply ended without a finish reason: the connection closed mid-stream.
+
+    A ``ConnectionError``, so :func:`recurrentgpt.faults.classify` calls it
+    transient: the request is sent again without using an attempt, and the
+    fragment is never taken for a (short) paragraph.
+    """
+
+
+class MalformedReplyError(RuntimeError):
+    """The provider answered 200 with a reply the client cannot read as a message.
+
+    No message at all (no choices), or a tool call whose arguments are not a JSON
+    object. Not transient: it counts as one unusable reply, like an empty one.
+    """
+
+
+def _check_complete(message: Any) -> None:
+    """Raise :class:`ReplyCutShortError` for an OpenAI reply that ended mid-stream.
+
+    Every complete OpenAI-compatible reply, streamed or not, carries a finish
+    reason; a stream whose connection closed before its last chunk carries none,
+    yet the client returns its words as if they were the whole reply. Only
+    OpenAI-compatible replies are checked: other providers name it differently.
+    """
+    metadata = getattr(message, "response_metadata", None) or {}
+    if metadata.get("model_provider") == "openai" and not metadata.get("finish_reason"):
+        raise ReplyCutShortError("the reply stream ended before its last chunk")
+
+
+async def _invoke_checked(
+    invoke: Callable[[list[BaseMessage]], Awaitable[Any]],
+    conversation: list[BaseMessage],
+    raw: Callable[[Any], Any],
+) -> Any:
+    """``invoke``, with a reply cut short or holding no message raised as such."""
+    no_choices = "the provider's reply held no message (no choices)"
+    try:
+        reply = await invoke(conversation)
+    except IndexError as error:
+        # langchain reads the first choice of a reply without checking there is one.
+        raise MalformedReplyError(no_choices) from error
+    except ValidationError as error:
+        if error.title != "AIMessage":
+            raise
+        raise MalformedReplyError(
+            "the reply's tool call arguments are not a JSON object"
+        ) from error
+    except ValueError as error:
+        if "No generations found" not in str(error):  # the streamed form of no choices
+            raise
+        raise MalformedReplyError(no_choices) from error
+    _check_complete(raw(reply))
+    return reply
+
+
 DEFAULT_OUTAGE_SECONDS = 60.0
 """Seconds a transient fault is ridden out before the run stops (``model_outage_seconds``)."""
 
@@ -269,15 +328,33 @@ def _looping_fields(parsed: BaseModel) -> list[str]:
     ]
 
 
+MAX_SCHEMA_ERRORS_NAMED = 3
+"""How many schema violations a problem names (the model is told them to fix)."""
+
+
+def _schema_problem(error: ValueError) -> str:
+    """One line naming what in a reply breaks the schema: ``field: message; ...``."""
+    if not isinstance(error, ValidationError):
+        return str(error)
+    named = [
+        f"{'.'.join(str(part) for part in item['loc']) or 'reply'}: {item['msg']}"
+        for item in error.errors()[:MAX_SCHEMA_ERRORS_NAMED]
+    ]
+    more = error.error_count() - len(named)
+    return "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+
+
 def _validate_reply(result: Any, schema: type[SchemaT]) -> tuple[SchemaT | None, str, str]:
     """Return the reply as ``schema`` (or None and what is wrong) and its raw text."""
     raw = _raw_text(result.get("raw"))
+    if result.get("parsing_error") is None and result.get("parsed") is None and not raw.strip():
+        return None, "the reply was empty (no structured reply)", raw
     try:
         if result.get("parsing_error") is not None or result.get("parsed") is None:
             raise ValueError(result.get("parsing_error") or "no structured reply")
         parsed = schema.model_validate(result["parsed"])
     except ValueError as error:
-        return None, f"reply does not match the schema ({error})", raw
+        return None, f"reply does not match the schema ({_schema_problem(error)})", raw
     if looping := _looping_fields(parsed):
         # As with prose, a trailing loop is cut off: what came before it is usually
         # sound, and another attempt costs a whole call (the loop often comes back).
@@ -334,7 +411,8 @@ async def _ask_until_usable(
                 )
                 continue
             attempt += 1
-            problem, raw = _describe(error), ""
+            malformed = isinstance(error, MalformedReplyError)
+            problem, raw = (str(error) if malformed else _describe(error)), ""
             logger.warning("failed %s call (attempt %d): %s", role, attempt, problem)
             _announce_rejected(role, attempt, problem)
             continue
@@ -394,10 +472,13 @@ async def ask_structured(
             return None, objection, raw
         return parsed, problem, raw
 
+    async def invoke(conversation: list[BaseMessage]) -> Any:
+        return await _invoke_checked(runnable.ainvoke, conversation, lambda r: r.get("raw"))
+
     try:
         return await _ask_until_usable(
             model,
-            runnable.ainvoke,
+            invoke,
             accept,
             messages,
             role=role,
@@ -441,6 +522,8 @@ async def ask_text(
 
     def accept(reply: Any) -> tuple[str | None, str, str]:
         raw = _raw_text(reply)
+        if not raw.strip():
+            return None, "the reply was empty", raw
         unlooped = strip_loop(raw)
         text = clean_paragraph(unlooped)
         if count_words(text) < min_words:
@@ -455,10 +538,13 @@ async def ask_text(
             return None, objection, raw
         return text, "", raw
 
+    async def invoke(conversation: list[BaseMessage]) -> Any:
+        return await _invoke_checked(model.ainvoke, conversation, lambda reply: reply)
+
     try:
         return await _ask_until_usable(
             model,
-            model.ainvoke,
+            invoke,
             accept,
             messages,
             role=role,

@@ -1,13 +1,18 @@
 """Checkpointers: SQLite by default, Postgres when deployed.
 
 One novel is one thread; every step is checkpointed, so a novel can be resumed
-after a crash, rewound to any step and forked.
+after a crash, rewound to any step and forked. A Postgres server that cannot be
+reached, or goes away mid-run (restarted, failed over), ends the run with
+:class:`CheckpointDatabaseError`: one line, and the novel resumes from its last
+checkpoint once the server answers again.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,21 +36,70 @@ def checkpoint_location(data_dir: str) -> str:
     return os.environ.get("RECURRENTGPT_CHECKPOINTS") or os.path.join(data_dir, CHECKPOINT_FILE)
 
 
+class CheckpointDatabaseError(ConnectionError):
+    """The Postgres server holding the checkpoints could not be reached or went away."""
+
+
+def _where(uri: str) -> str:
+    """``host:port/database`` of a Postgres URI: never its password."""
+    parts = urllib.parse.urlsplit(uri)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+
+
+def _database_error(uri: str, error: BaseException, *, connected: bool) -> CheckpointDatabaseError:
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if not connected:
+        return CheckpointDatabaseError(
+            f"cannot reach the checkpoint database at {_where(uri)} ({reason}): start it, or "
+            "check RECURRENTGPT_CHECKPOINTS"
+        )
+    return CheckpointDatabaseError(
+        f"the checkpoint database at {_where(uri)} went away mid-run ({reason}); the novel "
+        "is saved at its last checkpoint: resume it once the database answers again"
+    )
+
+
+def _not_a_lost_connection(record: logging.LogRecord) -> bool:
+    # psycopg logs "error ignored terminating <AsyncPipeline>: the connection is lost"
+    # while the block unwinds; CheckpointDatabaseError says it once, with what to do.
+    return "connection is lost" not in record.getMessage()
+
+
+@asynccontextmanager
+async def _postgres_checkpointer(uri: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg import OperationalError
+    except ImportError as error:
+        raise RuntimeError(
+            "Postgres checkpoints need the 'server' extra: pip install 'recurrentgpt[server]'"
+        ) from error
+    connected = False
+    psycopg_log = logging.getLogger("psycopg")
+    psycopg_log.addFilter(_not_a_lost_connection)
+    try:
+        async with AsyncPostgresSaver.from_conn_string(uri) as saver:
+            await saver.setup()
+            connected = True
+            yield saver
+    except OperationalError as error:
+        # psycopg's message spans lines and says nothing of what to do.
+        raise _database_error(uri, error, connected=connected) from error
+    finally:
+        psycopg_log.removeFilter(_not_a_lost_connection)
+
+
 @asynccontextmanager
 async def open_checkpointer(location: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     """Open the checkpointer at ``location`` (a postgres:// URI or a SQLite file path).
 
     Tables are created on first use. The connection closes when the block ends.
+
+    Raises:
+        CheckpointDatabaseError: Postgres could not be reached, or went away in the block.
     """
     if location.startswith(("postgres://", "postgresql://")):
-        try:
-            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-        except ImportError as error:
-            raise RuntimeError(
-                "Postgres checkpoints need the 'server' extra: pip install 'recurrentgpt[server]'"
-            ) from error
-        async with AsyncPostgresSaver.from_conn_string(location) as saver:
-            await saver.setup()
+        async with _postgres_checkpointer(location) as saver:
             yield saver
         return
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver

@@ -15,21 +15,37 @@ novel's length, not the store's (BENCHMARKS.md, figures 3 and 7).
 
 One writer per store: a second process opening the same folder gets
 :class:`MemoryLockedError`; inside a process, writes are serialised by a lock.
+Creating a shard is serialised between processes by a file lock beside its folder
+(``<folder>.create.lock``): a second process creating the first store of a data dir
+in the same instant waits, then finds the store made and gets the same one-line
+error as any second writer, rather than removing a shard being created.
+Opening or creating a shard and every upsert first check the disk's free space
+(:mod:`recurrentgpt.memory.disk`): a full disk gives
+:class:`~recurrentgpt.memory.disk.MemoryDiskFullError`, not a SIGBUS.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import qdrant_edge as edge
 
+from recurrentgpt.memory.disk import (
+    BYTES_PER_POINT,
+    CREATE_BYTES,
+    UPSERT_BYTES,
+    open_bytes,
+    require_free_space,
+)
 from recurrentgpt.memory.lexical import SparseVector
 from recurrentgpt.memory.passage import Lineage
 from recurrentgpt.memory.store import (
@@ -86,6 +102,28 @@ def _sparse(vector: SparseVector) -> edge.SparseVector:
 log = logging.getLogger(__name__)
 
 
+def creation_lock_path(folder: str) -> str:
+    """The lock file that serialises creating the shard at ``folder``."""
+    return os.path.abspath(folder).rstrip(os.sep) + ".create.lock"
+
+
+@contextmanager
+def creation_lock(folder: str) -> Iterator[None]:
+    """Hold the lock file beside ``folder`` that serialises creating its shard.
+
+    Beside, not inside: an unfinished shard's folder is removed and made again
+    under this lock. The lock is released when the holder ends, even by SIGKILL.
+    """
+    path = creation_lock_path(folder)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a", encoding="utf-8") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # the other creation takes about a second
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 class EdgeStore:
     """Long-term memory in a qdrant-edge shard at ``path``."""
 
@@ -94,11 +132,17 @@ class EdgeStore:
         self._write_lock = threading.Lock()
         self._shard: edge.EdgeShard | None = None
         self._dims: int | None = None
-        meta = os.path.join(path, META_FILE)
+        self._load_if_created()
+
+    def _load_if_created(self) -> None:
+        """Open the shard if its creation finished (its metadata file is written last)."""
+        meta = os.path.join(self.location, META_FILE)
         if os.path.exists(meta):
             with open(meta, encoding="utf-8") as file:
-                self._dims = int(json.load(file)["dims"])
-            self._shard = self._open(lambda: edge.EdgeShard.load(path))
+                dims = int(json.load(file)["dims"])
+            require_free_space(self.location, open_bytes(self.location), "opening the store")
+            self._shard = self._open(lambda: edge.EdgeShard.load(self.location))
+            self._dims = dims
 
     def _open(self, opener: Any) -> edge.EdgeShard:
         try:
@@ -121,48 +165,53 @@ class EdgeStore:
 
     def ensure_collection(self, dims: int) -> None:
         """Create the shard with its indexes for ``dims``, or check the existing size."""
-        if self._dims is not None:
-            if self._dims != dims:
-                raise MemoryConfigError(
-                    f"long-term memory at {self.location} holds {self._dims}-dimension "
-                    f"vectors but the configured embedder gives {dims}: use the embedder the "
-                    "novels were written with, or another data dir / Qdrant collection."
-                )
-            return
-        with self._write_lock:
-            if self._dims is not None:
-                return
-            self._discard_unfinished_shard()
-            config = edge.EdgeConfig(
-                vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
-                sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
-                # Multitenancy: no global graph, one graph per novel (payload_m).
-                hnsw_config=edge.HnswIndexConfig(
-                    m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16
-                ),
+        if self._dims is None:
+            with self._write_lock, creation_lock(self.location):
+                if self._dims is None:
+                    self._load_if_created()  # another process may have just made it
+                if self._dims is None:
+                    self._create(dims)
+        if self._dims != dims:
+            raise MemoryConfigError(
+                f"long-term memory at {self.location} holds {self._dims}-dimension "
+                f"vectors but the configured embedder gives {dims}: use the embedder the "
+                "novels were written with, or another data dir / Qdrant collection."
             )
-            shard = self._open(lambda: edge.EdgeShard.create(self.location, config))
-            shard.update(
-                edge.UpdateOperation.create_field_index(
-                    "novel_id", edge.KeywordIndexParams(is_tenant=True)
-                )
+
+    def _create(self, dims: int) -> None:
+        """Create the shard and its indexes (under the creation lock), metadata file last."""
+        self._discard_unfinished_shard()
+        require_free_space(self.location, CREATE_BYTES, "creating the store")
+        config = edge.EdgeConfig(
+            vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
+            sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+            # Multitenancy: no global graph, one graph per novel (payload_m).
+            hnsw_config=edge.HnswIndexConfig(
+                m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16
+            ),
+        )
+        shard = self._open(lambda: edge.EdgeShard.create(self.location, config))
+        shard.update(
+            edge.UpdateOperation.create_field_index(
+                "novel_id", edge.KeywordIndexParams(is_tenant=True)
             )
-            # Branch and position only narrow a novel's search: no graph of their own
-            # (every novel has a "main" branch, whose graph would span the whole store).
-            shard.update(
-                edge.UpdateOperation.create_field_index(
-                    "branch_id", edge.KeywordIndexParams(enable_hnsw=False)
-                )
+        )
+        # Branch and position only narrow a novel's search: no graph of their own
+        # (every novel has a "main" branch, whose graph would span the whole store).
+        shard.update(
+            edge.UpdateOperation.create_field_index(
+                "branch_id", edge.KeywordIndexParams(enable_hnsw=False)
             )
-            shard.update(
-                edge.UpdateOperation.create_field_index(
-                    "position", edge.IntegerIndexParams(lookup=True, range=True, enable_hnsw=False)
-                )
+        )
+        shard.update(
+            edge.UpdateOperation.create_field_index(
+                "position", edge.IntegerIndexParams(lookup=True, range=True, enable_hnsw=False)
             )
-            shard.flush()
-            with open(os.path.join(self.location, META_FILE), "w", encoding="utf-8") as file:
-                json.dump({"dims": dims, "layout": 1}, file)
-            self._shard, self._dims = shard, dims
+        )
+        shard.flush()
+        with open(os.path.join(self.location, META_FILE), "w", encoding="utf-8") as file:
+            json.dump({"dims": dims, "layout": 1}, file)
+        self._shard, self._dims = shard, dims
 
     def _discard_unfinished_shard(self) -> None:
         """Remove a shard whose creation was cut short (a process killed mid-way).
@@ -170,9 +219,8 @@ class EdgeStore:
         The metadata file is written last, after the shard and its indexes: a folder
         with shard files but no metadata never received a paragraph. Left alone, it
         would refuse every later creation ("path already contains segment data").
-        A shard being created is not locked yet, so two processes creating the first
-        store of one data dir in the same instant could still collide (see
-        RELIABILITY.md); one process per data dir is the supported use.
+        Called under the creation lock, so the shard is never one another process
+        is creating at that moment.
 
         Raises:
             MemoryLockedError: another process has it open.
@@ -197,7 +245,9 @@ class EdgeStore:
             )
             for p in points
         ]
+        needed = UPSERT_BYTES + BYTES_PER_POINT * len(records)
         with self._write_lock:
+            require_free_space(self.location, needed, f"storing {len(records)} paragraph(s)")
             shard.update(edge.UpdateOperation.upsert_points(records))
 
     def search(self, query: Query) -> list[Hit]:

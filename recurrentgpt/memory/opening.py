@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import shutil
@@ -20,7 +21,7 @@ import tempfile
 import threading
 from typing import TYPE_CHECKING, Literal
 
-from recurrentgpt.memory.edge_store import META_FILE, EdgeStore
+from recurrentgpt.memory.edge_store import META_FILE, EdgeStore, creation_lock_path
 from recurrentgpt.memory.migration import is_local_mode_folder, migrate_into_new_folder
 from recurrentgpt.memory.store import DEFAULT_COLLECTION, MemoryConfigError, VectorStore
 
@@ -133,3 +134,5 @@ def close_stores() -> None:
         folder = _temporary.pop(id(store), None)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(creation_lock_path(folder))

@@ -7,11 +7,22 @@ new branch is opened that inherits everything before the write position. The
 opening follows the same rule: a second, different opening of the same novel id
 (the opening re-run from an earlier checkpoint, or a second novel on the same
 thread) starts a branch of its own instead of overwriting the first.
+
+Choosing the branch and storing the paragraph is one step per novel within a
+process (:func:`novel_write_lock`): two threads sharing a novel id (a copied
+thread on the server) that write the same position at once would otherwise both
+find it free, and the second would overwrite the first's paragraph on the same
+branch. Under the lock the second finds the first's paragraph there and forks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from langgraph.config import get_config
 
@@ -21,6 +32,27 @@ from recurrentgpt.state import BranchSegment, State
 from recurrentgpt.users import owned_novel_id
 
 _BRANCH_NAMESPACE = uuid.UUID("8d3c6a52-52c3-4d55-b7a1-0e4f2b1c9e77")
+
+_WRITE_LOCKS = tuple(threading.Lock() for _ in range(64))
+"""Striped locks (a novel id picks one): bounded however many novels a server writes."""
+LOCK_POLL_SECONDS = 0.005
+
+
+@asynccontextmanager
+async def novel_write_lock(novel_id: str) -> AsyncIterator[None]:
+    """Hold ``novel_id``'s write lock in this process: wrap choosing a branch and storing.
+
+    A thread lock, because a server may run graphs on more than one event loop;
+    polled rather than waited on in a worker thread, so a cancelled run never
+    leaves it taken.
+    """
+    lock = _WRITE_LOCKS[zlib.crc32(novel_id.encode()) % len(_WRITE_LOCKS)]
+    while not lock.acquire(blocking=False):
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 async def branch_for_write(

@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
-from recurrentgpt.nodes.branching import branch_for_write
+from recurrentgpt.nodes.branching import branch_for_write, novel_write_lock
 from recurrentgpt.nodes.common import frame_fields, passages_text, progress_note, templates_for
 from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
@@ -173,16 +173,18 @@ def make_memory_updater_node(services: Services) -> Any:
         )
         position = state.get("position", -1) + 1
         memory = await long_term_memory_for(services, context)
-        branch_id, segments = await branch_for_write(memory, state, position, paragraph)
-        await memory.store(
-            novel_id=owned_novel_id(state["novel_id"]),
-            branch_id=branch_id,
-            position=position,
-            step=step,
-            chapter=state.get("chapter", 1),
-            text=paragraph,
-            summary=update.paragraph_summary.strip(),
-        )
+        novel_id = owned_novel_id(state["novel_id"])
+        async with novel_write_lock(novel_id):
+            branch_id, segments = await branch_for_write(memory, state, position, paragraph)
+            await memory.store(
+                novel_id=novel_id,
+                branch_id=branch_id,
+                position=position,
+                step=step,
+                chapter=state.get("chapter", 1),
+                text=paragraph,
+                summary=update.paragraph_summary.strip(),
+            )
         return {
             **memory_changes({**state, "step": step}, update, paragraph),
             "step": step,

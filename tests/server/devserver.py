@@ -40,6 +40,8 @@ class DevServer:
 
     url: str
     log: Path
+    pid: int = 0
+    """The server's process id (its process group's too)."""
 
     def log_text(self) -> str:
         """Everything the server printed so far."""
@@ -102,7 +104,7 @@ def langgraph_dev(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"langgraph dev did not start:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
-        yield DevServer(url=url, log=log)
+        yield DevServer(url=url, log=log, pid=process.pid)
     finally:
         _stop(process)
 

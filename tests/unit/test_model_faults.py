@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, Field
 
 from recurrentgpt import llm, services
 from recurrentgpt.context import Context
 from recurrentgpt.faults import retry_after_seconds
-from recurrentgpt.llm import ModelRequestError, ModelUnreachableError, ask_text
+from recurrentgpt.llm import ModelRequestError, ModelUnreachableError, ask_structured, ask_text
 from tests.faulty_provider import Fault, faulty_provider
 
 REPLY = "Arlo climbed the tower stairs while the storm gathered over the dark grey sea."
@@ -159,3 +160,119 @@ def test_retry_after_in_milliseconds_and_as_a_date() -> None:
     )
     assert in_ten == pytest.approx(10.0)
     assert retry_after_seconds(Limited({})) is None
+
+
+async def ask_streamed(faults: list[Fault]) -> tuple[Any, int]:
+    """As :func:`write`, with the reply streamed (as when a caller streams tokens)."""
+    with faulty_provider(faults, REPLY) as provider:
+        context = Context(model="openai:faulty", base_url=provider.base_url, api_key="k")
+        model = services.build_chat_model("openai:faulty", context=context, max_tokens=64)
+        try:
+            outcome: Any = await ask_text(
+                model.model_copy(update={"streaming": True}), [], role="writer", min_words=5
+            )
+        except Exception as error:
+            outcome = error
+        return outcome, provider.requests
+
+
+async def test_a_reply_cut_off_mid_body_is_sent_again_without_using_an_attempt(
+    clock: FakeClock,
+) -> None:
+    outcome, requests = await write([("truncate",)], max_attempts=1)
+    assert outcome == REPLY
+    assert requests == 2 and len(clock.waits) == 1
+
+
+async def test_a_stream_cut_off_midway_is_never_taken_for_a_short_paragraph(
+    clock: FakeClock,
+) -> None:
+    # The stream ends cleanly as far as the client knows (no [DONE], no finish
+    # reason): its first half used to be kept as the paragraph.
+    outcome, requests = await ask_streamed([("truncate",), ("truncate",)])
+    assert outcome == REPLY
+    assert requests == 3 and len(clock.waits) == 2
+
+
+async def test_a_stream_cut_off_for_longer_than_the_budget_says_so(clock: FakeClock) -> None:
+    outcome, _ = await ask_streamed([("truncate",)] * 50)
+    assert isinstance(outcome, ModelUnreachableError)
+    assert "reply stream ended before its last chunk" in str(outcome)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize(
+    ("fault", "problem"),
+    [
+        (("empty",), "the reply was empty"),
+        (("no_choices",), "the provider's reply held no message (no choices)"),
+    ],
+    ids=["empty-content", "no-choices"],
+)
+async def test_an_empty_reply_uses_an_attempt_and_says_it_was_empty(
+    clock: FakeClock, fault: Fault, problem: str, streamed: bool
+) -> None:
+    async def run(script: list[Fault]) -> tuple[Any, int]:
+        return await (ask_streamed(script) if streamed else write(script, max_attempts=3))
+
+    outcome, requests = await run([fault])
+    assert outcome == REPLY and requests == 2 and clock.waits == []
+    outcome, requests = await run([fault] * 3)
+    assert isinstance(outcome, llm.LLMReplyError)
+    assert requests == 3 and problem in str(outcome) and "Nothing is lost" in str(outcome)
+
+
+class Direction(BaseModel):
+    """What the next paragraph does."""
+
+    instruction: str = Field(max_length=200)
+    chapter: int
+
+
+async def plan(faults: list[Fault], *, max_attempts: int = 2) -> tuple[Any, int]:
+    """Ask a structured role through the faulty endpoint."""
+    good = {"instruction": "Arlo opens the door.", "chapter": 1}
+    with faulty_provider(faults, REPLY, good) as provider:
+        context = Context(model="openai:faulty", base_url=provider.base_url, api_key="k")
+        model = services.build_chat_model("openai:faulty", context=context, max_tokens=64)
+        try:
+            outcome: Any = await ask_structured(
+                model, Direction, [], role="planner", max_attempts=max_attempts
+            )
+        except Exception as error:
+            outcome = error
+        return outcome, provider.requests
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"plan": "Arlo opens the door."}, "instruction: Field required; chapter: Field required"),
+        ({"instruction": ["a", "list"], "chapter": "one"}, "instruction: Input should be a valid"),
+        ([1, 2, 3], "the reply's tool call arguments are not a JSON object"),
+    ],
+    ids=["wrong-fields", "wrong-types", "not-an-object"],
+)
+async def test_a_reply_in_the_wrong_schema_uses_an_attempt_and_names_the_fields(
+    clock: FakeClock, arguments: Any, problem: str
+) -> None:
+    outcome, requests = await plan([("wrong_schema", arguments)])
+    assert outcome == Direction(instruction="Arlo opens the door.", chapter=1)
+    assert requests == 2
+    outcome, requests = await plan([("wrong_schema", arguments)] * 2)
+    assert isinstance(outcome, llm.LLMReplyError) and requests == 2
+    assert problem in str(outcome) and "\n" not in str(outcome)
+
+
+@pytest.mark.parametrize(
+    ("fault", "problem"),
+    [(("empty",), "the reply was empty"), (("no_choices",), "no choices")],
+    ids=["empty", "no-choices"],
+)
+async def test_an_empty_structured_reply_uses_an_attempt(
+    clock: FakeClock, fault: Fault, problem: str
+) -> None:
+    outcome, requests = await plan([fault])
+    assert isinstance(outcome, Direction) and requests == 2
+    outcome, _ = await plan([fault, fault])
+    assert isinstance(outcome, llm.LLMReplyError) and problem in str(outcome)
