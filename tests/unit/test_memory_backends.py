@@ -17,11 +17,12 @@ from recurrentgpt.memory import LongTermMemory, MemoryLockedError, Passage, open
 from recurrentgpt.memory.__main__ import main as memory_command
 from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.client_store import lineage_filter as client_lineage_filter
-from recurrentgpt.memory.edge_store import EdgeStore
+from recurrentgpt.memory.edge_store import EdgeStore, query_request
 from recurrentgpt.memory.edge_store import lineage_filter as edge_lineage_filter
 from recurrentgpt.memory.lexical import MAX_QUERY_TERMS, SparseEncoder, entity_names
 from recurrentgpt.memory.opening import close_stores, edge_folder
 from recurrentgpt.memory.passage import Lineage
+from recurrentgpt.memory.store import Query
 from recurrentgpt.services import DefaultServices
 from tests.unit.conftest import MEMORY_BACKENDS, make_store
 
@@ -177,7 +178,7 @@ def test_a_second_process_opening_the_same_data_dir_gets_a_clear_error(tmp_path:
     script = textwrap.dedent(
         f"""
         from recurrentgpt.memory import MemoryLockedError
-        from recurrentgpt.memory.edge_store import EdgeStore
+        from recurrentgpt.memory.edge_store import EdgeStore, query_request
         try:
             EdgeStore({folder!r})
         except MemoryLockedError as error:
@@ -250,6 +251,44 @@ async def test_hybrid_search_finds_a_name_among_many_lookalike_paragraphs(tmp_pa
         )
         assert 7 in [p.position for p in found], mode
     memory.backend.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "diversity"), [("dense", 0.0), ("sparse", 0.0), ("hybrid", 0.0), ("hybrid", 0.5)]
+)
+async def test_the_lineage_filter_given_once_still_bounds_every_list(
+    tmp_path: Path, mode: str, diversity: float
+) -> None:
+    """The engine request names the filter once, at the top, and each list obeys it.
+
+    An abandoned fork holds exact copies of the plan; were the lists searched
+    unfiltered and the filter applied after them, their two candidates would both
+    be the fork's and the search would return nothing.
+    """
+    store = EdgeStore(str(tmp_path / "edge"))
+    memory = LongTermMemory(store, HashingEmbeddings(32), embed_what="paragraph")
+    plan = "Benedek Holm rows the brass astrolabe across the harbour"
+    await memory.store_many(
+        [passage(i, f"{FILLER} Holm {i}") for i in range(3)]
+        + [passage(i, plan, branch="f1") for i in range(3, 23)]
+    )
+    query = Query(
+        dense=HashingEmbeddings(32).embed_query(plan),
+        sparse=SparseEncoder().query(plan),
+        lineage=Lineage("n", "main", [], 2, branch_ends_here=True),
+        limit=2,
+        mode=mode,  # type: ignore[arg-type]
+        candidates=2,
+        diversity=diversity,
+    )
+    request = query_request(query)
+    prefetches = list(request.prefetches or [])
+    while prefetches:
+        assert prefetches[0].filter is None
+        prefetches = prefetches[1:] + list(prefetches[0].prefetches or [])
+    found = store.search(query)
+    assert [h.payload["branch_id"] for h in found] == ["main", "main"]
+    store.close()
 
 
 def test_entity_names_are_capitalised_runs_without_sentence_starters() -> None:
