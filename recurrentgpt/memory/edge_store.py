@@ -263,7 +263,7 @@ class EdgeStore:
         ]
         with self._write_lock:
             for point in points:
-                novel, branch = point.payload.get("novel_id"), point.payload.get("branch_id")
+                novel, branch = str(point.payload["novel_id"]), str(point.payload["branch_id"])
                 known = self._branches.get(novel)
                 if known is not None and branch not in known:
                     self._branches[novel] = known | {branch}
