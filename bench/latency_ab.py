@@ -1,6 +1,7 @@
 """Figure 3's A/B: how the lineage filter is given to the engine, on one indexed store.
 
     python -m bench.latency_ab 100000 40 --store /tmp/store-100k   # first run: about 13 minutes
+    python -m bench.latency_ab 10000 40 --as-written   # unindexed, as steps leave a store
 
 Loads N paragraphs as figure 3 does and builds the index, or reuses the store a
 previous run left at ``--store`` (so a second A/B skips the build), then times
@@ -97,8 +98,8 @@ def variant(store: EdgeStore, name: str) -> Iterator[None]:
         store._sole_branch = sole  # type: ignore[method-assign]
 
 
-async def _open(size: int, folder: str, out: dict[str, Any]) -> LongTermMemory:
-    """The indexed store at ``folder``: reused if a run left one there, else built."""
+async def _open(size: int, folder: str, out: dict[str, Any], index: bool) -> LongTermMemory:
+    """The store at ``folder``: reused if a run left one there, else built (and indexed)."""
     memory = LongTermMemory(EdgeStore(folder), RandomEmbeddings())
     if memory.backend.dimensions() is not None:
         if await memory.count(NOVEL_ID) != size:
@@ -109,16 +110,19 @@ async def _open(size: int, folder: str, out: dict[str, Any]) -> LongTermMemory:
     for first in range(0, size, 1000):
         await memory.store_many(passages[first : first + 1000])
     out["load_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    await memory.build_index()
-    out["index_s"] = time.perf_counter() - start
+    if index:
+        start = time.perf_counter()
+        await memory.build_index()
+        out["index_s"] = time.perf_counter() - start
     return memory
 
 
-async def run(size: int, repeats: int, rounds: int, folder: str) -> dict[str, Any]:
+async def run(
+    size: int, repeats: int, rounds: int, folder: str, index: bool = True
+) -> dict[str, Any]:
     """Every variant's p50/p95 and CPU p50 at ``size`` paragraphs, ``rounds`` rounds."""
-    out: dict[str, Any] = {"size": size, "repeats": repeats}
-    memory = await _open(size, folder, out)
+    out: dict[str, Any] = {"size": size, "repeats": repeats, "indexed": index}
+    memory = await _open(size, folder, out, index)
     store = memory.backend
     assert isinstance(store, EdgeStore)
     plans = [p.text[:300] for p in filler_passages(500, seed=7)[:50]]
@@ -181,10 +185,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--store", help="folder of the indexed store (kept for the next run)")
     parser.add_argument("--out", help="JSON results file (default: stdout)")
+    parser.add_argument(
+        "--as-written", action="store_true", help="a new store stays unindexed, as steps leave it"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.store or scratch
-        result = asyncio.run(run(args.size, args.repeats, args.rounds, folder))
+        result = asyncio.run(
+            run(args.size, args.repeats, args.rounds, folder, index=not args.as_written)
+        )
     text = json.dumps(result, indent=1)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as file:
