@@ -309,6 +309,13 @@ def _retrieval_latency(r: dict[str, Any], out: Path) -> tuple[str, list]:
         verdict = f"(goal <= {LATENCY_GOAL_MS:.0f} ms): {_verdict(met)}"
     else:
         verdict = "(the goal is set at 100,000, measured by `--full`)"
+    if default.get("cpu_p50_ms", 0.0) > LATENCY_GOAL_MS:
+        cpu_verdict = "The goal is missed on CPU time too: an idle machine would miss it as well."
+    else:
+        cpu_verdict = (
+            "The CPU time is within the goal: the wall time above includes waiting for a core "
+            "on a shared machine (not measured on an idle one)."
+        )
     text = f"""## 3. Retrieval latency by backend
 
 ![retrieval latency]({plot})
@@ -318,8 +325,10 @@ def _retrieval_latency(r: dict[str, Any], out: Path) -> tuple[str, list]:
 Each backend holds N paragraphs of one novel (384-dimension random vectors, text and summary in
 the payload) and answers top-{r["k"]} queries restricted to the novel's branch before a
 position, through the package's `LongTermMemory.search`. The default is the embedded Qdrant
-engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch,
-each filtered, fused by RRF and re-ranked for diversity (MMR) in one query; the dense search
+engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a BM25 prefetch
+fused by RRF and re-ranked for diversity (MMR) in one query, under one lineage filter given at
+the top of the request (the engine applies it to every prefetch; a novel never forked, searched
+from its newest paragraph, is filtered by its novel id alone); the dense search
 in a built graph uses a beam (`hnsw_ef`) of 64. "as written" is
 the store right after the upserts
 (tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
@@ -336,39 +345,59 @@ in Python.
 Where an indexed search's time goes: the parts above (each list alone through
 `LongTermMemory.search`, CPU time of every thread of the process, which can exceed the wall
 time since the engine searches on several threads) add up to about the whole: the dense list
-and the BM25 list cost about the same, fusion and MMR little more. A profile of raw engine
-queries outside the runner (24 candidates, same store) found the BM25 list's cost growing with
-the query's distinct terms, since each term's posting list spans the novel (1.2 ms CPU for 7
-terms, 3.3 ms for the benchmark's 28), and the dense list's with the lineage filter (2.6 ms
-against 1.3 ms unfiltered). Tried and not kept: int8 scalar quantization of the dense vector
-(at 10,000 paragraphs dense search took 1.4 against 1.5 ms CPU, within the noise of a loaded
-machine); a lower sparse `full_scan_threshold` (5x cheaper BM25 for a lone 1,000-paragraph
-novel, but a store of many short novels would then walk the whole store's posting lists,
-figure 7). The goal is missed on CPU time too, so an idle machine would not meet it.
+costs a little more than the BM25 list, fusion and MMR little more. A profile of raw engine
+queries on one indexed store of 100,000 paragraphs (2026-11-30 04:41 UTC, load average 10,
+150 queries per variant, the variants in turn with a rotating first) put the default request
+at 4.0 ms CPU p50, 3.3 ms without MMR, 3.7 / 3.6 ms with 48 / 32 candidates per list (fewer
+candidates would cost recall: figure 4), the dense list alone 1.7 ms and the BM25 list 1.4 ms;
+around the engine, the package's own Python (BM25 query 0.3 ms, the lookup that drops the
+position bound 0.14 ms, passages 0.06 ms) adds about half a millisecond. Earlier profiles
+found the BM25 list's cost growing with the query's distinct terms (1.2 ms CPU for 7 terms,
+3.3 ms for the benchmark's 28, hence the 10-term cap) and the dense list's with the lineage
+filter. Tried and not kept: int8 scalar quantization of the dense vector (at 10,000
+paragraphs 1.4 against 1.5 ms CPU, within the noise of a loaded machine); a lower sparse
+`full_scan_threshold` (5x cheaper BM25 for a lone 1,000-paragraph novel, but a store of many
+short novels would then walk the whole store's posting lists, figure 7); fetching payloads
+apart from the query (it already reads only the final k; 0.1 ms either way); both lists on
+two threads, fused in Python, then MMR by the engine over their ids (6.8 against 5.3 ms CPU,
+and slower in wall time on this loaded machine); both lists as one `query_batch` (no gain at
+10,000).
 
-Since the table was measured (it predates both), two changes are in: the BM25 query keeps at
-most 10 distinct terms (the plan's names, then its longest words; `MAX_QUERY_TERMS`), and the
-lineage filter drops the branch's position bound when the branch holds nothing past the search
-position (one lookup by id, as `has_paragraphs_after` does; the usual case, a search from the
-newest paragraph). Figure 4's default recall is unchanged with them (indirect 0.944, paraphrase
-0.625 at recall@3). Their A/B on one indexed store, `python -m bench.latency_ab 10000 20`
-(load average 7-9, two interleaved rounds of 20 queries; CPU p50 of the default hybrid + MMR
-search): 8.7 / 8.0 ms before, 5.6 / 6.7 ms with the cap alone, 6.9 / 7.4 ms with both; the
-dense list alone 4.4 / 4.9 ms with the bound, 3.7 / 4.6 ms without. At 10,000 paragraphs the
-cap helps a little and the unbounded filter is within the noise of this machine. At 100,000
-(`python -m bench.latency_ab 100000 15`, load average 3-7, two rounds of 15 queries): the
-default search took 11.9 / 11.2 ms CPU (12.5 / 11.8 ms wall) before and 9.6 / 10.1 ms CPU
-(12.1 / 11.0 ms wall) with both; the BM25 list alone 6.7 / 4.2 ms before, 3.2 / 3.0 ms with
-the cap; the dense list 5.8 / 5.3 ms with the bound, 4.9 / 5.4 ms without (no clear gain). So
-the cap saves about 1-2 ms CPU, the filter change nothing measurable, and the goal of 5 ms at
-100,000 stays **missed** (the table's row is the earlier run's): the dense list alone is about
-5 ms here.
+What changed on 2026-11-30 (A/B: `python -m bench.latency_ab`, the same queries through
+`LongTermMemory.search`, the variants alternating query by query with a rotating first,
+which matters: the same plan asked a second time is cheaper, and a first profile with a fixed
+order had credited the first change below with a third of the search). CPU p50 of the
+default hybrid search with MMR, before / after each change:
+
+| store | filter on every prefetch | given once | once, novel alone | dense list, before / after |
+|---|---|---|---|---|
+| 100,000, indexed (4 rounds x 60, load 7-14) | 7.32 ms | 7.14 ms | 6.73 ms | 3.86 / 3.47 ms |
+| 10,000, as written (3 rounds x 40, load 8-9) | 11.37 ms | 10.38 ms | 6.46 ms | 7.96 / 4.24 ms |
+
+The lineage filter was given on the request and again on each prefetch; the engine applies a
+request's filter to everything under it, so it is now given once (a few percent). A novel never
+forked holds one branch, so a search from its newest paragraph needs no branch condition: the
+store reads a novel's branches once (one facet query on the branch index, ~15 ms at 100,000)
+and keeps them current on every write, and such a search is filtered by the novel id alone.
+That is one condition less per candidate: about a tenth of the dense list when indexed, and
+nearly half of an unindexed search, which scores every point its filter selects. Neither
+changes what a search finds (the same ids for 50 of 50 raw queries at 10,000 paragraphs,
+old request against new). Earlier, the BM25 query cap
+saved 1-2 ms CPU at 100,000 and dropping the branch's position bound nothing measurable.
+The full run before all of these (2026-11-30 01:23 UTC, load 8) measured at 100,000 paragraphs
+11.96 ms (CPU 12.62) indexed and 244.58 ms (CPU 121.83) as written: by the A/B, the changes of
+this section account for about a twelfth of the indexed gain and most of the unindexed one;
+the rest is the BM25 cap and the machine's load.
+What would be next, none measured here: the two lists in parallel on an idle second core (wall
+time, not CPU); int8 quantization with rescoring, measured at 100,000 rather than 10,000;
+fewer candidates for very long novels, once recall is measured at that length (figure 4 is at
+1,000); or a Qdrant server, which searches in its own threads. {cpu_verdict}
 
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the
 other novels out: figure 7's million points of 1,000-paragraph novels search in milliseconds),
-so one novel of 100,000 paragraphs costs about a hundred milliseconds per search here until its
-graph is built. Building it is
+so one novel of {written["size"]:,} paragraphs costs {written["p50_ms"]:.0f} ms per search here (CPU
+{written.get("cpu_p50_ms", 0):.0f} ms) until its graph is built. Building it is
 `optimize()`, which blocks its caller and holds Python's interpreter lock for its whole run
 (measured here: a Python thread got one tick during a 10 s optimize), so a background thread
 would stall every step just the same. Steps therefore never index; `python -m recurrentgpt.memory

@@ -72,17 +72,20 @@ def passages_of(size: int, pool: list[Passage]) -> list[Passage]:
 
 
 async def _latencies(
-    query: Callable[[int], Awaitable[Any]], repeats: int
+    query: Callable[[int], Awaitable[Any]], repeats: int, *, warm: bool = True, first: int = 0
 ) -> tuple[list[float], list[float]]:
-    """Wall and CPU milliseconds of ``repeats`` queries (after one untimed query).
+    """Wall and CPU milliseconds of ``repeats`` queries (after one untimed query if ``warm``).
+
+    Query ``i`` is asked as ``query(first + i)``.
 
     CPU time counts every thread of the process (the engine searches in its own),
     and other processes on the cores do not inflate it: on a shared machine it is
     the figure that says what a query costs, beside the wall time a user waits.
     """
-    await query(-1)
+    if warm:
+        await query(-1)
     times, cpu = [], []
-    for i in range(repeats):
+    for i in range(first, first + repeats):
         start, cpu_start = time.perf_counter(), time.process_time()
         await query(i)
         times.append(1000 * (time.perf_counter() - start))

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from qdrant_client import QdrantClient
@@ -17,11 +18,12 @@ from recurrentgpt.memory import LongTermMemory, MemoryLockedError, Passage, open
 from recurrentgpt.memory.__main__ import main as memory_command
 from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.client_store import lineage_filter as client_lineage_filter
-from recurrentgpt.memory.edge_store import EdgeStore
+from recurrentgpt.memory.edge_store import EdgeStore, query_request
 from recurrentgpt.memory.edge_store import lineage_filter as edge_lineage_filter
 from recurrentgpt.memory.lexical import MAX_QUERY_TERMS, SparseEncoder, entity_names
 from recurrentgpt.memory.opening import close_stores, edge_folder
-from recurrentgpt.memory.passage import Lineage
+from recurrentgpt.memory.passage import Lineage, payload_of, point_id
+from recurrentgpt.memory.store import Query, StoredPoint
 from recurrentgpt.services import DefaultServices
 from tests.unit.conftest import MEMORY_BACKENDS, make_store
 
@@ -177,7 +179,7 @@ def test_a_second_process_opening_the_same_data_dir_gets_a_clear_error(tmp_path:
     script = textwrap.dedent(
         f"""
         from recurrentgpt.memory import MemoryLockedError
-        from recurrentgpt.memory.edge_store import EdgeStore
+        from recurrentgpt.memory.edge_store import EdgeStore, query_request
         try:
             EdgeStore({folder!r})
         except MemoryLockedError as error:
@@ -250,6 +252,131 @@ async def test_hybrid_search_finds_a_name_among_many_lookalike_paragraphs(tmp_pa
         )
         assert 7 in [p.position for p in found], mode
     memory.backend.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "diversity"), [("dense", 0.0), ("sparse", 0.0), ("hybrid", 0.0), ("hybrid", 0.5)]
+)
+async def test_the_lineage_filter_given_once_still_bounds_every_list(
+    tmp_path: Path, mode: str, diversity: float
+) -> None:
+    """The engine request names the filter once, at the top, and each list obeys it.
+
+    An abandoned fork holds exact copies of the plan; were the lists searched
+    unfiltered and the filter applied after them, their two candidates would both
+    be the fork's and the search would return nothing.
+    """
+    store = EdgeStore(str(tmp_path / "edge"))
+    memory = LongTermMemory(store, HashingEmbeddings(32), embed_what="paragraph")
+    plan = "Benedek Holm rows the brass astrolabe across the harbour"
+    await memory.store_many(
+        [passage(i, f"{FILLER} Holm {i}") for i in range(3)]
+        + [passage(i, plan, branch="f1") for i in range(3, 23)]
+    )
+    query = Query(
+        dense=HashingEmbeddings(32).embed_query(plan),
+        sparse=SparseEncoder().query(plan),
+        lineage=Lineage("n", "main", [], 2, branch_ends_here=True),
+        limit=2,
+        mode=mode,  # type: ignore[arg-type]
+        candidates=2,
+        diversity=diversity,
+    )
+    request = query_request(query)
+    prefetches = list(request.prefetches or [])
+    while prefetches:
+        assert prefetches[0].filter is None
+        prefetches = prefetches[1:] + list(prefetches[0].prefetches or [])
+    found = store.search(query)
+    assert [h.payload["branch_id"] for h in found] == ["main", "main"]
+    store.close()
+
+
+def test_a_sole_branch_seen_whole_is_filtered_by_the_novel_alone() -> None:
+    whole = Lineage("n", "main", [], 9, branch_ends_here=True)
+    assert [c.key for c in edge_lineage_filter(whole, sole_branch=True).must or []] == ["novel_id"]
+    # A bound, or a stretch inherited from another branch, keeps every condition.
+    bounded = Lineage("n", "main", [], 9)
+    keys = [c.key for c in edge_lineage_filter(bounded, sole_branch=True).must or []]
+    assert keys == ["novel_id", "branch_id", "position"]
+    fork = Lineage("n", "f1", [{"branch_id": "main", "last_position": 4}], 9, True)
+    assert edge_lineage_filter(fork, sole_branch=True).should
+
+
+async def _search_main(memory: LongTermMemory, plan: str) -> list[Passage]:
+    return await memory.search(
+        plan, novel_id="n", branch_id="main", segments=[], before_position=6, k=3
+    )
+
+
+async def test_a_fork_is_never_seen_from_its_parent_once_the_filter_drops_the_branch(
+    tmp_path: Path,
+) -> None:
+    """The novel-only filter of a novel never forked ends with its first fork (and on reopening)."""
+    folder = str(tmp_path / "edge")
+    memory = LongTermMemory(EdgeStore(folder), HashingEmbeddings(32), embed_what="paragraph")
+    plan = "Benedek Holm rows the brass astrolabe across the harbour"
+    await memory.store_many([passage(i, f"{FILLER} {i}") for i in range(6)])
+    assert {p.branch_id for p in await _search_main(memory, plan)} == {"main"}
+    # A fork from position 2 whose paragraphs are the plan itself.
+    await memory.store_many([passage(i, plan, branch="f1") for i in range(3, 9)])
+    assert {p.branch_id for p in await _search_main(memory, plan)} == {"main"}
+    seen = await memory.search(
+        plan,
+        novel_id="n",
+        branch_id="f1",
+        segments=[{"branch_id": "main", "last_position": 2}],
+        before_position=9,
+        k=3,
+    )
+    assert "f1" in {p.branch_id for p in seen}
+    assert all(p.branch_id == "f1" or p.position <= 2 for p in seen)
+    memory.backend.close()
+    reopened = LongTermMemory(EdgeStore(folder), HashingEmbeddings(32), embed_what="paragraph")
+    assert {p.branch_id for p in await _search_main(reopened, plan)} == {"main"}
+    reopened.backend.close()
+
+
+class _ForkDuringQuery:
+    """An engine shard that has a fork written just as the next query starts."""
+
+    def __init__(self, store: EdgeStore, fork: list[StoredPoint]) -> None:
+        self.shard, self.store, self.fork = store._shard, store, fork
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.shard, name)
+
+    def query(self, request: Any) -> Any:
+        if self.fork:
+            fork, self.fork = self.fork, []
+            self.store.upsert(fork)
+        return self.shard.query(request)
+
+
+async def test_a_fork_written_while_a_search_runs_is_not_among_its_results(
+    tmp_path: Path,
+) -> None:
+    store = EdgeStore(str(tmp_path / "edge"))
+    embeddings = HashingEmbeddings(32)
+    memory = LongTermMemory(store, embeddings, embed_what="paragraph")
+    plan = "Benedek Holm rows the brass astrolabe across the harbour"
+    await memory.store_many([passage(i, f"{FILLER} {i}") for i in range(6)])
+    await _search_main(memory, plan)  # the novel's one branch is known from here on
+    encoder = SparseEncoder()
+    fork = [
+        StoredPoint(
+            id=point_id("n", "f1", i),
+            dense=embeddings.embed_query(plan),
+            sparse=encoder.document(plan),
+            payload=payload_of(passage(i, plan, branch="f1")),
+        )
+        for i in range(3, 9)
+    ]
+    store._shard = _ForkDuringQuery(store, fork)  # type: ignore[assignment]
+    assert {p.branch_id for p in await _search_main(memory, plan)} == {"main"}
+    assert len(await memory.all_passages("n")) == 12
+    store._shard = store._shard.shard  # type: ignore[attr-defined]
+    store.close()
 
 
 def test_entity_names_are_capitalised_runs_without_sentence_starters() -> None:
