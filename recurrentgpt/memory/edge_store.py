@@ -314,10 +314,10 @@ class EdgeStore:
         with self._write_lock:
             require_free_space(self.location, needed, f"storing {len(records)} paragraph(s)")
             for point in points:
-                novel, branch = str(point.payload["novel_id"]), str(point.payload["branch_id"])
-                known = self._branches.get(novel)
-                if known is not None and branch not in known:
-                    self._branches[novel] = known | {branch}
+                novel, branch = point.payload.get("novel_id"), point.payload.get("branch_id")
+                known = self._branches.get(str(novel))
+                if known is not None and branch is not None and str(branch) not in known:
+                    self._branches[str(novel)] = known | {str(branch)}
                     self._new_branches += 1
             shard.update(edge.UpdateOperation.upsert_points(records))
 
