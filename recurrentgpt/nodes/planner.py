@@ -6,13 +6,14 @@ When the memory updater already proposed three usable plans in its call
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
-from recurrentgpt.llm import ask_structured
+from recurrentgpt.llm import LLMReplyError, ask_structured
 from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
 from recurrentgpt.nodes.reader import propose_reader_actions
 from recurrentgpt.prompts import planner as prompt
@@ -24,13 +25,23 @@ from recurrentgpt.story.replies import plan_problem
 PLAN_CHARS = 600
 """Longest plan the planner's schema allows, in characters."""
 
+logger = logging.getLogger(__name__)
+
+
+def chapter_plan(state: State) -> str:
+    """The chapter's own plan as one plan (the chapter planner checked it); may be empty."""
+    return " ".join((state.get("chapter_outline") or "").split())[:PLAN_CHARS]
+
 
 async def propose_three_plans(model: BaseChatModel, context: Context, state: State) -> list[str]:
     """Propose three different plans for the paragraph after ``state``'s last paragraph.
 
     The prompt is the shared frame of ``state``, then the passages retrieved at
     the last step. A plan that does not read as a plan in the novel's language
-    is retried. A story in the fiction form gets the reader's three actions.
+    is retried; when every attempt is spent, usable plans are kept and the rest
+    give way to the chapter's plan, and in auto mode a planner that never matched
+    the schema gives way to it too (see the handler). A story in the fiction form
+    gets the reader's three actions.
     """
     if is_fiction(state):
         return await propose_reader_actions(model, context, state)
@@ -42,7 +53,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
     def mend(reply: prompt.Plans) -> prompt.Plans | None:
         # A plan that is not a plan gives way to the chapter's own plan, which the
         # chapter planner checked: the person still gets three choices to edit.
-        fallback = " ".join((state.get("chapter_outline") or "").split())[:PLAN_CHARS]
+        fallback = chapter_plan(state)
         if not fallback:
             return None
         mended = {
@@ -52,23 +63,36 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         return reply.model_copy(update=mended)
 
     passages = state.get("retrieved_passages") or []
-    plans = await ask_structured(
-        model,
-        prompt.Plans,
-        templates_for(context).messages(
-            "planner",
-            {
-                **frame_fields(state, context),
-                "retrieved_passages": passages_text(passages),
-            },
-        ),
-        role="planner",
-        method=context.structured_output_method,
-        max_attempts=context.max_attempts,
-        outage_seconds=context.model_outage_seconds,
-        reject=not_plans,
-        repair=mend,
-    )
+    try:
+        plans = await ask_structured(
+            model,
+            prompt.Plans,
+            templates_for(context).messages(
+                "planner",
+                {
+                    **frame_fields(state, context),
+                    "retrieved_passages": passages_text(passages),
+                },
+            ),
+            role="planner",
+            method=context.structured_output_method,
+            max_attempts=context.max_attempts,
+            outage_seconds=context.model_outage_seconds,
+            reject=not_plans,
+            repair=mend,
+        )
+    except LLMReplyError:
+        # No reply even matched the schema, so there is nothing to mend (the bundled
+        # model sent three identical plans, or a title, attempt after attempt). In
+        # auto mode nobody is there to resume the novel, and the simulated human
+        # revises the plan it picks, so the chapter's own plan is offered rather than
+        # stopping. A person (interactive) is told and resumes; 'auto-first' would
+        # write the chapter's plan verbatim, so it stops too.
+        fallback = chapter_plan(state)
+        if context.mode != "auto" or not fallback or plan_problem(fallback, language):
+            raise
+        logger.warning("no usable planner reply: the chapter's plan is offered as the plans")
+        return [fallback] * 3
     return [p.strip() for p in plans.plans]
 
 

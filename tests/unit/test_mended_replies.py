@@ -60,6 +60,24 @@ async def test_plans_that_are_never_plans_give_way_to_the_chapter_plan(
     assert values["plans"][2] == values["chapter_outline"]
 
 
+async def test_in_auto_mode_plans_that_never_match_the_schema_give_way_to_the_chapter_plan(
+    graph, model: ScriptedChatModel, config, context_factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    def planner(schema: str, messages: list, n: int) -> dict:
+        same = "The Last Hour of the keeper begins."
+        return {"plan_1": same, "plan_2": same, "plan_3": same}  # the schema wants three
+
+    model.overrides["Plans"] = planner
+    # The planner fails in every step; the simulated human picks from the chapter's plan.
+    context = context_factory(mode="auto", plans_by="planner")
+    with caplog.at_level(logging.WARNING, logger="recurrentgpt.nodes.planner"):
+        values = await run_novel(graph, config, context, target_steps=2)
+    assert values["status"] == "finished"
+    assert values["step"] == 2
+    assert values["plans"] == [values["chapter_outline"]] * 3
+    assert "the chapter's plan is offered as the plans" in caplog.text
+
+
 async def test_a_chapter_plan_of_symbols_takes_the_outlined_title_and_arc(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
