@@ -83,7 +83,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         )
     except LLMReplyError:
         # No reply even matched the schema, so there is nothing to mend (the bundled
-        # model sent three identical plans, or a title, attempt after attempt). In
+        # model sent three identical plans, attempt after attempt). In
         # auto mode nobody is there to resume the novel, and the simulated human
         # revises the plan it picks, so the chapter's own plan is offered rather than
         # stopping. A person (interactive) is told and resumes; 'auto-first' would
