@@ -81,6 +81,36 @@ async def branch_for_write(
     return uuid.uuid5(_BRANCH_NAMESPACE, fork_key).hex[:12], [*segments, inherited]
 
 
+async def store_on_branch(
+    memory: LongTermMemory,
+    state: State,
+    *,
+    position: int,
+    step: int,
+    text: str,
+    summary: str,
+) -> tuple[str, list[BranchSegment]]:
+    """Store ``text`` at ``position`` on the branch :func:`branch_for_write` picks.
+
+    Choosing the branch and storing hold the novel's write lock together, so two
+    threads of one novel (a copied thread) never both take the same position.
+    Returns the branch and its inherited segments, for the state.
+    """
+    novel_id = owned_novel_id(state["novel_id"])
+    async with novel_write_lock(novel_id):
+        branch_id, segments = await branch_for_write(memory, state, position, text)
+        await memory.store(
+            novel_id=novel_id,
+            branch_id=branch_id,
+            position=position,
+            step=step,
+            chapter=state.get("chapter", 1),
+            text=text,
+            summary=summary,
+        )
+    return branch_id, segments
+
+
 def _running_checkpoint() -> str:
     """The id of the checkpoint the running node started from ('' outside a graph)."""
     try:

@@ -53,7 +53,7 @@ from pydantic import ValidationError
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import LLMReplyError, ask_structured
-from recurrentgpt.nodes.branching import branch_for_write, novel_write_lock
+from recurrentgpt.nodes.branching import store_on_branch
 from recurrentgpt.nodes.common import (
     choice_fields,
     progress_note,
@@ -72,7 +72,6 @@ from recurrentgpt.story import fiction
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import plan_problem
 from recurrentgpt.text import count_words
-from recurrentgpt.users import owned_novel_id
 
 logger = logging.getLogger(__name__)
 
@@ -318,18 +317,14 @@ def make_human_node(
         """Replace the last paragraph in long-term memory (forking if needed)."""
         memory = await long_term_memory_for(services, context)
         position = state.get("position", 0)
-        novel_id = owned_novel_id(state["novel_id"])
-        async with novel_write_lock(novel_id):
-            branch_id, segments = await branch_for_write(memory, state, position, paragraph)
-            await memory.store(
-                novel_id=novel_id,
-                branch_id=branch_id,
-                position=position,
-                step=state.get("step", 0),
-                chapter=state.get("chapter", 1),
-                text=paragraph,
-                summary="",
-            )
+        branch_id, segments = await store_on_branch(
+            memory,
+            state,
+            position=position,
+            step=state.get("step", 0),
+            text=paragraph,
+            summary="",
+        )
         old_words = count_words(state.get("last_paragraph", ""))
         return {
             "last_paragraph": paragraph,

@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
-from recurrentgpt.nodes.branching import branch_for_write, novel_write_lock
+from recurrentgpt.nodes.branching import store_on_branch
 from recurrentgpt.nodes.common import frame_fields, passages_text, progress_note, templates_for
 from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
@@ -25,7 +25,6 @@ from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import plan_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
-from recurrentgpt.users import owned_novel_id
 
 logger = logging.getLogger(__name__)
 
@@ -173,18 +172,14 @@ def make_memory_updater_node(services: Services) -> Any:
         )
         position = state.get("position", -1) + 1
         memory = await long_term_memory_for(services, context)
-        novel_id = owned_novel_id(state["novel_id"])
-        async with novel_write_lock(novel_id):
-            branch_id, segments = await branch_for_write(memory, state, position, paragraph)
-            await memory.store(
-                novel_id=novel_id,
-                branch_id=branch_id,
-                position=position,
-                step=step,
-                chapter=state.get("chapter", 1),
-                text=paragraph,
-                summary=update.paragraph_summary.strip(),
-            )
+        branch_id, segments = await store_on_branch(
+            memory,
+            state,
+            position=position,
+            step=step,
+            text=paragraph,
+            summary=update.paragraph_summary.strip(),
+        )
         return {
             **memory_changes({**state, "step": step}, update, paragraph),
             "step": step,
