@@ -37,6 +37,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,7 @@ from recurrentgpt import local_llm
 
 stats_path, argv = sys.argv[1], sys.argv[2:]
 calls, attempts, unusable, failed_calls, gave_up = (Counter() for _ in range(5))
-warnings = []
+warnings, sequence = [], []
 original = llm._ask_until_usable
 
 
@@ -81,6 +82,7 @@ async def counting(model, invoke, accept, messages, *, role, **options):
 
     async def counted(conversation):
         attempts[role] += 1
+        sequence.append(role)
         return await invoke(conversation)
 
     try:
@@ -130,6 +132,7 @@ finally:
             "exit_code": code,
             "calls": calls, "attempts": attempts, "unusable": unusable,
             "failed_calls": failed_calls, "gave_up": gave_up, "warnings": warnings,
+            "sequence": sequence,
             "cli_peak_kb": peak_kb("self"),
             "server_pid": server.pid if server is not None else None,
             "server_peak_kb": peak_kb(server.pid) if server is not None else None,
@@ -145,6 +148,7 @@ _PROMPT = re.compile(
 )
 _PREFIX_HIT = re.compile(r"Llama\.generate: (\d+) prefix-match hit, remaining (\d+) prompt")
 _CACHE_HIT = "Llama._create_completion: cache hit"
+_REQUEST_END = re.compile(r"llama_perf_context_print:\s+total time")
 
 
 @dataclass
@@ -178,6 +182,10 @@ class RunStats:
     reused_prompt_tokens: int = 0
     prefix_hits: int = 0
     cache_hits: int = 0
+    sequence: list[str] = field(default_factory=list)
+    """The role of every model request the CLI made, in order."""
+    per_request: list[dict[str, float]] = field(default_factory=list)
+    """The server's figures of every completed request, in order."""
     export: str = ""
 
     def add(self, stats: dict[str, Any]) -> None:
@@ -186,6 +194,7 @@ class RunStats:
             for role, count in stats[name].items():
                 counts[role] = counts.get(role, 0) + count
         self.warnings += stats["warnings"]
+        self.sequence += stats.get("sequence", [])
         self.cli_peak_kb = max(self.cli_peak_kb, stats["cli_peak_kb"] or 0)
         self.server_peak_kb = max(self.server_peak_kb, stats["server_peak_kb"] or 0)
 
@@ -235,12 +244,27 @@ class TreePoller:
 def _run_cli(args: list[str], env: dict[str, str], stats_path: Path, log: Path) -> dict[str, Any]:
     command = [sys.executable, "-c", WRAPPER, str(stats_path), *args]
     with log.open("a", encoding="utf-8") as out:
+        # Its own process group: a benchmark stopped early takes the CLI and its
+        # llama.cpp server down with it (a CLI left running would revive its server
+        # and skew the next run's times).
         process = subprocess.Popen(
-            command, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True
+            command,
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         poller = TreePoller(process.pid)
-        process.wait()
-        poller.stop()
+        try:
+            process.wait()
+        finally:
+            poller.stop()
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
     stats: dict[str, Any] = json.loads(stats_path.read_text())
     stats["tree_peak_kb"] = poller.peak_kb
     return stats
@@ -260,6 +284,22 @@ def _server_timings(log_path: Path, offset: int, stats: RunStats) -> None:
         stats.reused_prompt_tokens += int(reused)
         stats.prefix_hits += 1
     stats.cache_hits = text.count(_CACHE_HIT)
+    # One request's lines end with its "total time" line; requests never overlap (the
+    # CLI waits for each reply), so the chunks are the requests in order.
+    ends = [m.end() for m in _REQUEST_END.finditer(text)]
+    for start, end in zip([0, *ends], ends, strict=False):
+        chunk = text[start:end]
+        hit, prompt = _PREFIX_HIT.search(chunk), _PROMPT.search(chunk)
+        generated = _EVAL.search(chunk)
+        stats.per_request.append(
+            {
+                "reused": int(hit.group(1)) if hit else 0,
+                "evaluated": int(prompt.group(2)) if prompt else 0,
+                "prompt_ms": float(prompt.group(1)) if prompt else 0.0,
+                "generated": int(generated.group(2)) if generated else 0,
+                "generation_ms": float(generated.group(1)) if generated else 0.0,
+            }
+        )
 
 
 def write_novel(
@@ -452,6 +492,36 @@ def _prompt_table(runs: list[RunStats]) -> list[str]:
     return lines
 
 
+def _role_table(runs: list[RunStats]) -> list[str]:
+    lines = [
+        "| novel | role | requests | sent / request | reused | evaluated / step "
+        "| generated / step | prompt s / step | decode s / step |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        if len(run.sequence) != len(run.per_request):
+            lines.append(
+                f"| {run.label} | (the CLI made {len(run.sequence)} requests, the server "
+                f"log has {len(run.per_request)}: not attributed) | | | | | | | |"
+            )
+            continue
+        steps = max(1, run.steps_done)
+        for role in sorted(set(run.sequence)):
+            pairs = zip(run.per_request, run.sequence, strict=True)
+            rows = [request for request, name in pairs if name == role]
+            reused = sum(r["reused"] for r in rows)
+            evaluated = sum(r["evaluated"] for r in rows)
+            lines.append(
+                f"| {run.label} | {role} | {len(rows)} "
+                f"| {(reused + evaluated) / len(rows):.0f} "
+                f"| {100 * reused / max(1, reused + evaluated):.0f} % | {evaluated / steps:.0f} "
+                f"| {sum(r['generated'] for r in rows) / steps:.0f} "
+                f"| {sum(r['prompt_ms'] for r in rows) / 1000 / steps:.1f} "
+                f"| {sum(r['generation_ms'] for r in rows) / 1000 / steps:.1f} |"
+            )
+    return lines
+
+
 def _parse_table(runs: list[RunStats]) -> list[str]:
     lines = [
         "| novel | role | calls | attempts | unusable replies | failed requests "
@@ -572,6 +642,11 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
             "",
             *_prompt_table(runs),
             "",
+            "Per role (requests matched in order to the roles the CLI asked for; per step "
+            "= over the novel's steps, opening included):",
+            "",
+            *_role_table(runs),
+            "",
         ]
         for run in runs:
             if run.warnings:
@@ -611,6 +686,8 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the running novel's process group is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     variants = {
         "off": [("", DEFAULT_PROMPT_CACHE_MB)],
         "on": [("-cache", CACHE_ON_MB)],

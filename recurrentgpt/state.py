@@ -198,6 +198,9 @@ class State(InputState, total=False):
     """The plan the next paragraph follows (chosen, edited or written by the human)."""
     retrieved_passages: list[str]
     """The k earlier passages most related to the chosen plan (replaced every step)."""
+    retrieved_summaries: list[str]
+    """The summaries of ``retrieved_passages``, in the same order: the planner's view of
+    them (see :func:`~recurrentgpt.nodes.common.passage_briefs`)."""
     draft_paragraph: str
     """Paragraph written this step, before the memory updater has stored it."""
     branch_id: str

@@ -155,6 +155,23 @@ def passages_text(passages: list[str]) -> str:
     return numbered or NO_PASSAGES
 
 
+def passage_briefs(state: State) -> list[str]:
+    """The retrieved passages as the planner reads them: each passage's summary.
+
+    The planner needs what happened in an earlier passage, not its prose, and its
+    prompt follows a frame the memory update has just changed, so nothing after
+    that point is served from a prompt cache: three summaries instead of three
+    paragraphs is most of the planner's prompt (about 800 of its tokens with the
+    bundled model). A passage without its summary (a state from before
+    summaries were kept, or passages set by hand) is shown whole.
+    """
+    passages = list(state.get("retrieved_passages") or [])
+    summaries = list(state.get("retrieved_summaries") or [])
+    if len(summaries) != len(passages):
+        return passages
+    return [summary or passage for summary, passage in zip(summaries, passages, strict=True)]
+
+
 def resolve_novel_id(state: State) -> str:
     """The novel's id: given in the input, else derived from the thread id, else random.
 

@@ -230,6 +230,7 @@ def make_import_node(services: Services) -> Any:
             "proposed_plans": [],
             "chosen_plan": "",
             "retrieved_passages": [],
+            "retrieved_summaries": [],
             "draft_paragraph": "",
             "branch_id": passages[0].branch_id,
             "inherited_segments": [],

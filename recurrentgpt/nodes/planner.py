@@ -14,7 +14,12 @@ from langgraph.runtime import Runtime
 
 from recurrentgpt.context import Context
 from recurrentgpt.llm import LLMReplyError, ask_structured
-from recurrentgpt.nodes.common import frame_fields, passages_text, templates_for
+from recurrentgpt.nodes.common import (
+    frame_fields,
+    passage_briefs,
+    passages_text,
+    templates_for,
+)
 from recurrentgpt.nodes.reader import propose_reader_actions
 from recurrentgpt.prompts import planner as prompt
 from recurrentgpt.services import Services, chat_model_for
@@ -36,8 +41,8 @@ def chapter_plan(state: State) -> str:
 async def propose_three_plans(model: BaseChatModel, context: Context, state: State) -> list[str]:
     """Propose three different plans for the paragraph after ``state``'s last paragraph.
 
-    The prompt is the shared frame of ``state``, then the passages retrieved at
-    the last step. A plan that does not read as a plan in the novel's language
+    The prompt is the shared frame of ``state``, then the summaries of the
+    passages retrieved at the last step. A plan that does not read as a plan in the novel's language
     is retried; when every attempt is spent, usable plans are kept and the rest
     give way to the chapter's plan, and in auto mode a planner that never matched
     the schema gives way to it too (see the handler). A story in the fiction form
@@ -62,7 +67,6 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         }
         return reply.model_copy(update=mended)
 
-    passages = state.get("retrieved_passages") or []
     try:
         plans = await ask_structured(
             model,
@@ -71,7 +75,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
                 "planner",
                 {
                     **frame_fields(state, context),
-                    "retrieved_passages": passages_text(passages),
+                    "retrieved_passages": passages_text(passage_briefs(state)),
                 },
             ),
             role="planner",

@@ -19,6 +19,7 @@ from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.common import (
     choice_fields,
     frame_fields,
+    passage_briefs,
     passages_text,
     steps_left,
     templates_for,
@@ -76,7 +77,6 @@ async def propose_reader_actions(model: BaseChatModel, context: Context, state: 
         }
         return reply.model_copy(update=mended)
 
-    passages = state.get("retrieved_passages") or []
     reply = await ask_structured(
         model,
         prompt.ReaderActions,
@@ -84,7 +84,7 @@ async def propose_reader_actions(model: BaseChatModel, context: Context, state: 
             "planner",
             {
                 **frame_fields(state, context),
-                "retrieved_passages": passages_text(passages),
+                "retrieved_passages": passages_text(passage_briefs(state)),
                 "actions_note": actions_note(state, context),
             },
         ),

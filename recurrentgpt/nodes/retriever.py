@@ -40,6 +40,9 @@ def make_retriever_node(services: Services) -> Any:
         # A passage is bounded so the prompt stays bounded whatever was stored.
         limit = 2 * context.words_per_paragraph
         ordered = sorted(passages, key=lambda p: p.position)
-        return {"retrieved_passages": [truncate_words(p.text, limit) for p in ordered]}
+        return {
+            "retrieved_passages": [truncate_words(p.text, limit) for p in ordered],
+            "retrieved_summaries": [truncate_words(p.summary, limit) for p in ordered],
+        }
 
     return retrieve_related_passages

@@ -194,6 +194,7 @@ def make_start_node(services: Services) -> Any:
             "plans": [],
             "chosen_plan": "",
             "retrieved_passages": [],
+            "retrieved_summaries": [],
             "draft_paragraph": "",
             "branch_id": opening[0].branch_id,
             "inherited_segments": [],

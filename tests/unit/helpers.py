@@ -15,6 +15,8 @@ OPENING_MARK = "of the novel's opening"
 MEMORY_HEADING = "Short-term memory (what has happened recently):"
 LAST_HEADING = "The last paragraph:"
 RETRIEVED_HEADING = "Related earlier passages (long-term memory):"
+PASSAGES_START = "Related earlier passages"
+"""Where the passages begin in any role's prompt (the planner's heading says "in brief")."""
 PLAN_HEADING = "Plan for the next paragraph:"
 TASK_HEADING = "Task:"
 
@@ -39,7 +41,7 @@ def retrieved_section(prompt: str) -> str:
 
 def last_paragraph_section(prompt: str) -> str:
     """The last paragraph of the frame (writer and planner prompts)."""
-    return section(prompt, LAST_HEADING, RETRIEVED_HEADING)
+    return section(prompt, LAST_HEADING, PASSAGES_START)
 
 
 def memory_section(prompt: str) -> str:

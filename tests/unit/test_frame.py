@@ -317,3 +317,26 @@ def test_the_memory_schema_without_plans_keeps_the_role_name_and_drops_the_field
     assert "next_plans" in with_plans["properties"]
     assert "next_plans" not in without["properties"]
     assert set(without["properties"]) == set(with_plans["properties"]) - {"next_plans"}
+
+
+async def test_the_planner_reads_the_retrieved_passages_summaries_not_their_prose(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    context = context_factory(plans_by="planner", retrieval_k=4)
+    values = await run_novel(graph, config, context, target_steps=6)
+
+    passages, summaries = values["retrieved_passages"], values["retrieved_summaries"]
+    assert len(summaries) == len(passages) == 4
+    # The opening's paragraphs are stored without a summary: they are shown whole.
+    assert any(summaries) and not all(summaries)
+    briefs = model.prompts_for("Plans")[-1].split(
+        "Related earlier passages (long-term memory), in brief:", 1
+    )[1]
+    for passage, summary in zip(passages, summaries, strict=True):
+        if summary:
+            assert summary in briefs and passage not in briefs
+        else:
+            assert passage in briefs
+    # The writer still reads the passages themselves.
+    writer = step_writer_prompts(model)[-1]
+    assert all(passage in writer for passage in passages)
