@@ -72,7 +72,7 @@ import recurrentgpt.llm as llm
 from recurrentgpt import local_llm
 
 stats_path, argv = sys.argv[1], sys.argv[2:]
-calls, attempts, unusable, failed_calls, gave_up = (Counter() for _ in range(5))
+calls, attempts, unusable, failed_calls, gave_up, recovered = (Counter() for _ in range(6))
 warnings, sequence = [], []
 original = llm._ask_until_usable
 
@@ -94,6 +94,11 @@ async def counting(model, invoke, accept, messages, *, role, **options):
 
 llm._ask_until_usable = counting
 pattern = re.compile(r"^(unusable|failed) (\w+) (?:reply|call) \(attempt \d+\)")
+# A call whose attempts ran out but whose caller went on: a mended reply, a kept
+# imperfect paragraph, or the chapter's plan offered in auto mode.
+kept = re.compile(
+    r"^(?:kept a mended (\w+) reply|keeping the last (\w+) reply|no usable (\w+) reply)"
+)
 
 
 class Handler(logging.Handler):
@@ -103,9 +108,12 @@ class Handler(logging.Handler):
         match = pattern.match(message)
         if match:
             (unusable if match.group(1) == "unusable" else failed_calls)[match.group(2)] += 1
+        went_on = kept.match(message)
+        if went_on:
+            recovered[next(filter(None, went_on.groups()))] += 1
 
 
-logger = logging.getLogger("recurrentgpt.llm")
+logger = logging.getLogger("recurrentgpt")
 logger.addHandler(Handler(level=logging.WARNING))
 logger.setLevel(logging.WARNING)
 
@@ -131,7 +139,8 @@ finally:
         {
             "exit_code": code,
             "calls": calls, "attempts": attempts, "unusable": unusable,
-            "failed_calls": failed_calls, "gave_up": gave_up, "warnings": warnings,
+            "failed_calls": failed_calls, "gave_up": gave_up, "recovered": recovered,
+            "warnings": warnings,
             "sequence": sequence,
             "cli_peak_kb": peak_kb("self"),
             "server_pid": server.pid if server is not None else None,
@@ -167,6 +176,7 @@ class RunStats:
     unusable: dict[str, int] = field(default_factory=dict)
     failed_calls: dict[str, int] = field(default_factory=dict)
     gave_up: dict[str, int] = field(default_factory=dict)
+    recovered: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     cli_peak_kb: int = 0
     server_peak_kb: int = 0
@@ -189,9 +199,9 @@ class RunStats:
     export: str = ""
 
     def add(self, stats: dict[str, Any]) -> None:
-        for name in ("calls", "attempts", "unusable", "failed_calls", "gave_up"):
+        for name in ("calls", "attempts", "unusable", "failed_calls", "gave_up", "recovered"):
             counts = getattr(self, name)
-            for role, count in stats[name].items():
+            for role, count in stats.get(name, {}).items():
                 counts[role] = counts.get(role, 0) + count
         self.warnings += stats["warnings"]
         self.sequence += stats.get("sequence", [])
@@ -525,7 +535,7 @@ def _role_table(runs: list[RunStats]) -> list[str]:
 def _parse_table(runs: list[RunStats]) -> list[str]:
     lines = [
         "| novel | role | calls | attempts | unusable replies | failed requests "
-        "| calls that gave up |",
+        "| calls that ran out of attempts (went on) |",
         "|---|---|---|---|---|---|---|",
     ]
     for run in runs:
@@ -533,14 +543,14 @@ def _parse_table(runs: list[RunStats]) -> list[str]:
             lines.append(
                 f"| {run.label} | {role} | {run.calls[role]} | {run.attempts.get(role, 0)} "
                 f"| {run.unusable.get(role, 0)} | {run.failed_calls.get(role, 0)} "
-                f"| {run.gave_up.get(role, 0)} |"
+                f"| {run.gave_up.get(role, 0)} ({run.recovered.get(role, 0)}) |"
             )
         attempts = sum(run.attempts.values())
         bad = sum(run.unusable.values()) + sum(run.failed_calls.values())
         lines.append(
             f"| {run.label} | **all** | {sum(run.calls.values())} | {attempts} "
             f"| {sum(run.unusable.values())} | {sum(run.failed_calls.values())} "
-            f"| {sum(run.gave_up.values())} |"
+            f"| {sum(run.gave_up.values())} ({sum(run.recovered.values())}) |"
         )
         lines.append(
             f"| {run.label} | **unusable / total attempts** | | | "
@@ -605,15 +615,17 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
             "Counted in the CLI process: *calls* are `ask_structured`/`ask_text` calls, "
             "*attempts* the model requests they made, *unusable replies* the "
             '`recurrentgpt.llm` warnings "unusable <role> reply", *failed requests* the '
-            "requests that raised, *gave up* the calls that ended in `LLMReplyError` (the "
-            "step failed after all retries and the run stopped; the benchmark then resumes "
-            f"it, at most {MAX_RESUMES} times).",
+            "requests that raised, *ran out of attempts* the calls whose every attempt was "
+            "unusable, and in brackets those of them the node went on from (a mended reply, "
+            "a kept imperfect paragraph, the chapter's plan in auto mode); any other stops the "
+            "step, and the run: a *failed step*, which the benchmark resumes, at most "
+            f"{MAX_RESUMES} times.",
             "",
             *_parse_table(runs),
             "",
         ]
         for run in runs:
-            failed_steps = sum(run.gave_up.values())
+            failed_steps = sum(1 for code in run.exit_codes if code != 0)
             lines.append(
                 f"- {run.label}: exit codes {run.exit_codes}; steps that failed after all "
                 f"retries: **{failed_steps}**."
