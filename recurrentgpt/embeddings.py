@@ -148,8 +148,12 @@ def _load_local_minilm() -> Embeddings:
 def mpnet_folder() -> str:
     """The all-mpnet-base-v2 folder, extracted from its installed parts on first use."""
     from recurrentgpt.local_llm import model_cache_dir
-    from recurrentgpt.split_model import MPNET_FOLDER, SplitModelMissing, extract_once
-    from recurrentgpt.split_model import installed_parts
+    from recurrentgpt.split_model import (
+        MPNET_FOLDER,
+        SplitModelMissing,
+        extract_once,
+        installed_parts,
+    )
 
     try:
         parts = installed_parts()

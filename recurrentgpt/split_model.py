@@ -127,7 +127,7 @@ def extract_once(parts: Sequence[Path], folder: str, cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder}-", dir=cache))
     try:
-        with JoinedParts(parts) as joined, zipfile.ZipFile(joined) as archive:  # type: ignore[arg-type]
+        with JoinedParts(parts) as joined, zipfile.ZipFile(joined) as archive:
             for member in archive.infolist():
                 name = Path(member.filename)
                 if member.is_dir() or name.name in SKIPPED or name.parts[0] != folder:
