@@ -80,11 +80,9 @@ class JoinedParts(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         done = 0
         while done < len(view) and self._position < self._size:
-            # The last part whose start is at or before the position holds it.
+            # The last part starting at or before the position holds it (an empty part
+            # shares its start with the next one, so it is never the last).
             index = max(i for i, start in enumerate(self._starts) if start <= self._position)
-            if self._sizes[index] == 0:
-                index += 1
-                continue
             file = self._files[index]
             file.seek(self._position - self._starts[index])
             want = min(len(view) - done, self._starts[index] + self._sizes[index] - self._position)
