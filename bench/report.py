@@ -512,7 +512,7 @@ def _memory_fidelity(r: dict[str, Any], out: Path) -> tuple[str, list]:
         return f"{found[0]['recall@3']:.2f}" if found else "n/a"
 
     both, upper = "summary + text", "fact sentence"
-    on_indirect, on_paraphrase = (_verdict(goal[3]) for goal in goals)
+    on_indirect, on_paraphrase = (_verdict(goal[3]) for goal in goals[:2])
     default_para = recall("summary", "hybrid", MMR_DIVERSITY, "paraphrase")
     vector_note = (
         " paraphrase-only recall@3 of the default search"
@@ -672,7 +672,8 @@ MiniLM {r["minilm_paragraphs_per_second"]:.1f}, 1,000). A step embeds a plan and
 about {step_mpnet:.2f} s at the summary rate (MiniLM {step_minilm:.2f} s), and
 {2 / mpnet["paragraphs_per_second"]:.1f} s at the paragraph rate figure 1 projects with
 (MiniLM {2 / r["minilm_paragraphs_per_second"]:.2f} s); that cost does not grow with the novel,
-so figure 1's ratios hold. Loading it took {mpnet["model_load_seconds"]:.0f} s and added
+so figure 1's ratios hold. Loading it took {mpnet["model_load_seconds"]:.1f} s (torch was
+already imported for MiniLM, whose load took {r["model_load_seconds"]:.0f} s) and added
 {_mib(mpnet.get("rss_added_mib"))} of resident memory (MiniLM
 {_mib(r.get("minilm_rss_added_mib"))}, with torch); on disk its five PyPI parts take
 {mpnet["wheels_mib"]:.0f} MiB and the model folder they are extracted to once, in the cache
