@@ -126,6 +126,7 @@ class Context:
         default_factory=lambda: _env("RECURRENTGPT_EMBEDDER") or DEFAULT_EMBEDDER,
         metadata={
             "description": "Embedding model: 'local:all-MiniLM-L6-v2' (bundled), "
+            "'local:all-mpnet-base-v2' (stronger, slower; scripts/install_mpnet.sh), "
             "'openai:text-embedding-3-small', or 'hash:<dims>' (tests, no model). "
             "Env: RECURRENTGPT_EMBEDDER."
         },

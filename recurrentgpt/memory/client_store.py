@@ -33,6 +33,7 @@ from recurrentgpt.memory.store import (
     MemoryConfigError,
     Query,
     StoredPoint,
+    size_mismatch,
 )
 
 T = TypeVar("T")
@@ -165,12 +166,8 @@ class ClientStore:
             if self._dims is None:
                 self._create(dims)
             elif self._dims != dims:
-                raise MemoryConfigError(
-                    f"long-term memory collection {self.collection!r} at {self.location} "
-                    f"holds {self._dims}-dimension vectors but the configured embedder gives "
-                    f"{dims}: use the embedder the novels were written with, or another "
-                    "data dir / Qdrant collection."
-                )
+                where = f"collection {self.collection!r} at {self.location}"
+                raise MemoryConfigError(size_mismatch(where, self._dims, dims))
 
         self._call(ensure)
 

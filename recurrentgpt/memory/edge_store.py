@@ -57,6 +57,7 @@ from recurrentgpt.memory.store import (
     MemoryLockedError,
     Query,
     StoredPoint,
+    size_mismatch,
 )
 
 META_FILE = "recurrentgpt-memory.json"
@@ -237,11 +238,7 @@ class EdgeStore:
                 if self._dims is None:
                     self._create(dims)
         if self._dims != dims:
-            raise MemoryConfigError(
-                f"long-term memory at {self.location} holds {self._dims}-dimension "
-                f"vectors but the configured embedder gives {dims}: use the embedder the "
-                "novels were written with, or another data dir / Qdrant collection."
-            )
+            raise MemoryConfigError(size_mismatch(f"at {self.location}", self._dims or 0, dims))
 
     def _create(self, dims: int) -> None:
         """Create the shard and its indexes (under the creation lock), metadata file last."""

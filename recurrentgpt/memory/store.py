@@ -30,6 +30,25 @@ class MemoryConfigError(RuntimeError):
     """Long-term memory cannot be opened as configured."""
 
 
+LOCAL_EMBEDDER_SIZES = {384: "local:all-MiniLM-L6-v2", 768: "local:all-mpnet-base-v2"}
+"""The vector size each bundled embedder gives, so a size mismatch can name the embedders."""
+
+
+def size_mismatch(where: str, stored: int, configured: int) -> str:
+    """The one-line message for a store of ``stored``-size vectors opened with ``configured``."""
+    named = [
+        f"{size} is {LOCAL_EMBEDDER_SIZES[size]!r}"
+        for size in (stored, configured)
+        if size in LOCAL_EMBEDDER_SIZES
+    ]
+    hint = f" ({', '.join(named)})" if named else ""
+    return (
+        f"long-term memory {where} holds {stored}-dimension vectors but the configured embedder "
+        f"gives {configured}{hint}: use the embedder the novels were written with, or another "
+        "data dir / Qdrant collection."
+    )
+
+
 class MemoryLockedError(MemoryConfigError):
     """An embedded store is already open in another process (one writer per store)."""
 

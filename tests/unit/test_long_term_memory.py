@@ -311,6 +311,21 @@ async def test_embedding_size_mismatch_with_an_existing_collection_is_a_clear_er
         )
 
 
+async def test_a_size_mismatch_names_the_bundled_embedders(backend: str, tmp_path: Path) -> None:
+    # A store written with MiniLM (384) opened with all-mpnet-base-v2 (768), or back.
+    store = make_store(backend, tmp_path)
+    passage = Passage(
+        novel_id="n", branch_id="main", position=0, step=0, chapter=1, text="hello", summary=""
+    )
+    await LongTermMemory(store, HashingEmbeddings(384)).store_many([passage])
+    with pytest.raises(MemoryConfigError) as raised:
+        await LongTermMemory(store, HashingEmbeddings(768)).store_many([passage])
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "384 is 'local:all-MiniLM-L6-v2'" in message
+    assert "768 is 'local:all-mpnet-base-v2'" in message
+
+
 async def test_search_respects_position_and_k(memory: LongTermMemory) -> None:
     await memory.store_many(
         [
