@@ -1113,16 +1113,17 @@ about 10 minutes); rerun it with `.venv/bin/python bench/offline_model.py`.
     prompt_section = re.search(
         r"^## e\. Prompt processing per step\n(.*?)(?=^## |\Z)", report, re.M | re.S
     )
-    prompt_table = (
-        "\n".join(line for line in prompt_section.group(1).splitlines() if line.startswith("|"))
-        if prompt_section
-        else ""
-    )
+    # Section e holds the per-novel table and, since 2026-11-30, a per-role one: each
+    # table is the run of "|" lines, kept apart by a blank line.
+    tables = re.findall(r"^(?:\|.*\n?)+", prompt_section.group(1), re.M) if prompt_section else []
     prompt_text = (
         "\nPrompt processing per step (tokens the server evaluated, and what it reused from "
         "the prefix it already held or from its prompt-state cache; the file says what each "
-        "row ran):\n\n" + prompt_table + "\n"
-        if prompt_table
+        "row ran"
+        + ("; the second table splits it by role" if len(tables) > 1 else "")
+        + "):\n\n"
+        + "\n".join(table.rstrip("\n") + "\n" for table in tables)
+        if tables
         else ""
     )
     return (
