@@ -15,8 +15,10 @@ import pickle
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 from qdrant_client import QdrantClient
 
+from recurrentgpt.cli import main
 from recurrentgpt.context import Context, embedder_chosen
 from recurrentgpt.embeddings import MINILM, MPNET, HashingEmbeddings, canonical_embedder
 from recurrentgpt.memory import LongTermMemory, MemoryConfigError, Passage, open_store
@@ -25,7 +27,8 @@ from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.edge_store import META_FILE, EdgeStore
 from recurrentgpt.memory.opening import close_stores, edge_folder
 from recurrentgpt.memory.store import VectorStore
-from recurrentgpt.services import DefaultServices
+from recurrentgpt.services import DefaultServices, Role
+from tests.fakes import ScriptedChatModel
 from tests.unit.conftest import MEMORY_BACKENDS
 
 
@@ -268,3 +271,64 @@ async def test_moving_a_data_dir_carries_its_embedder_and_refuses_a_mixed_target
     unchanged = ClientStore(QdrantClient(path=str(other)), location=str(other))
     assert unchanged.count("n") == 1 and unchanged.embedder() == "openai:64-dims"
     unchanged.close()
+
+
+class ScriptedModelRealMemory(DefaultServices):
+    """The scripted model for every role; long-term memory as the package opens it."""
+
+    def __init__(self, model: ScriptedChatModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def chat_model(self, role: Role, context: Context) -> BaseChatModel:
+        return self.model
+
+
+def test_the_command_line_refuses_a_chosen_embedder_before_any_model_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = ScriptedChatModel()
+    services = ScriptedModelRealMemory(model)
+    data_dir = str(tmp_path / "data")
+
+    def write(novel: str, *flags: str) -> int:
+        steps = ["--steps", "1", "--auto-first", "--words-per-paragraph", "40"]
+        command = ["--data-dir", data_dir, "write", "--premise", "x", "--id", novel, *steps]
+        return main([*command, *flags], services=services)
+
+    assert write("first", "--embedder", "hash:384") == 0
+    close_stores()
+    capsys.readouterr()
+    calls = len(model.calls)
+
+    assert write("second", "--embedder", "local:all-MiniLM-L6-v2") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "'hash:384'" in err and f"'{MINILM}'" in err
+    assert len(model.calls) == calls, "no model was called for a novel that cannot be stored"
+
+    # No embedder chosen: the novel is written with the store's.
+    assert write("third") == 0
+    close_stores()
+    store = open_store(str(Path(data_dir, "qdrant")))
+    assert store.embedder() == "hash:384"
+    novels = {p["novel_id"] for page in store.scroll(None) for p in page}
+    assert len(novels) == 2, "the first and the third novel are stored, the second is not"
+
+
+async def test_the_warm_start_loads_the_embedder_the_store_was_written_with(
+    tmp_path: Path,
+) -> None:
+    from recurrentgpt import embeddings, warm
+
+    written = Context(data_dir=str(tmp_path), embedder="hash:24")
+    await DefaultServices().long_term_memory(written).store_many([passage(0)])
+    close_stores()
+    embeddings._cache.pop("hash:24", None)
+
+    default = Context(
+        data_dir=str(tmp_path), model="openai:any", base_url="http://127.0.0.1:9/v1", api_key="x"
+    )
+    assert not embedder_chosen(default)
+    warm.warm(default)
+    assert "hash:24" in embeddings._cache, "the store's embedder was loaded, not the default"
