@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from recurrentgpt.context import Context, embedder_chosen
-from recurrentgpt.embeddings import canonical_embedder, load_embeddings
+from recurrentgpt.embeddings import EmbedderConfigError, canonical_embedder, load_embeddings
 from recurrentgpt.memory import LongTermMemory, open_store
 from recurrentgpt.memory.identity import embedder_for
 from recurrentgpt.story.replies import is_cjk_language
@@ -174,6 +174,8 @@ class DefaultServices:
         Raises:
             MemoryConfigError: the store cannot be opened, or records another
                 embedder than the one the context chose.
+            EmbedderConfigError: the embedder (the store's, when it is used) cannot
+                be built in this process.
         """
         location = context.resolved_qdrant_location
         key = (
@@ -191,12 +193,20 @@ class DefaultServices:
 
 def _build_memory(location: str, context: Context) -> LongTermMemory:
     store = open_store(location, backend=context.memory_backend, api_key=context.qdrant_api_key)
-    spec = embedder_for(
-        store, canonical_embedder(context.embedder), chosen=embedder_chosen(context)
-    )
+    configured = canonical_embedder(context.embedder)
+    spec = embedder_for(store, configured, chosen=embedder_chosen(context))
+    try:
+        embeddings = load_embeddings(spec)
+    except EmbedderConfigError as error:
+        if spec == configured:
+            raise
+        raise EmbedderConfigError(
+            f"long-term memory at {store.location} was written with embedder {spec!r}, which "
+            f"cannot be built here: {error}"
+        ) from error
     return LongTermMemory(
         store,
-        load_embeddings(spec),
+        embeddings,
         embed_what=context.memory_embedding,
         search_mode=context.retrieval_mode,
         fusion=context.retrieval_fusion,

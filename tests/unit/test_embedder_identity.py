@@ -20,7 +20,13 @@ from qdrant_client import QdrantClient
 
 from recurrentgpt.cli import main
 from recurrentgpt.context import Context, embedder_chosen
-from recurrentgpt.embeddings import MINILM, MPNET, HashingEmbeddings, canonical_embedder
+from recurrentgpt.embeddings import (
+    MINILM,
+    MPNET,
+    EmbedderConfigError,
+    HashingEmbeddings,
+    canonical_embedder,
+)
 from recurrentgpt.memory import LongTermMemory, MemoryConfigError, Passage, open_store
 from recurrentgpt.memory.__main__ import main as memory_command
 from recurrentgpt.memory.client_store import ClientStore
@@ -332,3 +338,32 @@ async def test_the_warm_start_loads_the_embedder_the_store_was_written_with(
     assert not embedder_chosen(default)
     warm.warm(default)
     assert "hash:24" in embeddings._cache, "the store's embedder was loaded, not the default"
+
+
+async def test_moving_a_local_mode_data_dir_into_the_engine_keeps_its_record(
+    tmp_path: Path,
+) -> None:
+    local = Context(data_dir=str(tmp_path), embedder="hash:64", memory_backend="local")
+    await DefaultServices().long_term_memory(local).store_many([passage(0), passage(1)])
+    close_stores()
+
+    # The default backend migrates the folder on first open; the default embedder
+    # then goes on with the migrated store's.
+    memory = DefaultServices().long_term_memory(Context(data_dir=str(tmp_path)))
+    assert isinstance(memory.backend, EdgeStore)
+    assert memory.backend.embedder() == memory.embedder == "hash:64"
+    assert await memory.count("n") == 2
+
+
+async def test_a_recorded_embedder_that_cannot_be_built_here_is_named(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "qdrant"))
+    await LongTermMemory(store, HashingEmbeddings(64), embedder="acme:embed-64").store_many(
+        [passage(0)]
+    )
+    close_stores()
+
+    with pytest.raises(EmbedderConfigError) as raised:
+        DefaultServices().long_term_memory(Context(data_dir=str(tmp_path)))
+    message = str(raised.value)
+    assert "was written with embedder 'acme:embed-64'" in message
+    assert "unknown embedder" in message
