@@ -7,7 +7,7 @@ a search then ranks by noise. A run meets that record here, when it opens a
 store, before anything is embedded or written:
 
 - the store records nothing yet (new, or written before records): the run's
-  embedder; the first write records it (after the size check of today);
+  embedder; the first write records it (after the size check);
 - the run's embedder is the record: it;
 - nobody chose one (the :class:`~recurrentgpt.context.Context` default): the
   store's, so a novel goes on with what it was written with (logged once);

@@ -250,10 +250,13 @@ async def test_a_crash_while_recording_leaves_the_old_metadata_whole(
 
 
 async def test_moving_a_data_dir_carries_its_embedder_and_refuses_a_mixed_target(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     context = Context(data_dir=str(tmp_path / "data"), embedder="hash:64")
     await DefaultServices().long_term_memory(context).store_many([passage(0), passage(1)])
+    close_stores()
+    assert memory_command(["info", "--data-dir", str(tmp_path / "data")]) == 0
+    assert "'embedder': 'hash:64'" in capsys.readouterr().out
     close_stores()
     target = tmp_path / "server"
 
