@@ -202,7 +202,7 @@ async def test_a_store_without_a_record_adopts_an_embedder_of_its_size(
 ) -> None:
     await _store_of_the_current_code(backend, tmp_path)
 
-    # Another size: today's size error, and nothing is recorded.
+    # Another size: the size error as before, and nothing is recorded (checked below).
     wrong = Context(data_dir=str(tmp_path), embedder="hash:32", memory_backend=backend)
     with pytest.raises(MemoryConfigError, match="holds 64-dimension vectors"):
         await DefaultServices().long_term_memory(wrong).store_many([passage(2)])
