@@ -23,6 +23,23 @@ DEFAULT_EMBEDDER = "local:all-MiniLM-L6-v2"
 """The packaged sentence-transformers model (no hub download)."""
 
 
+class DefaultEmbedder(str):
+    """The embedder spec of a :class:`Context` nobody chose one for (no argument, no env).
+
+    A ``str`` like any other; its type tells long-term memory that a store's
+    recorded embedder may be used instead, so a novel goes on with the embedder it
+    was written with (:mod:`recurrentgpt.memory.identity`). A spec passed in, from
+    a flag, the environment or a server's context, is a plain ``str``: chosen.
+    """
+
+    __slots__ = ()
+
+
+def embedder_chosen(context: Context) -> bool:
+    """Whether ``context.embedder`` was chosen rather than left at the default."""
+    return not isinstance(context.embedder, DefaultEmbedder)
+
+
 def _env(*names: str) -> str:
     """The first non-empty environment variable among ``names``, or ''."""
     return next((value for name in names if (value := os.environ.get(name))), "")
@@ -123,11 +140,12 @@ class Context:
         },
     )
     embedder: str = field(
-        default_factory=lambda: _env("RECURRENTGPT_EMBEDDER") or DEFAULT_EMBEDDER,
+        default_factory=lambda: _env("RECURRENTGPT_EMBEDDER") or DefaultEmbedder(DEFAULT_EMBEDDER),
         metadata={
             "description": "Embedding model: 'local:all-MiniLM-L6-v2' (bundled), "
             "'local:all-mpnet-base-v2' (stronger, slower; scripts/install_mpnet.sh), "
             "'openai:text-embedding-3-small', or 'hash:<dims>' (tests, no model). "
+            "Unset, a store keeps the embedder it was written with. "
             "Env: RECURRENTGPT_EMBEDDER."
         },
     )

@@ -203,6 +203,31 @@ def _build(spec: str) -> Embeddings:
     )
 
 
+MINILM = "local:all-MiniLM-L6-v2"
+MPNET = "local:all-mpnet-base-v2"
+
+
+def canonical_embedder(spec: str) -> str:
+    """The one spelling of ``spec`` that a store records (aliases and defaults filled in).
+
+    Two specs that build the same embedder give the same string, e.g. ``local:minilm``
+    and ``local:all-MiniLM-L6-v2``, or ``hash:`` and ``hash:256``; any other spec is
+    returned stripped. It never loads a model.
+    """
+    spec = spec.strip()
+    provider, _, name = spec.partition(":")
+    if provider == "local":
+        if name.lower() in ("all-mpnet-base-v2", "mpnet"):
+            return MPNET
+        if name.lower() in ("all-minilm-l6-v2", "minilm", ""):
+            return MINILM
+    if provider == "hash" and (name or "256").strip().isdigit():
+        return f"hash:{int(name or 256)}"
+    if provider == "openai" and not name:
+        return "openai:text-embedding-3-small"
+    return spec
+
+
 def load_embeddings(spec: str) -> Embeddings:
     """Return the embedder for ``spec``, loading it once per process."""
     with _lock:

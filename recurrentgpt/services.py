@@ -15,9 +15,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from recurrentgpt.context import Context
-from recurrentgpt.embeddings import load_embeddings
+from recurrentgpt.context import Context, embedder_chosen
+from recurrentgpt.embeddings import EmbedderConfigError, canonical_embedder, load_embeddings
 from recurrentgpt.memory import LongTermMemory, open_store
+from recurrentgpt.memory.identity import embedder_for
 from recurrentgpt.story.replies import is_cjk_language
 
 if TYPE_CHECKING:
@@ -166,7 +167,15 @@ class DefaultServices:
 
         The store is the embedded Qdrant engine in the data dir unless the context
         names a Qdrant server (or the local-mode fallback); a data dir written by
-        an earlier version is migrated on this first open.
+        an earlier version is migrated on this first open. The embedder is the one
+        the store records when the context left it at the default
+        (:mod:`recurrentgpt.memory.identity`).
+
+        Raises:
+            MemoryConfigError: the store cannot be opened, or records another
+                embedder than the one the context chose.
+            EmbedderConfigError: the embedder (the store's, when it is used) cannot
+                be built in this process.
         """
         location = context.resolved_qdrant_location
         key = (
@@ -179,18 +188,30 @@ class DefaultServices:
             context.retrieval_fusion,
         )
         with self._lock:
-            return self._memories.get_or_build(
-                key,
-                lambda: LongTermMemory(
-                    open_store(
-                        location, backend=context.memory_backend, api_key=context.qdrant_api_key
-                    ),
-                    load_embeddings(context.embedder),
-                    embed_what=context.memory_embedding,
-                    search_mode=context.retrieval_mode,
-                    fusion=context.retrieval_fusion,
-                ),
-            )
+            return self._memories.get_or_build(key, lambda: _build_memory(location, context))
+
+
+def _build_memory(location: str, context: Context) -> LongTermMemory:
+    store = open_store(location, backend=context.memory_backend, api_key=context.qdrant_api_key)
+    configured = canonical_embedder(context.embedder)
+    spec = embedder_for(store, configured, chosen=embedder_chosen(context))
+    try:
+        embeddings = load_embeddings(spec)
+    except EmbedderConfigError as error:
+        if spec == configured:
+            raise
+        raise EmbedderConfigError(
+            f"long-term memory at {store.location} was written with embedder {spec!r}, which "
+            f"cannot be built here: {error}"
+        ) from error
+    return LongTermMemory(
+        store,
+        embeddings,
+        embed_what=context.memory_embedding,
+        search_mode=context.retrieval_mode,
+        fusion=context.retrieval_fusion,
+        embedder=spec,
+    )
 
 
 async def chat_model_for(services: Services, role: Role, context: Context) -> BaseChatModel:

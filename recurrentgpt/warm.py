@@ -5,8 +5,9 @@ a run that arrives before it is done waits for the same loads (each happens once
 per process, under its own lock), never for a second copy. For the server's
 configuration (the environment, :class:`~recurrentgpt.context.Context`) it:
 
-- loads the embedder and embeds one text (the first inference is the slow one);
 - opens the long-term memory store;
+- loads the embedder the runs will use (the store's own when none was chosen)
+  and embeds one text (the first inference is the slow one);
 - builds one chat model client for the default model, which imports its
   provider's client and, for the bundled ``local:*`` model, starts llama.cpp.
 
@@ -41,17 +42,23 @@ def warm_start_enabled() -> bool:
 
 def warm(context: Context) -> None:
     """Load the embedder, open the store and build the default chat model, now."""
-    from recurrentgpt.embeddings import load_embeddings
+    from recurrentgpt.context import embedder_chosen
+    from recurrentgpt.embeddings import canonical_embedder, load_embeddings
     from recurrentgpt.memory import open_store
+    from recurrentgpt.memory.identity import embedder_for
     from recurrentgpt.services import build_chat_model, max_tokens_for
 
     started = time.perf_counter()
-    load_embeddings(context.embedder).embed_query("warm start")
-    open_store(
+    store = open_store(
         context.resolved_qdrant_location,
         backend=context.memory_backend,
         api_key=context.qdrant_api_key,
     )
+    # The embedder the runs will use: the store's own when none was chosen.
+    spec = embedder_for(
+        store, canonical_embedder(context.embedder), chosen=embedder_chosen(context)
+    )
+    load_embeddings(spec).embed_query("warm start")
     build_chat_model(context.model, context=context, max_tokens=max_tokens_for("writer", context))
     log.info("warm start done in %.1f s", time.perf_counter() - started)
 

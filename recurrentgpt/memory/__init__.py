@@ -7,6 +7,7 @@
 - :mod:`~recurrentgpt.memory.client_store`: a Qdrant server, or qdrant-client local mode.
 - :mod:`~recurrentgpt.memory.lexical`: entity names and BM25 sparse vectors.
 - :mod:`~recurrentgpt.memory.migration`: local mode to engine, data dir to server.
+- :mod:`~recurrentgpt.memory.identity`: the embedder a store records, against a run's.
 - :mod:`~recurrentgpt.memory.opening`: a store from a location string, once per process.
 """
 

@@ -1,11 +1,12 @@
 """Long-term memory maintenance: ``python -m recurrentgpt.memory {move,index,info}``.
 
 - ``move --data-dir novels --to http://qdrant:6333``: copy a data dir's memory
-  to a Qdrant server (ids, payloads and vectors kept; safe to run twice), then
+  to a Qdrant server (ids, payloads, vectors and the record of the embedder
+  kept; safe to run twice), then
   set ``QDRANT_URL`` so every writer uses the server.
 - ``index --data-dir novels``: build the embedded store's HNSW graphs. It
   blocks the process, so it runs between writing sessions, never in a step.
-- ``info --data-dir novels``: points, indexed vectors and segments.
+- ``info --data-dir novels``: points, indexed vectors, segments and embedder.
 """
 
 from __future__ import annotations
@@ -52,9 +53,15 @@ def main(argv: list[str] | None = None) -> int:
             built = source.build_index()
             print("indexed" if built else "already indexed")
         elif isinstance(source, EdgeStore):
-            print(source.info())
+            print({**source.info(), "embedder": source.embedder()})
         elif isinstance(source, ClientStore):
-            print({"dims": source.dimensions(), "legacy": source.legacy})
+            print(
+                {
+                    "dims": source.dimensions(),
+                    "legacy": source.legacy,
+                    "embedder": source.embedder(),
+                }
+            )
     except MemoryConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -10,6 +10,12 @@ Local mode (a folder or ``":memory:"``) is the pre-engine fallback: it scans
 every point in Python and is not thread-safe, so its calls take a lock. A
 collection written by older versions (one unnamed dense vector, no sparse
 vector) is still read and written, dense-only.
+
+The embedder that writes a collection is recorded in the collection's own
+metadata (Qdrant 1.16+, and local mode, which keeps it in its ``meta.json``):
+it travels with the collection (a snapshot, a copy) and is set in the same call
+that creates the collection, or by one metadata update, so there is never a
+half record. A reserved point would instead show up in every scroll and count.
 """
 
 from __future__ import annotations
@@ -33,10 +39,14 @@ from recurrentgpt.memory.store import (
     MemoryConfigError,
     Query,
     StoredPoint,
+    embedder_mismatch,
     size_mismatch,
 )
 
 T = TypeVar("T")
+
+EMBEDDER_METADATA = "recurrentgpt_embedder"
+"""The collection metadata key that records the embedder spec."""
 
 _locks_guard = threading.Lock()
 _local_locks: dict[int, threading.RLock] = {}
@@ -128,6 +138,7 @@ class ClientStore:
         )
         self._dims: int | None = None
         self._legacy = False
+        self._embedder: str | None = None
 
     def _call(self, function: Callable[[], T]) -> T:
         with self._lock:
@@ -136,7 +147,10 @@ class ClientStore:
     def _read_config(self) -> None:
         if self._dims is not None or not self.client.collection_exists(self.collection):
             return
-        vectors = self.client.get_collection(self.collection).config.params.vectors
+        config = self.client.get_collection(self.collection).config
+        recorded = (config.metadata or {}).get(EMBEDDER_METADATA)
+        self._embedder = str(recorded) if recorded else None
+        vectors = config.params.vectors
         if isinstance(vectors, models.VectorParams):
             self._dims, self._legacy = vectors.size, True
         elif isinstance(vectors, dict) and DENSE in vectors:
@@ -158,22 +172,43 @@ class ClientStore:
         self._call(self._read_config)
         return self._legacy
 
-    def ensure_collection(self, dims: int) -> None:
-        """Create the collection (dense + BM25 sparse, tenant index) or check its size."""
+    def embedder(self) -> str | None:
+        """The embedder recorded in the collection's metadata, or None."""
+        self._call(self._read_config)
+        return self._embedder
+
+    def ensure_collection(self, dims: int, embedder: str = "") -> None:
+        """Create the collection (dense + BM25 sparse, tenant index) or check its size.
+
+        Then the embedder: recorded with a new collection, adopted by one that has
+        no record, else compared.
+        """
+        where = f"collection {self.collection!r} at {self.location}"
 
         def ensure() -> None:
             self._read_config()
             if self._dims is None:
-                self._create(dims)
+                self._create(dims, embedder)
             elif self._dims != dims:
-                where = f"collection {self.collection!r} at {self.location}"
                 raise MemoryConfigError(size_mismatch(where, self._dims, dims))
+            if embedder and self._embedder is None:
+                # Read again first: another writer of a server may have recorded one since.
+                self._dims = None
+                self._read_config()
+            if embedder and self._embedder is None:
+                self.client.update_collection(
+                    self.collection, metadata={EMBEDDER_METADATA: embedder}
+                )
+                self._embedder = embedder
+            if embedder and self._embedder != embedder:
+                raise MemoryConfigError(embedder_mismatch(where, self._embedder or "", embedder))
 
         self._call(ensure)
 
-    def _create(self, dims: int) -> None:
+    def _create(self, dims: int, embedder: str) -> None:
         self.client.create_collection(
             self.collection,
+            metadata={EMBEDDER_METADATA: embedder} if embedder else None,
             vectors_config={DENSE: models.VectorParams(size=dims, distance=models.Distance.COSINE)},
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             hnsw_config=models.HnswConfigDiff(m=0, payload_m=16),
@@ -202,7 +237,7 @@ class ClientStore:
                     type=models.IntegerIndexType.INTEGER, lookup=True, range=True, enable_hnsw=False
                 ),
             )
-        self._dims = dims
+        self._dims, self._embedder = dims, embedder or None
 
     def _vector(self, point: StoredPoint) -> Any:
         if self._legacy:

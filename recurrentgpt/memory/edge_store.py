@@ -57,11 +57,17 @@ from recurrentgpt.memory.store import (
     MemoryLockedError,
     Query,
     StoredPoint,
+    embedder_mismatch,
     size_mismatch,
 )
 
 META_FILE = "recurrentgpt-memory.json"
-"""Written beside the shard: the vector size and layout this package created it with."""
+"""Written beside the shard: the vector size, layout and embedder this package created it with.
+
+The embedder is recorded here rather than in the shard (the engine has no
+collection metadata): this file already marks a finished creation, so a shard
+and its record appear together, and it is only ever replaced whole
+(:func:`write_meta`), so a crash leaves the old record or the new one."""
 RRF_K = 60
 """Reciprocal rank fusion constant (the value of the original RRF paper)."""
 HNSW_EF = 64
@@ -163,6 +169,17 @@ def query_request(query: Query, *, sole_branch: bool = False) -> edge.QueryReque
 log = logging.getLogger(__name__)
 
 
+def write_meta(folder: str, meta: dict[str, Any]) -> None:
+    """Replace ``folder``'s metadata file atomically (a temporary file renamed over it)."""
+    path = os.path.join(folder, META_FILE)
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(meta, file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
 def creation_lock_path(folder: str) -> str:
     """The lock file that serialises creating the shard at ``folder``."""
     return os.path.abspath(folder).rstrip(os.sep) + ".create.lock"
@@ -193,6 +210,7 @@ class EdgeStore:
         self._write_lock = threading.Lock()
         self._shard: edge.EdgeShard | None = None
         self._dims: int | None = None
+        self._meta: dict[str, Any] = {}
         self._branches: dict[str, frozenset[str]] = {}
         """The branches of each novel searched so far (up to two: enough to tell a sole
         branch), read once from the shard and kept current by every write."""
@@ -205,10 +223,10 @@ class EdgeStore:
         meta = os.path.join(self.location, META_FILE)
         if os.path.exists(meta):
             with open(meta, encoding="utf-8") as file:
-                dims = int(json.load(file)["dims"])
+                recorded = dict(json.load(file))
             require_free_space(self.location, open_bytes(self.location), "opening the store")
             self._shard = self._open(lambda: edge.EdgeShard.load(self.location))
-            self._dims = dims
+            self._dims, self._meta = int(recorded["dims"]), recorded
 
     def _open(self, opener: Any) -> edge.EdgeShard:
         try:
@@ -229,18 +247,44 @@ class EdgeStore:
         """The dense vector size, or None before the first paragraph is stored."""
         return self._dims
 
-    def ensure_collection(self, dims: int) -> None:
-        """Create the shard with its indexes for ``dims``, or check the existing size."""
+    def embedder(self) -> str | None:
+        """The embedder recorded in the metadata file, or None (no shard, or none recorded)."""
+        recorded = self._meta.get("embedder")
+        return str(recorded) if recorded else None
+
+    def ensure_collection(self, dims: int, embedder: str = "") -> None:
+        """Create the shard with its indexes for ``dims``, or check the existing size.
+
+        Then the embedder: recorded with a new shard, adopted by a shard that has
+        no record (written before embedders were recorded), else compared.
+        """
         if self._dims is None:
             with self._write_lock, creation_lock(self.location):
                 if self._dims is None:
                     self._load_if_created()  # another process may have just made it
                 if self._dims is None:
-                    self._create(dims)
+                    self._create(dims, embedder)
         if self._dims != dims:
             raise MemoryConfigError(size_mismatch(f"at {self.location}", self._dims or 0, dims))
+        if not embedder:
+            return
+        recorded = self.embedder()
+        if recorded is None:
+            with self._write_lock:
+                if self.embedder() is None:
+                    meta = {**self._meta, "embedder": embedder}
+                    write_meta(self.location, meta)
+                    self._meta = meta
+                    log.info(
+                        "long-term memory at %s: recorded embedder %s", self.location, embedder
+                    )
+            recorded = self.embedder()
+        if recorded != embedder:
+            raise MemoryConfigError(
+                embedder_mismatch(f"at {self.location}", recorded or "", embedder)
+            )
 
-    def _create(self, dims: int) -> None:
+    def _create(self, dims: int, embedder: str) -> None:
         """Create the shard and its indexes (under the creation lock), metadata file last."""
         self._discard_unfinished_shard()
         require_free_space(self.location, CREATE_BYTES, "creating the store")
@@ -271,9 +315,11 @@ class EdgeStore:
             )
         )
         shard.flush()
-        with open(os.path.join(self.location, META_FILE), "w", encoding="utf-8") as file:
-            json.dump({"dims": dims, "layout": 1}, file)
-        self._shard, self._dims = shard, dims
+        meta: dict[str, Any] = {"dims": dims, "layout": 1}
+        if embedder:
+            meta["embedder"] = embedder
+        write_meta(self.location, meta)
+        self._shard, self._dims, self._meta = shard, dims, meta
 
     def _discard_unfinished_shard(self) -> None:
         """Remove a shard whose creation was cut short (a process killed mid-way).

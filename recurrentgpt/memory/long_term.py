@@ -96,6 +96,8 @@ class LongTermMemory:
     ``store`` is the backend (:class:`~recurrentgpt.memory.edge_store.EdgeStore`,
     :class:`~recurrentgpt.memory.client_store.ClientStore`); a ``QdrantClient``
     is accepted too and wrapped in a ``ClientStore`` on ``collection``.
+    ``embedder`` names ``embeddings`` (a canonical spec): the store records it
+    and refuses, before any write, an embedder other than the one it recorded.
     Methods are async and run the backend and the embedder in a worker thread,
     so the event loop (e.g. of LangGraph server) never blocks.
     """
@@ -110,9 +112,13 @@ class LongTermMemory:
         search_mode: SearchMode = "hybrid",
         fusion: Fusion = "rrf",
         diversity: float = MMR_DIVERSITY,
+        embedder: str = "",
     ) -> None:
         self.backend: VectorStore = _as_store(store, collection)
         self.embeddings = embeddings
+        self.embedder = embedder
+        """The canonical spec of ``embeddings``: recorded with the store and checked
+        against its record before every write and search (empty: neither)."""
         self.embed_what = embed_what
         self.search_mode = search_mode
         self.fusion = fusion
@@ -195,7 +201,7 @@ class LongTermMemory:
         ]
 
         def upsert() -> None:
-            self.backend.ensure_collection(len(vectors[0]))
+            self.backend.ensure_collection(len(vectors[0]), self.embedder)
             self.backend.upsert(points)
 
         await asyncio.to_thread(upsert)
@@ -233,7 +239,7 @@ class LongTermMemory:
             dims = self.backend.dimensions()
             if dims is None:
                 return []
-            self.backend.ensure_collection(len(vector))
+            self.backend.ensure_collection(len(vector), self.embedder)
             # The usual case is a search from the branch's newest paragraph: then the
             # position bound excludes nothing and only slows the filter, so one lookup
             # by id (contiguous positions, as in `has_paragraphs_after`) drops it.

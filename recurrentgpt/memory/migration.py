@@ -6,7 +6,8 @@
 - ``python -m recurrentgpt.memory move`` copies a data dir's memory to a Qdrant
   server (or any other location), for a deployment that outgrows one machine.
 
-Points keep their ids, payloads and dense vectors (nothing is re-embedded);
+Points keep their ids, payloads and dense vectors (nothing is re-embedded), and
+the store keeps its record of the embedder that wrote them;
 points written before hybrid search get their BM25 vector and entity names
 computed from their text on the way.
 """
@@ -44,14 +45,20 @@ def copy_memory(
         The number of points copied.
 
     Raises:
-        MemoryConfigError: the target holds vectors of another size.
+        MemoryConfigError: the target holds vectors of another size, or records
+            another embedder than the source.
     """
     encoder = SparseEncoder()
+    # The record of the embedder goes first, with the collection: the target then
+    # refuses points of another embedder, as the source did (empty: none recorded yet).
+    recorded = source.embedder() or ""
+    if dims := source.dimensions():
+        target.ensure_collection(dims, recorded)
     copied = 0
     for page in source.scroll_points():
         if not page:
             continue
-        target.ensure_collection(len(page[0].dense))
+        target.ensure_collection(len(page[0].dense), recorded)
         target.upsert([_completed(point, encoder) for point in page])
         copied += len(page)
         if progress:

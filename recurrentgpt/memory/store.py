@@ -49,6 +49,15 @@ def size_mismatch(where: str, stored: int, configured: int) -> str:
     )
 
 
+def embedder_mismatch(where: str, recorded: str, configured: str) -> str:
+    """The one-line message for a store written by ``recorded`` opened with ``configured``."""
+    return (
+        f"long-term memory {where} was written with embedder {recorded!r} but {configured!r} "
+        f"is configured: set the embedder to {recorded!r} (or leave it unset to use the "
+        "store's), or use another data dir / Qdrant collection for the new embedder."
+    )
+
+
 class MemoryLockedError(MemoryConfigError):
     """An embedded store is already open in another process (one writer per store)."""
 
@@ -97,11 +106,26 @@ class VectorStore(Protocol):
         """The dense vector size of the collection, or None if it does not exist yet."""
         ...
 
-    def ensure_collection(self, dims: int) -> None:
+    def embedder(self) -> str | None:
+        """The embedder spec recorded as the one that writes this store, or None.
+
+        None before the collection exists, and for a store written before embedders
+        were recorded (its first write with a known embedder records it).
+        """
+        ...
+
+    def ensure_collection(self, dims: int, embedder: str = "") -> None:
         """Create the collection for ``dims``-dimension vectors, or check the existing one.
 
+        ``embedder`` (a canonical spec, see
+        :func:`~recurrentgpt.embeddings.canonical_embedder`) is recorded with a new
+        collection, and adopted by an existing one that has no record yet; empty
+        checks and records nothing (a caller that does not know its embedder's spec).
+        The record is written atomically: it is there whole or not at all.
+
         Raises:
-            MemoryConfigError: the collection holds vectors of another size.
+            MemoryConfigError: the collection holds vectors of another size, or
+                records another embedder (same size or not).
         """
         ...
 

@@ -139,14 +139,16 @@ def make_start_node(services: Services) -> Any:
         """Write the opening and store its paragraphs in long-term memory.
 
         The prompt templates are loaded first, so a bad template fails before any
-        model is called. Long-term memory is written last, at ids derived from the
-        thread, so a re-run after a crash overwrites the same points.
+        model is called; long-term memory is opened next, so a store that refuses
+        the configured embedder does too. Long-term memory is written last, at ids
+        derived from the thread, so a re-run after a crash overwrites the same points.
         """
         context = runtime.context or Context()
         templates_for(context)
         premise = (state.get("premise") or "").strip()
         if not premise:
             raise InvalidNovelInputError("A new novel needs a premise: it is empty.")
+        memory = await long_term_memory_for(services, context)
         novel_id = resolve_novel_id(state)
         language = state.get("language") or context.language
         form = state.get("form") or context.story_form
@@ -170,7 +172,6 @@ def make_start_node(services: Services) -> Any:
             next_progress=progress_note(novel, context),
         )
         opened = memory_changes({**novel, "bible": []}, memory_update, "\n\n".join(paragraphs))
-        memory = await long_term_memory_for(services, context)
         opening = await opening_passages(memory, novel_id, paragraphs)
         await memory.store_many(opening)
         return {

@@ -18,7 +18,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.memory import LongTermMemory
+from recurrentgpt.memory import LongTermMemory, MemoryConfigError
 from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.state import BranchSegment
 
@@ -118,3 +118,20 @@ async def test_storing_a_step_twice_overwrites_it(memory: LongTermMemory) -> Non
     )
 
     assert [p.text for p in passages] == ["second draft"]
+
+
+async def test_a_server_collection_records_its_embedder_and_refuses_another(
+    memory: LongTermMemory,
+) -> None:
+    store = memory.backend
+    assert isinstance(store, ClientStore)
+    recording = LongTermMemory(store, HashingEmbeddings(64), embedder="hash:64")
+    await _write(recording, "a", "main", ["the brass key"])
+
+    # Another client (another writer) reads the record from the server.
+    client = QdrantClient(url=QDRANT_URL, api_key=os.environ.get("QDRANT_API_KEY") or None)
+    other = ClientStore(client, collection=store.collection, location=QDRANT_URL)
+    assert other.embedder() == "hash:64"
+    with pytest.raises(MemoryConfigError, match="was written with embedder 'hash:64'"):
+        other.ensure_collection(64, "openai:64-dims")
+    client.close()
