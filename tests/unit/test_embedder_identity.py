@@ -91,7 +91,7 @@ def test_only_a_context_left_at_the_default_has_no_chosen_embedder(
 ) -> None:
     default = Context()
     assert not embedder_chosen(default)
-    assert default.embedder == MINILM
+    assert default.embedder == MPNET
     # The default survives the copies a run makes of its context.
     assert not embedder_chosen(dataclasses.replace(default, retrieval_k=5))
     assert not embedder_chosen(pickle.loads(pickle.dumps(default)))
@@ -158,7 +158,7 @@ async def test_a_default_context_goes_on_with_the_stores_embedder_and_says_so_on
     assert isinstance(memory.embeddings, HashingEmbeddings)
     assert memory.embeddings.dims == 64
     said = [r.getMessage() for r in caplog.records if r.name == "recurrentgpt.memory.identity"]
-    assert len(said) == 1 and "hash:64" in said[0] and MINILM in said[0]
+    assert len(said) == 1 and "hash:64" in said[0] and MPNET in said[0]
     await memory.store_many([passage(1, "The harbour again, with the default context.")])
     assert sorted(p.position for p in await _search(memory)) == [0, 1]
 
