@@ -2,7 +2,7 @@
 
 The package's real graph (``build_graph``) runs a whole novel in ``auto-first``
 mode, with the default long-term memory (embedded Qdrant on disk, the default
-embedder all-MiniLM-L6-v2, what ``DefaultServices`` builds) and a scripted chat
+embedder all-mpnet-base-v2, what ``DefaultServices`` builds) and a scripted chat
 model that answers like a real one, with realistic lengths:
 
 - the writer writes ordinary paragraphs about a recurring cast

@@ -52,7 +52,10 @@ INTERNAL_ERROR_EXIT = 70
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="chat model for every role, e.g. openai:gpt-4o-mini")
     parser.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint URL")
-    parser.add_argument("--embedder", help="embedder, e.g. local:all-MiniLM-L6-v2 or hash:256")
+    parser.add_argument(
+        "--embedder",
+        help="embedder, e.g. local:all-mpnet-base-v2 (default), local:all-MiniLM-L6-v2 or hash:256",
+    )
     parser.add_argument(
         "--words-per-paragraph", dest="words_per_paragraph", type=int, help="target words"
     )
