@@ -1,6 +1,6 @@
 """A short interactive story played through ``recurrentgpt play`` with the offline defaults.
 
-SmolLM2 on llama.cpp, all-MiniLM-L6-v2 and embedded Qdrant, nothing scripted but the
+SmolLM2 on llama.cpp, all-mpnet-base-v2 and embedded Qdrant, nothing scripted but the
 reader: it takes an offered action, then types its own, and closes the story at its
 ending. Two scenes keep it short enough for CI on two cores.
 """

@@ -1,4 +1,4 @@
-"""The offline defaults end to end: SmolLM2 on llama.cpp, all-MiniLM-L6-v2, embedded Qdrant.
+"""The offline defaults end to end: SmolLM2 on llama.cpp, all-mpnet-base-v2, embedded Qdrant.
 
 Nothing here is scripted: a novel is written through the command line with the real
 local model and the real embedder, retrieval is checked with real embeddings, and the
