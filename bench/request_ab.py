@@ -45,6 +45,7 @@ from recurrentgpt.memory.store import DENSE, SPARSE, Query
 SIZE = 100_000
 QUERY_REQUEST = edge_store.query_request
 """The package's request builder (a variant may patch the module's name)."""
+PLAIN_PARAMS = edge.SearchParams
 
 
 class PlanEmbeddings(RandomEmbeddings):
@@ -58,10 +59,9 @@ class PlanEmbeddings(RandomEmbeddings):
 
 def _quantization(**options: Any) -> Callable[..., edge.SearchParams]:
     """``edge.SearchParams`` with quantization search parameters added."""
-    plain = edge.SearchParams
 
     def params(**given: Any) -> edge.SearchParams:
-        return plain(**given, quantization=edge.QuantizationSearchParams(**options))
+        return PLAIN_PARAMS(**given, quantization=edge.QuantizationSearchParams(**options))
 
     return params
 
@@ -103,6 +103,11 @@ def dense_only_filter_request(query: Query, *, sole_branch: bool = False) -> edg
     )
 
 
+def _exact(**given: Any) -> edge.SearchParams:
+    """``edge.SearchParams`` for an exact (brute-force) dense list: the true nearest."""
+    return PLAIN_PARAMS(**given, exact=True)
+
+
 @dataclass(frozen=True)
 class Variant:
     """A store (by name) and the module attributes patched while its query runs."""
@@ -114,6 +119,12 @@ class Variant:
 
 VARIANTS: dict[str, Variant] = {
     "default": Variant(),
+    "one search thread": Variant("one-thread"),
+    "int8 store, one search thread": Variant("int8-one-thread"),
+    "int8 store, one search thread, rescored": Variant(
+        "int8-one-thread", {"edge.SearchParams": _quantization(rescore=True)}
+    ),
+    "exact dense list": Variant(patches={"edge.SearchParams": _exact}),
     "hnsw_ef 32": Variant(patches={"edge_store.HNSW_EF": 32}),
     "candidates 48": Variant(patches={"long_term.CANDIDATES": 48}),
     "candidates 32, hnsw_ef 32": Variant(
@@ -205,7 +216,8 @@ async def run(
         for memory in memories.values():
             memory.backend.close()
     out["overall"] = {name: _summary(both) for name, both in times.items()}
-    reference = found.get("default", [])
+    out["reference"] = "default" if "default" in found else names[0]
+    reference = found[out["reference"]]
     out["same_top_k_as_default"] = {
         name: sum(a == b for a, b in zip(ids, reference, strict=True))
         for name, ids in found.items()
