@@ -61,7 +61,7 @@ def _quantization(**options: Any) -> Callable[..., edge.SearchParams]:
     """``edge.SearchParams`` with quantization search parameters added."""
 
     def params(**given: Any) -> edge.SearchParams:
-        return PLAIN_PARAMS(**given, quantization=edge.QuantizationSearchParams(**options))
+        return PLAIN_PARAMS(**{**given, "quantization": edge.QuantizationSearchParams(**options)})
 
     return params
 
@@ -105,7 +105,7 @@ def dense_only_filter_request(query: Query, *, sole_branch: bool = False) -> edg
 
 def _exact(**given: Any) -> edge.SearchParams:
     """``edge.SearchParams`` for an exact (brute-force) dense list: the true nearest."""
-    return PLAIN_PARAMS(**given, exact=True)
+    return PLAIN_PARAMS(**{**given, "exact": True})
 
 
 @dataclass(frozen=True)
