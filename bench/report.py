@@ -331,7 +331,9 @@ engine (qdrant-edge-py 0.9.0, pinned) searching hybrid: a dense prefetch and a B
 fused by RRF and re-ranked for diversity (MMR) in one query, under one lineage filter given at
 the top of the request (the engine applies it to every prefetch; a novel never forked, searched
 from its newest paragraph, is filtered by its novel id alone); the dense search
-in a built graph uses a beam (`hnsw_ef`) of 64. "as written" is
+in a built graph uses a beam (`hnsw_ef`) of 64 over int8 copies of the vectors, its candidates
+rescored with the originals, and the shard searches on one thread (both since 2026-11-30
+08:40 UTC, for stores created from then on; see below). "as written" is
 the store right after the upserts
 (tenant keyword index on the novel id, keyword and integer indexes on branch and position, no
 HNSW graph); "indexed" is after `build_index()` (`optimize()`, per-novel HNSW graphs: global
@@ -356,8 +358,9 @@ around the engine, the package's own Python (BM25 query 0.3 ms, the lookup that 
 position bound 0.14 ms, passages 0.06 ms) adds about half a millisecond. Earlier profiles
 found the BM25 list's cost growing with the query's distinct terms (1.2 ms CPU for 7 terms,
 3.3 ms for the benchmark's 28, hence the 10-term cap) and the dense list's with the lineage
-filter. Tried and not kept: int8 scalar quantization of the dense vector (at 10,000
-paragraphs 1.4 against 1.5 ms CPU, within the noise of a loaded machine); a lower sparse
+filter. Tried and not kept: int8 scalar quantization of the dense vector at 10,000
+paragraphs (1.4 against 1.5 ms CPU, within the noise of a loaded machine; kept since at
+100,000, below); a lower sparse
 `full_scan_threshold` (5x cheaper BM25 for a lone 1,000-paragraph novel, but a store of many
 short novels would then walk the whole store's posting lists, figure 7); fetching payloads
 apart from the query (it already reads only the final k; 0.1 ms either way); both lists on
@@ -390,10 +393,46 @@ The full run before all of these (2026-11-30 01:23 UTC, load 8) measured at 100,
 11.96 ms (CPU 12.62) indexed and 244.58 ms (CPU 121.83) as written: by the A/B, the changes of
 this section account for about a twelfth of the indexed gain and most of the unindexed one;
 the rest is the BM25 cap and the machine's load.
+
+Quantization and one search thread (2026-11-30 08:20-08:45 UTC, `python -m bench.request_ab`:
+indexed stores of 100,000 paragraphs built alike, opened side by side in one process, the
+variants alternating query by query with a rotating first; CPU p50 of the default hybrid search
+with MMR, all rounds pooled; load averages 5-12, figures 3 and 4 running beside the last run):
+
+| variant | run 1 (3 x 50) | run 2 (3 x 60) | run 3 (4 x 60) | run 4 (5 x 60) |
+|---|---|---|---|---|
+| the default before (full vectors, engine's thread pool) | 7.69 ms | 7.77 ms | 7.81 ms | 7.20 ms |
+| int8 store, rescored (engine's pool) | 7.22 ms | 6.89 ms | 6.60 ms | 6.23 ms |
+| int8 store, quantization ignored by the request | 8.25 ms | 7.91 ms | | 6.96 ms |
+| int8 store, not rescored | 6.74 ms | 6.88 ms | | |
+| int8 store, rescored, oversampling 2 | 7.87 ms | | | |
+| full vectors, one search thread | | 6.74 ms | 6.81 ms | 6.83 ms |
+| **int8, rescored, one search thread (the default now)** | | | **5.85 ms** | **6.08 ms** |
+
+Together the two cut the default search's CPU by 25 % (run 3; wall p50 7.50 to 6.02 ms) and
+16 % (run 4, beside the figure runs): about a fifth, on the 20 % mark rather than clearly past
+it. The shard keeps one segment of paragraphs (and an empty appendable one), so the engine's
+second search thread only added handing work over (5-13 % of the CPU); the int8 copies make
+the graph search's comparisons cheaper (rescoring the candidates cost 0-0.5 ms).
+What they cost in recall was not measurable at 100,000: with random vectors an approximate
+search and an exact one barely agree (the exact dense list, 27.10 ms CPU, shared 7 % of its
+top-3 hits with the default's graph search over 50 plans), so no variant's hits say anything
+there, and real embeddings of 100,000 paragraphs take hours here. Figure 4 searches its stores
+as written (no graph, no quantized copies), so it measures neither; the quantized search's
+recall on figure 4's novel, indexed, is in this section's last paragraph. Measured and not
+kept in the same runs: `hnsw_ef` 32 (7.74 ms, the same top-3 for 50 of 50 plans: the engine
+searches a graph with a beam of at least the list's length, 64, so a lower `hnsw_ef` does
+nothing unless the lists shrink); 48 candidates per list (7.46 ms, the same top-3 for 38 of 50
+plans) and 32 with `hnsw_ef` 32 (6.37 ms, 7 of 50): cheaper, but figure 4 chose 64 for recall;
+the lineage filter on the dense list alone, valid only for a store holding nothing else
+(7.50 ms, 2 % within the noise); more segments or fewer was not a lever (an indexed store
+already holds one). A store created before these changes keeps its configuration (the engine
+records it at creation) and searches as before: the request's quantization parameters are
+ignored where nothing is quantized (tested); opening never rewrites a store's configuration,
+so it is not converted (a new data dir gets the new configuration).
 What would be next, none measured here: the two lists in parallel on an idle second core (wall
-time, not CPU); int8 quantization with rescoring, measured at 100,000 rather than 10,000;
-fewer candidates for very long novels, once recall is measured at that length (figure 4 is at
-1,000); or a Qdrant server, which searches in its own threads. {cpu_verdict}
+time, not CPU); fewer candidates for very long novels, once recall is measured at that length
+(figure 4 is at 1,000); or a Qdrant server, which searches in its own threads. {cpu_verdict}
 
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the

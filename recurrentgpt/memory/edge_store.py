@@ -79,6 +79,45 @@ that many; on one indexed novel of 100,000 paragraphs the dense candidate search
 indexed are searched exactly whatever this is."""
 
 
+SEARCH_THREADS = 1
+"""Threads of the shard's search pool (the engine's default: one per CPU).
+
+The pool searches a shard's segments in parallel; an indexed store holds one segment
+of paragraphs (and an empty appendable one), so the second thread only added handing
+work over: on one indexed novel of 100,000 paragraphs, one thread cost 13 % less CPU
+per default search at the same wall time (BENCHMARKS.md, figure 3)."""
+
+
+def quantization() -> edge.ScalarQuantizationConfig:
+    """The dense vector's int8 scalar quantization (the 0.99 quantile, kept in RAM).
+
+    An indexed segment's graph search then compares int8 copies (a quarter of the
+    bytes) and rescores its candidates with the original vectors (``query_request``);
+    with one search thread, a default search at 100,000 paragraphs cost about a
+    quarter less CPU (BENCHMARKS.md, figure 3). Built by ``optimize()`` with the
+    graph: a store as written searches the original vectors.
+    """
+    return edge.ScalarQuantizationConfig(type=edge.ScalarType.Int8, quantile=0.99, always_ram=True)
+
+
+def shard_config(dims: int) -> edge.EdgeConfig:
+    """The configuration a new shard is created with (an existing shard keeps its own).
+
+    Stores created before quantization and the one-thread pool open as they were:
+    they search their original vectors, on the engine's default pool.
+    """
+    return edge.EdgeConfig(
+        vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
+        sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+        # Multitenancy: no global graph, one graph per novel (payload_m).
+        hnsw_config=edge.HnswIndexConfig(
+            m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16
+        ),
+        quantization_config=quantization(),
+        max_search_threads=SEARCH_THREADS,
+    )
+
+
 def _keyword(key: str, value: str) -> edge.FieldCondition:
     return edge.FieldCondition(key=key, match=edge.MatchValue(value))
 
@@ -130,7 +169,10 @@ def query_request(query: Query, *, sole_branch: bool = False) -> edge.QueryReque
     """
     where = lineage_filter(query.lineage, sole_branch=sole_branch)
     dense = edge.Query.Nearest(query.dense, using=DENSE)
-    graph = edge.SearchParams(hnsw_ef=HNSW_EF)
+    # Rescoring keeps the quantized graph search's order from reaching the lists: each
+    # candidate is scored again with its original vector (no quantization: ignored).
+    rescored = edge.QuantizationSearchParams(rescore=True)
+    graph = edge.SearchParams(hnsw_ef=HNSW_EF, quantization=rescored)
     candidates: dict[str, Any]
     if query.mode == "dense" or query.sparse is None or not query.sparse.indices:
         candidates = {"query": dense, "params": graph}
@@ -288,15 +330,7 @@ class EdgeStore:
         """Create the shard and its indexes (under the creation lock), metadata file last."""
         self._discard_unfinished_shard()
         require_free_space(self.location, CREATE_BYTES, "creating the store")
-        config = edge.EdgeConfig(
-            vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
-            sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
-            # Multitenancy: no global graph, one graph per novel (payload_m).
-            hnsw_config=edge.HnswIndexConfig(
-                m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16
-            ),
-        )
-        shard = self._open(lambda: edge.EdgeShard.create(self.location, config))
+        shard = self._open(lambda: edge.EdgeShard.create(self.location, shard_config(dims)))
         shard.update(
             edge.UpdateOperation.create_field_index(
                 "novel_id", edge.KeywordIndexParams(is_tenant=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -10,20 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import qdrant_edge as edge
 from qdrant_client import QdrantClient
 
 from recurrentgpt.context import Context
 from recurrentgpt.embeddings import HashingEmbeddings
-from recurrentgpt.memory import LongTermMemory, MemoryLockedError, Passage, open_store
+from recurrentgpt.memory import LongTermMemory, MemoryLockedError, Passage, edge_store, open_store
 from recurrentgpt.memory.__main__ import main as memory_command
 from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.client_store import lineage_filter as client_lineage_filter
-from recurrentgpt.memory.edge_store import EdgeStore, query_request
+from recurrentgpt.memory.edge_store import HNSW_EF, EdgeStore, query_request, shard_config
 from recurrentgpt.memory.edge_store import lineage_filter as edge_lineage_filter
 from recurrentgpt.memory.lexical import MAX_QUERY_TERMS, SparseEncoder, entity_names
 from recurrentgpt.memory.opening import close_stores, edge_folder
 from recurrentgpt.memory.passage import Lineage, payload_of, point_id
-from recurrentgpt.memory.store import Query, StoredPoint
+from recurrentgpt.memory.store import DENSE, SPARSE, Query, StoredPoint
 from recurrentgpt.services import DefaultServices
 from tests.unit.conftest import MEMORY_BACKENDS, make_store
 
@@ -533,3 +535,106 @@ async def test_a_search_from_the_branch_end_sees_all_and_from_earlier_only_the_p
     )
     assert sorted(p.position for p in earlier) == list(range(5))
     store.close()
+
+
+def _dense_params(request: Any) -> list[Any]:
+    """The search params of every level of ``request`` that queries the dense vector."""
+    found, levels = [], [request]
+    while levels:
+        level = levels.pop()
+        if level.params is not None:
+            found.append(level.params)
+        levels.extend(level.prefetches or [])
+    return found
+
+
+@pytest.mark.parametrize(("mode", "diversity"), [("dense", 0.0), ("hybrid", 0.0), ("hybrid", 0.5)])
+def test_the_dense_list_is_rescored_with_the_original_vectors(mode: str, diversity: float) -> None:
+    plan = "Benedek Holm rows the brass astrolabe across the harbour"
+    query = Query(
+        dense=HashingEmbeddings(32).embed_query(plan),
+        sparse=SparseEncoder().query(plan),
+        lineage=Lineage("n", "main", [], 2),
+        limit=3,
+        mode=mode,  # type: ignore[arg-type]
+        diversity=diversity,
+    )
+    [params] = _dense_params(query_request(query))
+    assert params.hnsw_ef == HNSW_EF
+    assert params.quantization is not None
+    assert params.quantization.rescore is True
+    assert not params.quantization.ignore
+
+
+def test_a_new_store_quantizes_its_dense_vector_and_searches_on_one_thread(
+    tmp_path: Path,
+) -> None:
+    config = shard_config(32)
+    scalar = config.quantization_config
+    assert isinstance(scalar, edge.ScalarQuantizationConfig)
+    assert (scalar.type, scalar.always_ram) == (edge.ScalarType.Int8, True)
+    assert scalar.quantile == pytest.approx(0.99)
+    assert config.max_search_threads == 1
+    store = EdgeStore(str(tmp_path / "edge"))
+    store.ensure_collection(32)
+    store.close()
+    # The engine's own record of the shard's configuration: what a reopening reads.
+    written = json.loads((tmp_path / "edge" / "edge_config.json").read_text())
+    assert written["quantization_config"]["scalar"]["type"] == "int8"
+    assert written["quantization_config"]["scalar"]["quantile"] == pytest.approx(0.99)
+    assert written["max_search_threads"] == 1
+
+
+def _unquantized_config(dims: int) -> edge.EdgeConfig:
+    """The configuration stores were created with before quantization and one search thread."""
+    return edge.EdgeConfig(
+        vectors={DENSE: edge.EdgeVectorParams(size=dims, distance=edge.Distance.Cosine)},
+        sparse_vectors={SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+        hnsw_config=edge.HnswIndexConfig(
+            m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16
+        ),
+    )
+
+
+@pytest.mark.parametrize("created_before", [True, False], ids=["unquantized store", "new store"])
+async def test_a_store_finds_the_same_paragraphs_indexed_or_not_whatever_its_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, created_before: bool
+) -> None:
+    """A store created before quantization opens, indexes and searches as it was; a new one too.
+
+    Both are searched with the current request (its quantization parameters are
+    ignored where nothing is quantized), before and after their index is built,
+    and after reopening.
+    """
+    folder = str(tmp_path / "edge")
+    if created_before:
+        with monkeypatch.context() as patched:
+            patched.setattr(edge_store, "shard_config", _unquantized_config)
+            EdgeStore(folder).ensure_collection(64)
+        close_stores()
+    memory = LongTermMemory(EdgeStore(folder), HashingEmbeddings(64), embed_what="paragraph")
+    texts = [f"{FILLER} {i} {'gull ' * (i % 7)}" for i in range(300)]
+    texts[123] = "Benedek Holm rows the brass astrolabe across the harbour at dawn."
+    await memory.store_many([passage(i, t) for i, t in enumerate(texts)])
+
+    async def positions(memory: LongTermMemory) -> list[list[int]]:
+        found = []
+        for mode in ("dense", "hybrid"):
+            memory.search_mode = mode  # type: ignore[assignment]
+            hits = await memory.search(
+                texts[123], novel_id="n", branch_id="main", segments=[], before_position=300, k=3
+            )
+            found.append([p.position for p in hits])
+        return found
+
+    # The planted paragraph first; the places after it go to near-ties among the filler.
+    assert [hits[0] for hits in await positions(memory)] == [123, 123]
+    await memory.build_index()
+    assert [hits[0] for hits in await positions(memory)] == [123, 123]
+    memory.backend.close()
+    reopened = LongTermMemory(EdgeStore(folder), HashingEmbeddings(64), embed_what="paragraph")
+    assert [hits[0] for hits in await positions(reopened)] == [123, 123]
+    assert await reopened.count("n") == 300
+    reopened.backend.close()
+    written = json.loads((tmp_path / "edge" / "edge_config.json").read_text())
+    assert ("quantization_config" in written) is not created_before
