@@ -418,7 +418,8 @@ search and an exact one barely agree (the exact dense list, 27.10 ms CPU, shared
 top-3 hits with the default's graph search over 50 plans), so no variant's hits say anything
 there, and real embeddings of 100,000 paragraphs take hours here. Figure 4 searches its stores
 as written (no graph, no quantized copies), so it measures neither. On figure 4's novel
-instead (MiniLM, 1,000 paragraphs, its 18 indirect and 16 paraphrase plans, the default
+instead (`python -m bench.int8_recall`: MiniLM, 1,000 paragraphs, figure 4's 18 indirect and
+16 paraphrase plans, the default
 search; the optimizer's indexing threshold lowered so that 1,000 paragraphs get a graph and
 quantized copies at all; 2026-11-30 08:45 UTC), the indexed store's recall@1, @3 and @5 were
 the same with int8 copies as without: recall@3 0.94 indirect and 0.62 paraphrase-only both ways
