@@ -421,9 +421,10 @@ as written (no graph, no quantized copies), so it measures neither. On figure 4'
 instead (`python -m bench.int8_recall`: MiniLM, 1,000 paragraphs, figure 4's 18 indirect and
 16 paraphrase plans, the default
 search; the optimizer's indexing threshold lowered so that 1,000 paragraphs get a graph and
-quantized copies at all; 2026-11-30 08:45 UTC), the indexed store's recall@1, @3 and @5 were
-the same with int8 copies as without: recall@3 0.94 indirect and 0.62 paraphrase-only both ways
-(as written, in the same process: 0.94 and 0.69, the one-plan flip of figure 4). Measured and not
+quantized copies at all; two runs, 2026-11-30 08:45 and 08:52 UTC), indirect plans kept
+recall@3 0.94 in every store, and paraphrase-only recall@3 was 0.62 with int8 copies in both
+runs against 0.62 and 0.69 without (0.69 as written both times): the one plan that flips
+between runs in figure 4, or a plan int8 costs; these runs cannot tell which. Measured and not
 kept in the same runs: `hnsw_ef` 32 (7.74 ms, the same top-3 for 50 of 50 plans: the engine
 searches a graph with a beam of at least the list's length, 64, so a lower `hnsw_ef` does
 nothing unless the lists shrink); 48 candidates per list (7.46 ms, the same top-3 for 38 of 50
