@@ -394,32 +394,40 @@ The full run before all of these (2026-11-30 01:23 UTC, load 8) measured at 100,
 this section account for about a twelfth of the indexed gain and most of the unindexed one;
 the rest is the BM25 cap and the machine's load.
 
-Quantization and one search thread (2026-11-30 08:20-08:45 UTC, `python -m bench.request_ab`:
+Quantization and one search thread (2026-11-30 08:35-08:58 UTC, `python -m bench.request_ab`:
 indexed stores of 100,000 paragraphs built alike, opened side by side in one process, the
 variants alternating query by query with a rotating first; CPU p50 of the default hybrid search
-with MMR, all rounds pooled; load averages 5-12, figures 3 and 4 running beside the last run):
+with MMR, all rounds pooled; load averages 5-12 in runs 1-4, figures 3 and 4 running beside
+run 4; 2.0-2.6 in run 5):
 
-| variant | run 1 (3 x 50) | run 2 (3 x 60) | run 3 (4 x 60) | run 4 (5 x 60) |
-|---|---|---|---|---|
-| the default before (full vectors, engine's thread pool) | 7.69 ms | 7.77 ms | 7.81 ms | 7.20 ms |
-| int8 store, rescored (engine's pool) | 7.22 ms | 6.89 ms | 6.60 ms | 6.23 ms |
-| int8 store, quantization ignored by the request | 8.25 ms | 7.91 ms | | 6.96 ms |
-| int8 store, not rescored | 6.74 ms | 6.88 ms | | |
-| int8 store, rescored, oversampling 2 | 7.87 ms | | | |
-| full vectors, one search thread | | 6.74 ms | 6.81 ms | 6.83 ms |
-| **int8, rescored, one search thread (the default now)** | | | **5.85 ms** | **6.08 ms** |
+| variant | run 1, 3x50 | run 2, 3x60 | run 3, 4x60 | run 4, 5x60 | run 5, 5x60 |
+|---|---|---|---|---|---|
+| default before (full vectors, engine's pool) | 7.69 ms | 7.77 ms | 7.81 ms | 7.20 ms | 7.62 ms |
+| int8 store, rescored (engine's pool) | 7.22 ms | 6.89 ms | 6.60 ms | 6.23 ms | 6.78 ms |
+| int8 store, quantization ignored by the request | 8.25 ms | 7.91 ms | | 6.96 ms | |
+| int8 store, not rescored | 6.74 ms | 6.88 ms | | | |
+| int8 store, rescored, oversampling 2 | 7.87 ms | | | | |
+| full vectors, one search thread | | 6.74 ms | 6.81 ms | 6.83 ms | 6.19 ms |
+| **int8, rescored, one thread (default now)** | | | **5.85 ms** | **6.08 ms** | **5.49 ms** |
 
-Together the two cut the default search's CPU by 25 % (run 3; wall p50 7.50 to 6.02 ms) and
-16 % (run 4, beside the figure runs): about a fifth, on the 20 % mark rather than clearly past
-it. The shard keeps one segment of paragraphs (and an empty appendable one), so the engine's
-second search thread only added handing work over (5-13 % of the CPU); the int8 copies make
+Together the two cut the default search's CPU by 25 % (run 3; wall p50 7.50 to 6.02 ms), 16 %
+(run 4, beside the figure runs) and 28 % (run 5, the quietest; wall p50 7.13 to 5.65 ms): past
+the 20 % mark in two runs of three, not in the loaded one. The shard keeps one segment of
+paragraphs (and an empty appendable one), so the engine's
+second search thread only added handing work over (5-19 % of the CPU); the int8 copies make
 the graph search's comparisons cheaper (rescoring the candidates cost 0-0.5 ms).
 What they cost in recall was not measurable at 100,000: with random vectors an approximate
 search and an exact one barely agree (the exact dense list, 27.10 ms CPU, shared 7 % of its
 top-3 hits with the default's graph search over 50 plans), so no variant's hits say anything
 there, and real embeddings of 100,000 paragraphs take hours here. Figure 4 searches its stores
-as written (no graph, no quantized copies), so it measures neither; the quantized search's
-recall on figure 4's novel, indexed, is in this section's last paragraph. Measured and not
+as written (no graph, no quantized copies), so it measures neither. On figure 4's novel
+instead (`python -m bench.int8_recall`: MiniLM, 1,000 paragraphs, figure 4's 18 indirect and
+16 paraphrase plans, the default
+search; the optimizer's indexing threshold lowered so that 1,000 paragraphs get a graph and
+quantized copies at all; two runs, 2026-11-30 08:45 and 08:52 UTC), indirect plans kept
+recall@3 0.94 in every store, and paraphrase-only recall@3 was 0.62 with int8 copies in both
+runs against 0.62 and 0.69 without (0.69 as written both times): the one plan that flips
+between runs in figure 4, or a plan int8 costs; these runs cannot tell which. Measured and not
 kept in the same runs: `hnsw_ef` 32 (7.74 ms, the same top-3 for 50 of 50 plans: the engine
 searches a graph with a beam of at least the list's length, 64, so a lower `hnsw_ef` does
 nothing unless the lists shrink); 48 candidates per list (7.46 ms, the same top-3 for 38 of 50
@@ -429,7 +437,12 @@ the lineage filter on the dense list alone, valid only for a store holding nothi
 already holds one). A store created before these changes keeps its configuration (the engine
 records it at creation) and searches as before: the request's quantization parameters are
 ignored where nothing is quantized (tested); opening never rewrites a store's configuration,
-so it is not converted (a new data dir gets the new configuration).
+so it is not converted (a new data dir gets the new configuration). The first full run with
+both (08:41 UTC, beside figure 4) also built the 100,000-paragraph index in 122 s against
+655 s before (the graph is built on the int8 copies; one run each, at different loads), and
+measured the store as written at 38.78 ms p50 but 31.94 ms CPU against 67.83 / 22.37 before:
+a search as written reads the original vectors, so only the one search thread differs there,
+and that CPU rise was not A/B-tested (not explained here).
 What would be next, none measured here: the two lists in parallel on an idle second core (wall
 time, not CPU); fewer candidates for very long novels, once recall is measured at that length
 (figure 4 is at 1,000); or a Qdrant server, which searches in its own threads. {cpu_verdict}

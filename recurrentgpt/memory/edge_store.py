@@ -84,8 +84,9 @@ SEARCH_THREADS = 1
 
 The pool searches a shard's segments in parallel; an indexed store holds one segment
 of paragraphs (and an empty appendable one), so the second thread only added handing
-work over: on one indexed novel of 100,000 paragraphs, one thread cost 13 % less CPU
-per default search at the same wall time (BENCHMARKS.md, figure 3)."""
+work over: on one indexed novel of 100,000 paragraphs, one thread cost 5-19 % less CPU
+per default search in four interleaved runs (BENCHMARKS.md, figure 3). A store of several
+segments searches them one after another (figure 7 was not re-measured)."""
 
 
 def quantization() -> edge.ScalarQuantizationConfig:
@@ -93,8 +94,8 @@ def quantization() -> edge.ScalarQuantizationConfig:
 
     An indexed segment's graph search then compares int8 copies (a quarter of the
     bytes) and rescores its candidates with the original vectors (``query_request``);
-    with one search thread, a default search at 100,000 paragraphs cost about a
-    quarter less CPU (BENCHMARKS.md, figure 3). Built by ``optimize()`` with the
+    with one search thread, a default search at 100,000 paragraphs cost 16-28 % less
+    CPU in three interleaved runs (BENCHMARKS.md, figure 3). Built by ``optimize()`` with the
     graph: a store as written searches the original vectors.
     """
     return edge.ScalarQuantizationConfig(type=edge.ScalarType.Int8, quantile=0.99, always_ram=True)
