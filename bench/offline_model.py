@@ -735,8 +735,11 @@ def main() -> None:
             print(json.dumps(setup, indent=2), flush=True)
         else:
             cache_dir.mkdir()
-            installed = Path.home() / ".cache" / "recurrentgpt" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+            home_cache = Path.home() / ".cache" / "recurrentgpt"
+            installed = home_cache / "SmolLM2-135M-Instruct.Q4_1.gguf"
             shutil.copy(installed, cache_dir / installed.name)
+            # The embedder models (420 MB) are read, never written: a link will do.
+            (cache_dir / "embedders").symlink_to(home_cache / "embedders", True)
         runs = []
         for size, steps in (("short", args.short_steps), ("long", args.long_steps)):
             if steps <= 0:
