@@ -117,6 +117,9 @@ class Handler(logging.Handler):
 logger = logging.getLogger("recurrentgpt")
 logger.addHandler(Handler(level=logging.WARNING))
 logger.setLevel(logging.WARNING)
+# The CLI quiets "recurrentgpt.llm" to errors unless its level is already set (it shows
+# unusable replies in the step view instead): set, its warnings reach the handler above.
+logging.getLogger("recurrentgpt.llm").setLevel(logging.WARNING)
 
 
 def peak_kb(pid):

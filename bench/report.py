@@ -1130,11 +1130,11 @@ def _offline_model(out: Path) -> str:
     intro = f"""## Offline default model
 
 {link} measures the package's offline defaults
-with a real model (SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server, all-MiniLM-L6-v2
-(the default embedder when it was measured; all-mpnet-base-v2 is now), embedded Qdrant,
-`--auto`), through the `recurrentgpt` command line: set-up time, speed, parse
-success, peak memory, and the novels as exported. It is not part of `bench.run` (it takes
-about 10 minutes); rerun it with `.venv/bin/python bench/offline_model.py`.
+with a real model (SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server, the default
+embedder (the file names the one it ran with), embedded Qdrant, `--auto`), through the
+`recurrentgpt` command line: set-up time, speed, parse success, peak memory, and the novels
+as exported. It is not part of `bench.run` (it takes about 10 minutes); rerun it with
+`.venv/bin/python bench/offline_model.py`.
 """
     path = out / OFFLINE_RESULTS
     if not path.exists():
