@@ -393,29 +393,27 @@ def write_novel(
 def measure_setup(cache_dir: Path, reinstall_llama: bool, work: Path) -> dict[str, Any]:
     """Time the model install into an empty cache (and the cached llama-cpp-python wheel)."""
     env = {**os.environ, "RECURRENTGPT_CACHE_DIR": str(cache_dir)}
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "recurrentgpt.local_llm", "install"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def install(module: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", module, "install"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return time.monotonic() - started, done
+
+    seconds, done = install("recurrentgpt.local_llm")
     setup: dict[str, Any] = {
-        "model_install_seconds": time.monotonic() - started,
+        "model_install_seconds": seconds,
         "model_install_ok": done.returncode == 0,
         "model_path": done.stdout.strip(),
     }
     # The default embedder lives in the cache folder too: the novels need it there.
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "recurrentgpt.embeddings", "install"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    setup["embedder_install_seconds"] = time.monotonic() - started
+    seconds, done = install("recurrentgpt.embeddings")
+    setup["embedder_install_seconds"] = seconds
     setup["embedder_install_ok"] = done.returncode == 0
     if reinstall_llama:
         target = work / "llama-target"
