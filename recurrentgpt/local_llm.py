@@ -75,6 +75,12 @@ outside ``cache_size``; and once a step's prompts share their frame as a prefix,
 reuse of the previous request's prefix already saves nearly all there is (bench
 figure 6: 3,169 vs 3,156 prompt tokens evaluated per step)."""
 
+EAGER_GRAMMAR_ENV = "RECURRENTGPT_LOCAL_EAGER_GRAMMAR"
+"""Set it to 1 to sample structured replies the way llama-cpp-python does by itself
+(the grammar over the whole vocabulary at every token) instead of
+:mod:`recurrentgpt.lazy_grammar`: for comparison, or should a future llama-cpp-python
+change what that module relies on."""
+
 LOG_ROTATE_BYTES = 5_000_000
 """The server log is moved to ``llama-server.log.1`` when it grows past this."""
 
@@ -82,7 +88,7 @@ LOG_FILENAME = "llama-server.log"
 """Server output file, appended to, inside :func:`model_cache_dir`."""
 
 
-_SERVER_LAUNCHER = """
+_SERVER_LAUNCHER = f"""
 import os, runpy, threading, time
 
 def _exit_when_orphaned(parent: int = os.getppid()) -> None:
@@ -91,10 +97,16 @@ def _exit_when_orphaned(parent: int = os.getppid()) -> None:
     os._exit(0)
 
 threading.Thread(target=_exit_when_orphaned, daemon=True).start()
+if os.environ.get({EAGER_GRAMMAR_ENV!r}) != "1":
+    from recurrentgpt import lazy_grammar
+
+    lazy_grammar.install()
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 """Runs ``python -m llama_cpp.server`` and ends it within a second of its parent's
-death, so a parent killed without running ``atexit`` (SIGTERM, SIGKILL) leaks nothing."""
+death, so a parent killed without running ``atexit`` (SIGTERM, SIGKILL) leaks nothing.
+Structured replies are sampled by :mod:`recurrentgpt.lazy_grammar` unless
+:data:`EAGER_GRAMMAR_ENV` is 1."""
 
 
 class LocalLLMError(RuntimeError):
