@@ -208,6 +208,15 @@ class Context:
             "('dbsf', found more planted facts in the benchmark)."
         },
     )
+    writer_passages: Literal["auto", "full", "summaries"] = field(
+        default="auto",
+        metadata={
+            "description": "How the writer (and the memory updater after it, whose prompt "
+            "starts the same) reads the retrieved passages: 'full' = the paragraphs, "
+            "'summaries' = each one's summary, 'auto' = summaries for a bundled local "
+            "writer ('local:...'), which pays for every prompt token on a CPU, else full."
+        },
+    )
     plans_by: Literal["auto", "memory", "planner"] = field(
         default="auto",
         metadata={
@@ -316,6 +325,19 @@ class Context:
             # Chapter planning is planning: a chosen planner model plans chapters too.
             specific = self.planner_model
         return specific or self.model
+
+    @property
+    def writer_reads_summaries(self) -> bool:
+        """Whether the writer's prompt shows the retrieved passages' summaries, not their text.
+
+        With ``writer_passages="auto"`` a bundled local writer reads summaries: three
+        passages are about 700 of the writer's prompt tokens a step, evaluated anew
+        every step (they follow the frame's changed part), against about 150 for their
+        summaries (bench/results/offline_model.md).
+        """
+        if self.writer_passages == "auto":
+            return self.model_for("writer").startswith("local:")
+        return self.writer_passages == "summaries"
 
     @property
     def memory_updater_plans(self) -> bool:

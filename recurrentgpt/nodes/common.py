@@ -172,6 +172,18 @@ def passage_briefs(state: State) -> list[str]:
     return [summary or passage for summary, passage in zip(summaries, passages, strict=True)]
 
 
+def writer_passages(state: State, context: Context) -> list[str]:
+    """The retrieved passages as the writer and the memory updater show them.
+
+    Both show the same text, so that the memory updater's prompt, which starts
+    like the writer's, is served from the writer's prompt cache up to the new
+    paragraph: summaries when ``context.writer_reads_summaries``, else the passages.
+    """
+    if context.writer_reads_summaries:
+        return passage_briefs(state)
+    return list(state.get("retrieved_passages") or [])
+
+
 def resolve_novel_id(state: State) -> str:
     """The novel's id: given in the input, else derived from the thread id, else random.
 

@@ -17,7 +17,13 @@ from langgraph.runtime import Runtime
 from recurrentgpt.context import Context
 from recurrentgpt.llm import ask_structured
 from recurrentgpt.nodes.branching import store_on_branch
-from recurrentgpt.nodes.common import frame_fields, passages_text, progress_note, templates_for
+from recurrentgpt.nodes.common import (
+    frame_fields,
+    passages_text,
+    progress_note,
+    templates_for,
+    writer_passages,
+)
 from recurrentgpt.prompts import memory as prompt
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
@@ -59,7 +65,7 @@ async def rewrite_memory(
             "memory",
             {
                 **frame_fields(state, context),
-                "retrieved_passages": passages_text(list(state.get("retrieved_passages") or [])),
+                "retrieved_passages": passages_text(writer_passages(state, context)),
                 "new_paragraph": new_paragraph,
                 "max_words": context.short_term_memory_words,
                 "plans_task": (

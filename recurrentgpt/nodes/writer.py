@@ -16,6 +16,7 @@ from recurrentgpt.nodes.common import (
     in_novel_language,
     passages_text,
     templates_for,
+    writer_passages,
 )
 from recurrentgpt.nodes.reader import scene_check, scene_plan
 from recurrentgpt.prompts import writer as prompt
@@ -50,12 +51,15 @@ async def compose_paragraph(
     *,
     passages: list[str],
     plan: str,
+    shown_passages: list[str] | None = None,
     new_character: bool = False,
     reject: Callable[[str], str | None] | None = None,
 ) -> str:
     """Write the paragraph after ``state``'s last paragraph; streams when streamed.
 
-    The prompt is the shared frame of ``state``, then the passages and the plan.
+    The prompt is the shared frame of ``state``, then the passages (as
+    ``shown_passages`` when given, e.g. their summaries) and the plan. A reply that
+    repeats the last paragraph or one of ``passages`` is retried.
     The paragraph is cut before any loop and capped at twice the target length.
     ``reject`` may name a further problem with a reply (it is retried, softly).
     """
@@ -64,7 +68,9 @@ async def compose_paragraph(
         "writer",
         {
             **fields,
-            "retrieved_passages": passages_text(passages),
+            "retrieved_passages": passages_text(
+                passages if shown_passages is None else shown_passages
+            ),
             "plan_entries": plan_entries(state, plan, fields["bible"]),
             "plan": plan,
             "words_per_paragraph": context.words_per_paragraph,
@@ -108,6 +114,7 @@ def make_writer_node(services: Services) -> Any:
             state,
             passages=state.get("retrieved_passages") or [],
             plan=plan,
+            shown_passages=writer_passages(state, context),
             new_character=invites_new_character(
                 state.get("novel_id", ""),
                 state.get("step", 0) + 1,

@@ -340,3 +340,34 @@ async def test_the_planner_reads_the_retrieved_passages_summaries_not_their_pros
     # The writer still reads the passages themselves.
     writer = step_writer_prompts(model)[-1]
     assert all(passage in writer for passage in passages)
+
+
+async def test_a_local_writer_reads_the_passages_summaries_and_the_memory_updater_the_same(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # The scripted model answers whatever the name; the name decides what is shown.
+    context = context_factory(model="local:smollm2", retrieval_k=4)
+    assert context.writer_reads_summaries
+    values = await run_novel(graph, config, context, target_steps=6)
+
+    passages, summaries = values["retrieved_passages"], values["retrieved_summaries"]
+    assert any(summaries)
+    marker = "Related earlier passages (long-term memory):"
+    writer = step_writer_prompts(model)[-1].split(marker, 1)[1].split("Plan for the next", 1)[0]
+    memory = model.prompts_for("MemoryUpdate")[-1].split(marker, 1)[1].split("New paragraph:")[0]
+    assert writer.strip() == memory.strip()
+    for passage, summary in zip(passages, summaries, strict=True):
+        if summary:
+            assert summary in writer and passage not in writer
+        else:
+            assert passage in writer
+
+
+def test_which_writers_read_summaries(context_factory) -> None:
+    assert context_factory(model="local:smollm2").writer_reads_summaries
+    assert not context_factory(model="openai:gpt-4o-mini").writer_reads_summaries
+    assert not context_factory(
+        model="local:smollm2", writer_model="openai:gpt-4o-mini"
+    ).writer_reads_summaries
+    assert context_factory(writer_passages="summaries").writer_reads_summaries
+    assert not context_factory(model="local:smollm2", writer_passages="full").writer_reads_summaries
