@@ -499,18 +499,22 @@ def _novel_table(runs: list[RunStats]) -> list[str]:
 def _prompt_table(runs: list[RunStats]) -> list[str]:
     lines = [
         "| novel | prompt cache | prompt tokens sent | evaluated | reused (prefix hits, "
-        "cache hits) | evaluated / step | prompt eval s / step | s / step |",
-        "|---|---|---|---|---|---|---|---|",
+        "cache hits) | evaluated / step | prompt eval s / step | decode s / step "
+        "| rest s / step | s / step |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         steps = max(1, run.steps_done)
         sent = run.prompt_tokens + run.reused_prompt_tokens
         cache = f"{run.prompt_cache_mb} MB" if run.prompt_cache_mb else "off"
+        # Sampling (a grammar's share of it included), HTTP, embedding, Qdrant, checkpoints.
+        rest = run.wall_seconds - (run.prompt_ms + run.generation_ms) / 1000
         lines.append(
             f"| {run.label} | {cache} | {sent} | {run.prompt_tokens} "
             f"| {run.reused_prompt_tokens} ({100 * run.reused_prompt_tokens / max(1, sent):.0f} "
             f"%; {run.prefix_hits}, {run.cache_hits}) | {run.prompt_tokens / steps:.0f} "
-            f"| {run.prompt_ms / 1000 / steps:.1f} | {run.wall_seconds / steps:.1f} |"
+            f"| {run.prompt_ms / 1000 / steps:.1f} | {run.generation_ms / 1000 / steps:.1f} "
+            f"| {rest / steps:.1f} | {run.wall_seconds / steps:.1f} |"
         )
     return lines
 
@@ -669,8 +673,10 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
             "*reused* the sum of the prefixes the server skipped "
             "(`Llama.generate: N prefix-match hit`: the start of the prompt it already held, "
             "from its previous request or, after a `cache hit`, from its RAM cache of prompt "
-            "states); *sent* = evaluated + reused. Steps are the novel's steps (the opening "
-            "is included in the totals, as in the wall time).",
+            "states); *sent* = evaluated + reused. *Decode* is the server's generation time "
+            "(its `eval time`), *rest* the wall time neither covers: sampling (a grammar's "
+            "checks included), HTTP, embedding, Qdrant, checkpoints. Steps are the novel's "
+            "steps (the opening is included in the totals, as in the wall time).",
             "",
             *_prompt_table(runs),
             "",
