@@ -14,7 +14,14 @@ not given are skipped. Writes JSON to ``--out`` (default stdout).
     python -m bench.request_ab build DIR [--int8]   # an indexed 100,000-paragraph store
 
 builds a store as figure 3 does, optionally with int8 scalar quantization of the
-dense vector (quantile 0.99, kept in RAM): the config the int8 variants need.
+dense vector (quantile 0.99, kept in RAM): the config the int8 variants need (the
+package's own since 2026-11-30: build without ``--int8`` then).
+
+    python -m bench.request_ab configure SRC DST --threads N   # a copy, N search threads
+
+copies the store at SRC to DST and sets the copy's search pool to N threads (the
+engine keeps a shard's other settings when it is loaded with only this one given):
+stores alike but for their search threads, without building twice.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import time
 import zlib
@@ -115,6 +123,9 @@ class Variant:
     store: str = "default"
     patches: dict[str, Any] = field(default_factory=dict)
     """``"module.ATTRIBUTE"`` -> value; modules: edge_store, long_term, edge (qdrant_edge)."""
+    memory: dict[str, Any] = field(default_factory=dict)
+    """Attributes of the ``LongTermMemory`` set while its query runs (``search_mode``,
+    ``diversity``, ``query_terms``)."""
 
 
 VARIANTS: dict[str, Variant] = {
@@ -143,6 +154,25 @@ VARIANTS: dict[str, Variant] = {
     "int8 store, not rescored": Variant(
         "int8", {"edge.SearchParams": _quantization(rescore=False)}
     ),
+}
+VARIANTS |= {
+    f"candidates {n}{ef}": Variant(
+        patches={"long_term.CANDIDATES": n} | ({"edge_store.HNSW_EF": n} if ef else {})
+    )
+    for n in (16, 24, 32)
+    for ef in ("", f", hnsw_ef {n}")
+    if f"candidates {n}{ef}" not in VARIANTS
+}
+SPARSE_ONLY = {"search_mode": "sparse", "diversity": 0.0}
+"""The BM25 list alone, no MMR (figure 3's "sparse, no MMR" part)."""
+VARIANTS |= {
+    "engine's pool (2 threads)": Variant("pool"),
+    "sparse only": Variant(memory=SPARSE_ONLY),
+    "sparse only, engine's pool (2 threads)": Variant("pool", memory=SPARSE_ONLY),
+    "query terms 6": Variant(memory={"query_terms": 6}),
+    "query terms 8": Variant(memory={"query_terms": 8}),
+    "sparse only, query terms 6": Variant(memory={**SPARSE_ONLY, "query_terms": 6}),
+    "sparse only, query terms 8": Variant(memory={**SPARSE_ONLY, "query_terms": 8}),
 }
 MODULES: dict[str, Any] = {"edge_store": edge_store, "long_term": long_term, "edge": edge}
 
@@ -175,15 +205,23 @@ async def run(
 
     async def search(name: str, i: int) -> list[int]:
         variant = VARIANTS[name]
+        memory = memories[variant.store]
+        saved = {name: getattr(memory, name) for name in variant.memory}
         with patched(variant.patches):
-            hits = await memories[variant.store].search(
-                plans[i % len(plans)],
-                novel_id=NOVEL_ID,
-                branch_id="main",
-                segments=[],
-                before_position=size,
-                k=K,
-            )
+            for name, value in variant.memory.items():
+                setattr(memory, name, value)
+            try:
+                hits = await memory.search(
+                    plans[i % len(plans)],
+                    novel_id=NOVEL_ID,
+                    branch_id="main",
+                    segments=[],
+                    before_position=size,
+                    k=K,
+                )
+            finally:
+                for name, value in saved.items():
+                    setattr(memory, name, value)
         assert len(hits) == K
         return [h.position for h in hits]
 
@@ -258,9 +296,31 @@ async def build(folder: str, int8: bool, size: int = SIZE) -> dict[str, Any]:
     return out
 
 
+def configure(source: str, copy: str, threads: int) -> dict[str, Any]:
+    """Copy the store at ``source`` to ``copy`` and give the copy ``threads`` search threads."""
+    shutil.copytree(source, copy)
+    edge.EdgeShard.load(copy, edge.EdgeConfig(max_search_threads=threads)).close()
+    store = EdgeStore(copy)
+    try:
+        return store.info()
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``REPEATS --store NAME=DIR ... [--only NAME ...] [--rounds N] [--out FILE]`` or ``build``."""
+    """``REPEATS --store NAME=DIR ... [--only NAME ...] [--rounds N] [--out FILE]``, or a tool.
+
+    The tools: ``build`` and ``configure`` (see the module's docstring).
+    """
     argv = list(argv if argv is not None else sys.argv[1:])
+    if argv[:1] == ["configure"]:
+        copier = argparse.ArgumentParser(description="copy a store, set its search threads")
+        copier.add_argument("source")
+        copier.add_argument("copy")
+        copier.add_argument("--threads", type=int, required=True)
+        given = copier.parse_args(argv[1:])
+        print(json.dumps(configure(given.source, given.copy, given.threads)))
+        return
     if argv[:1] == ["build"]:
         builder = argparse.ArgumentParser(description="build an indexed store")
         builder.add_argument("folder")

@@ -31,7 +31,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from recurrentgpt.memory.lexical import SparseEncoder, document_text, entity_names
+from recurrentgpt.memory.lexical import (
+    MAX_QUERY_TERMS,
+    SparseEncoder,
+    document_text,
+    entity_names,
+)
 from recurrentgpt.memory.passage import Lineage, Passage, passage_from, payload_of, point_id
 from recurrentgpt.memory.store import (
     DEFAULT_COLLECTION,
@@ -127,6 +132,8 @@ class LongTermMemory:
         self.diversity = diversity
         self.embedding_calls = 0
         """Texts embedded by this instance (documents and queries); for benchmarks."""
+        self.query_terms: int | None = MAX_QUERY_TERMS
+        """Distinct terms a search's BM25 query keeps (None: all); benchmarks vary it."""
 
     def _dense_text(self, text: str, summary: str) -> str:
         # The summary by default: a later plan refers to what a paragraph did, which
@@ -226,7 +233,9 @@ class LongTermMemory:
         self.embedding_calls += 1
         request = Query(
             dense=list(vector),
-            sparse=sparse_encoder().query(query) if self.search_mode != "dense" else None,
+            sparse=sparse_encoder().query(query, self.query_terms)
+            if self.search_mode != "dense"
+            else None,
             lineage=Lineage(novel_id, branch_id, segments, before_position - 1),
             limit=k,
             mode=self.search_mode,
