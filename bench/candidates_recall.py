@@ -6,7 +6,8 @@ Figure 3's latency A/Bs use random vectors, whose hits say nothing about recall.
 measures recall@1/3/5 of the default search (hybrid, RRF, MMR 0.5) on figure 4's
 1,000-paragraph novel and its indirect and paraphrase-only plans, for each
 ``long_term.CANDIDATES`` in ``COUNTS`` (with ``edge_store.HNSW_EF`` at the default and
-lowered to the count) and each BM25 query cap in ``QUERY_TERMS``, with the default
+lowered to the count), each BM25 query cap in ``QUERY_TERMS`` and MMR over only the
+fused top ``MMR_OVER``, with the default
 embedder all-mpnet-base-v2 and with all-MiniLM-L6-v2. Each embedder embeds the 1,000
 summaries once; the paragraphs are stored twice: as written (no graph, exact, as in
 figure 4) and indexed with the package's int8 quantization (the optimizer's indexing
@@ -31,7 +32,7 @@ from bench import synthetic
 from bench.common import NOVEL_ID
 from bench.int8_recall import Remembered, _config
 from bench.memory_fidelity import MINILM, MPNET, check_paraphrases, synthetic_novel
-from bench.request_ab import patched
+from bench.request_ab import mmr_over, patched
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage, edge_store
 from recurrentgpt.memory.edge_store import EdgeStore
@@ -41,8 +42,10 @@ from recurrentgpt.memory.passage import MAIN_BRANCH
 
 COUNTS = (16, 24, 32, 48, 64)
 """Candidates per list to measure (the package's is ``long_term.CANDIDATES``)."""
-QUERY_TERMS = (6, 8, 10)
+QUERY_TERMS = (4, 5, 6, 8, 10)
 """BM25 query caps to measure, at the package's candidates (its own is 10)."""
+MMR_OVER = (16, 32)
+"""MMR re-ranking only the fused top N (the lists keep the package's candidates)."""
 STORES = (("as written", False), ("indexed, int8", True))
 
 
@@ -97,6 +100,10 @@ def settings() -> list[tuple[str, dict[str, Any], int]]:
             )
     out += [
         (f"query terms {terms}", {}, terms) for terms in QUERY_TERMS if terms != MAX_QUERY_TERMS
+    ]
+    out += [
+        (f"MMR over the fused {n}", {"edge_store.query_request": mmr_over(n)}, MAX_QUERY_TERMS)
+        for n in MMR_OVER
     ]
     return out
 
