@@ -201,6 +201,9 @@ VARIANTS |= {
     "sparse only, sparse Uint8 store": Variant("sparse-u8", memory=SPARSE_ONLY),
     "sparse Uint8 store, query terms 6": Variant("sparse-u8", memory={"query_terms": 6}),
     "768-d store": Variant("d768"),
+    "768-d store, dense only, no MMR": Variant(
+        "d768", memory={"search_mode": "dense", "diversity": 0.0}
+    ),
     "query terms 4": Variant(memory={"query_terms": 4}),
     "query terms 5": Variant(memory={"query_terms": 5}),
     "query terms 6": Variant(memory={"query_terms": 6}),

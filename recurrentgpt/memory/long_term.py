@@ -66,8 +66,11 @@ CANDIDATES = 64
 
 MMR can only let in a paragraph that some list ranked among the candidates: on the
 1,000-paragraph benchmark novel, 64 raised paraphrase-only recall@3 from 0.56 to 0.62
-over 24 (96 found one more indirect plan and no more paraphrases, for about 3 ms more CPU
-per indexed search at 100,000 paragraphs; BENCHMARKS.md, figures 3 and 4)."""
+over 24 with MiniLM (96 found one more indirect plan and no more paraphrases, for about
+3 ms more CPU per indexed search at 100,000 paragraphs; BENCHMARKS.md, figures 3 and 4).
+With the default embedder all-mpnet-base-v2, fewer lose a paraphrase plan (recall@3 0.94
+at 64, 0.88 at 48 on an indexed store and at 32 or 24 on any, below figure 4's 0.9 goal:
+``python -m bench.candidates_recall``), so 64 stays."""
 
 
 def _as_store(store: VectorStore | QdrantClient, collection: str) -> VectorStore:
