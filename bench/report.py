@@ -508,7 +508,10 @@ embedder's recall):
   in these runs the same list on the same store cost 3.08-3.66 ms CPU from one run to the next,
   with the machine's load, and the 1.88 ms was not reproduced.
 - The BM25 vector stored as Uint8 made that list alone 10 % cheaper and the default search
-  no cheaper (5.84 against 5.74 ms).
+  no cheaper (5.84 against 5.74 ms). The sparse index's other options were not measured: it
+  is already pinned in RAM (the engine's default placement), and its `full_scan_threshold`
+  only makes a search whose filter selects fewer points than the threshold score them one by
+  one, which a novel of 100,000 paragraphs never does (a lower threshold: above).
 - MMR costs 0.6-0.8 ms CPU (10-12 %), not the 1.8 ms that figure 3's parts suggest (those
   are medians of separate measurements); re-ranking fewer of the fused candidates saves half
   a millisecond and loses mpnet paraphrase plans.
