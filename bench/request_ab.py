@@ -243,10 +243,10 @@ async def run(
     async def search(name: str, i: int) -> list[int]:
         variant = VARIANTS[name]
         memory = memories[variant.store]
-        saved = {name: getattr(memory, name) for name in variant.memory}
+        saved = {attribute: getattr(memory, attribute) for attribute in variant.memory}
         with patched(variant.patches):
-            for name, value in variant.memory.items():
-                setattr(memory, name, value)
+            for attribute, value in variant.memory.items():
+                setattr(memory, attribute, value)
             try:
                 hits = await memory.search(
                     plans[i % len(plans)],
@@ -257,8 +257,8 @@ async def run(
                     k=K,
                 )
             finally:
-                for name, value in saved.items():
-                    setattr(memory, name, value)
+                for attribute, value in saved.items():
+                    setattr(memory, attribute, value)
         assert len(hits) == K
         return [h.position for h in hits]
 
