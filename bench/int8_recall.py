@@ -22,7 +22,7 @@ from typing import Any
 import qdrant_edge as edge
 from langchain_core.embeddings import Embeddings
 
-from bench.memory_fidelity import DEFAULT_EMBEDDER, check_paraphrases, measure, synthetic_novel
+from bench.memory_fidelity import MINILM, check_paraphrases, measure, synthetic_novel
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, edge_store
 from recurrentgpt.memory.edge_store import EdgeStore
@@ -75,7 +75,7 @@ def _config(quantized: bool, indexed: bool) -> Callable[[int], edge.EdgeConfig]:
 async def run() -> dict[str, Any]:
     """Recall rows of the default search for each store."""
     check_paraphrases()
-    embeddings = Remembered(load_embeddings(DEFAULT_EMBEDDER))
+    embeddings = Remembered(load_embeddings(f"local:{MINILM}"))
     passages, planted = synthetic_novel(1000)
     package = edge_store.shard_config
     out: dict[str, Any] = {}

@@ -36,7 +36,7 @@ from typing import Any
 import qdrant_edge as edge
 
 from bench.common import NOVEL_ID, filler_passages
-from bench.retrieval_latency import K, RandomEmbeddings, _latencies, _summary, passages_of
+from bench.retrieval_latency import DIMS, K, RandomEmbeddings, _latencies, _summary, passages_of
 from recurrentgpt.memory import LongTermMemory, edge_store
 from recurrentgpt.memory.edge_store import HNSW_EF, RRF_K, EdgeStore, lineage_filter
 from recurrentgpt.memory.long_term import MMR_DIVERSITY
@@ -98,9 +98,16 @@ def variant(store: EdgeStore, name: str) -> Iterator[None]:
         store._sole_branch = sole  # type: ignore[method-assign]
 
 
-async def _open(size: int, folder: str, out: dict[str, Any], index: bool) -> LongTermMemory:
-    """The store at ``folder``: reused if a run left one there, else built (and indexed)."""
-    memory = LongTermMemory(EdgeStore(folder), RandomEmbeddings())
+async def _open(
+    size: int, folder: str, out: dict[str, Any], index: bool, dims: int | None = None
+) -> LongTermMemory:
+    """The store at ``folder``: reused if a run left one there, else built (and indexed).
+
+    A new store gets ``dims``-dimension vectors (figure 3's 384 when None); a reused
+    one is queried with vectors of its own size.
+    """
+    store = EdgeStore(folder)
+    memory = LongTermMemory(store, RandomEmbeddings(dims or store.dimensions() or DIMS))
     if memory.backend.dimensions() is not None:
         if await memory.count(NOVEL_ID) != size:
             raise SystemExit(f"{folder} holds another size: give another --store")

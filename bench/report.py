@@ -443,9 +443,100 @@ both (08:41 UTC, beside figure 4) also built the 100,000-paragraph index in 122 
 measured the store as written at 38.78 ms p50 but 31.94 ms CPU against 67.83 / 22.37 before:
 a search as written reads the original vectors, so only the one search thread differs there,
 and that CPU rise was not A/B-tested (not explained here).
-What would be next, none measured here: the two lists in parallel on an idle second core (wall
-time, not CPU); fewer candidates for very long novels, once recall is measured at that length
-(figure 4 is at 1,000); or a Qdrant server, which searches in its own threads. {cpu_verdict}
+Second pass (2026-11-30 10:58-11:20 UTC, `python -m bench.request_ab`, 4 rounds x 60
+queries per variant, the same 50 plans): one indexed store of 100,000 paragraphs built by the
+current code (int8, one search thread), a copy of it set to two search threads, the engine's
+own pool on this machine (`python -m bench.request_ab configure`), and stores built alike but
+with the BM25 vector stored as Uint8 (`build --sparse-datatype Uint8`) or with 768-dimension
+vectors (`build --dims 768`). CPU p50 of each variant, all rounds pooled. Run 1 ran beside the
+recall script below (load average 4.0 before, 4.6 after), run 2 beside a store build and
+another engineer's job at full priority (3.2 / 4.2; wall times there were 14-16 ms, so only
+its CPU times count), run 3 beside nothing of ours (2.6 / 2.7), run 4 with little else running
+(1.7 / 1.6), yet at the highest CPU times of the four: a CPU time here moves by up to 18 % from
+run to run, which is why only variants measured side by side are compared. The last
+column counts the plans whose top 3 matched the default's (random vectors: it tells which
+variants change a result, not whether for the better; a store built apart has another graph,
+so no count there):
+
+| variant | run 1 | run 2 | run 3 | run 4 | same top-3 of 50 |
+|---|---|---|---|---|---|
+| **default** | **6.59 ms** | **6.68 ms** | **5.74 ms** | **6.76 ms** | 50 |
+| engine's pool (two threads) | 7.72 ms | | | | 50 |
+| BM25 list alone, no MMR | 3.66 ms | 3.51 ms | 3.08 ms | | |
+| BM25 list alone, engine's pool | 3.67 ms | | | | |
+| BM25 list alone, Uint8 store | | | 2.77 ms | | |
+| Uint8 BM25 store | | | 5.84 ms | | |
+| dense list alone, no MMR | | 3.39 ms | | 3.46 ms | 1 |
+| no MMR | | 5.89 ms | 5.14 ms | | 0 |
+| MMR over the fused top 32 / 16 | | 6.16 / 6.19 ms | | | 18 / 8 |
+| BM25 query cap 8 / 6 terms | 6.27 / 5.95 ms | - / 6.16 ms | - / 5.27 ms | - / 6.36 ms | 48 / 50 |
+| BM25 query cap 5 / 4 terms | | 6.11 / 5.92 ms | - / 4.95 ms | - / 6.03 ms | 49 / 49 |
+| candidates 48 | 6.07 ms | | | | 37 |
+| candidates 32; and `hnsw_ef` 32 | 6.07; 5.48 ms | | | | 18; 5 |
+| candidates 24; and `hnsw_ef` 24 | 5.98; 5.14 ms | | | | 13; 2 |
+| candidates 16; and `hnsw_ef` 16 | 5.70; 4.75 ms | | | | 8; 1 |
+| 768-dimension store | | | | 7.86 ms | |
+| 768-dimension store, dense list alone, no MMR | | | | 3.90 ms | |
+
+What they cost in recall, on figure 4's novel (`python -m bench.candidates_recall`: 1,000
+paragraphs, figure 4's 18 indirect and 16 paraphrase-only plans, the default search with k = 3
+as the retriever asks, each embedder's 1,000 summaries embedded once, stored as written, as
+figure 4 does, and indexed with int8 copies, the indexing threshold lowered so that 1,000
+paragraphs get a graph); recall@3, indirect / paraphrase-only (recall@1 was the same in every
+row, 0.61 / 0.50 with mpnet and 0.39 / 0.38 with MiniLM; MiniLM's default paraphrase row, 0.69,
+holds the plan that flips between processes in figure 4, which reported 0.62):
+
+| request | mpnet, as written | mpnet, indexed int8 | MiniLM, as written | MiniLM, indexed int8 |
+|---|---|---|---|---|
+| **default (64, 10 terms)** | **1.00 / 0.94** | **1.00 / 0.94** | 0.94 / 0.69 | 0.94 / 0.69 |
+| candidates 48 | 1.00 / 0.94 | 1.00 / 0.88 | 0.94 / 0.56 | 0.94 / 0.56 |
+| candidates 32 or 24 | 1.00 / 0.88 | 1.00 / 0.88 | 0.94 / 0.56 | 0.94 / 0.56 |
+| candidates 16 | 1.00 / 0.75 | 1.00 / 0.75 | 0.89 / 0.56 | 0.89 / 0.56 |
+| MMR over the fused top 32 | 1.00 / 0.88 | 1.00 / 0.88 | 0.94 / 0.56 | 0.94 / 0.56 |
+| MMR over the fused top 16 | 0.94 / 0.69 | 1.00 / 0.69 | 0.83 / 0.50 | 0.83 / 0.50 |
+| BM25 query cap 8 terms | 1.00 / 0.94 | 1.00 / 0.94 | 0.94 / 0.69 | 0.94 / 0.69 |
+| BM25 query cap 6 or 5 terms | 1.00 / 0.94 | 1.00 / 0.94 | 0.89 / 0.69 | 0.89 / 0.69 |
+| BM25 query cap 4 terms | 1.00 / 0.94 | 1.00 / 0.94 | 0.83 / 0.69 | 0.83 / 0.69 |
+
+Lowering `hnsw_ef` with the candidates changed no recall here (each count's row is the same
+with and without it). What the second pass found, and why nothing was adopted (a change had
+to save 15 % of the default search's CPU in the interleaved A/B and keep the default
+embedder's recall):
+- The one-thread pool does not slow the BM25 list: alone it cost 3.66 ms CPU on one thread
+  and 3.67 ms on two (run 1), while the whole default search cost 17 % more on two. The BM25
+  part's 3.37 ms in figure 3 against 1.88 ms the run before is therefore not the thread count;
+  in these runs the same list on the same store cost 3.08-3.66 ms CPU from one run to the next,
+  with the machine's load, and the 1.88 ms was not reproduced.
+- The BM25 vector stored as Uint8 made that list alone 10 % cheaper and the default search
+  no cheaper (5.84 against 5.74 ms). The sparse index's other options were not measured: it
+  is already pinned in RAM (the engine's default placement), and its `full_scan_threshold`
+  only makes a search whose filter selects fewer points than the threshold score them one by
+  one, which a novel of 100,000 paragraphs never does (a lower threshold: above).
+- MMR costs 0.6-0.8 ms CPU (10-12 %), not the 1.8 ms that figure 3's parts suggest (those
+  are medians of separate measurements); re-ranking fewer of the fused candidates saves half
+  a millisecond and loses mpnet paraphrase plans.
+- Candidates per list: with the default embedder 64 is the only count measured that keeps
+  paraphrase-only recall@3 at 0.94 on an indexed store; 48 loses one plan there (0.88, under
+  figure 4's 0.9 goal) and saves 8 %. The large saving is a smaller graph beam with fewer
+  candidates (16 and `hnsw_ef` 16: 28 % less CPU), at paraphrase recall 0.75.
+- The BM25 query cap: 6 terms save 6-10 % and 4 terms 11-14 % (11 % in run 4), mpnet's recall
+  unchanged, but MiniLM (selectable) loses one or two of its 18 indirect plans: under the bar
+  on both counts, so the cap stays at 10.
+- Each search also hands work to a worker thread twice (the query's embedding, then the
+  store's search): a hop measured 0.12 ms CPU and 0.26 ms wall here, 2 % and 4 % of a
+  default search; not A/B-tested through the package.
+- Figure 3 searches 384-dimension random vectors, while the default embedder's are 768: at
+  768 dimensions the default search cost 7.86 ms CPU against 6.76 at 384 (16 % more; wall
+  p50 8.15 against 7.13 ms), its dense list alone 3.90 against 3.46 ms, so figure 3
+  understates the default embedder's search by about that much (run 4; the figure keeps 384
+  so that its rows compare with earlier runs).
+Figure 3 was not re-run for this pass: the default did not change.
+What would be next: one worker-thread hop per search instead of two (above); the two lists
+in parallel on an idle second core (wall time, not CPU; the engine's own pool did not do it
+cheaply); a BM25 query that keeps its rarest terms by the store's own document frequencies
+rather than by word length (a term's posting list is what it costs); fewer candidates for very
+long novels, once recall is measured at that length (figure 4 is at 1,000); or a Qdrant
+server, which searches in its own threads. {cpu_verdict}
 
 When it degrades, and what the package does about it: as written, the engine scores every
 point its filter selects, i.e. every paragraph of the searched novel (the tenant index keeps the

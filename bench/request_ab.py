@@ -14,7 +14,14 @@ not given are skipped. Writes JSON to ``--out`` (default stdout).
     python -m bench.request_ab build DIR [--int8]   # an indexed 100,000-paragraph store
 
 builds a store as figure 3 does, optionally with int8 scalar quantization of the
-dense vector (quantile 0.99, kept in RAM): the config the int8 variants need.
+dense vector (quantile 0.99, kept in RAM): the config the int8 variants need (the
+package's own since 2026-11-30), or with ``--sparse-datatype NAME`` for the BM25 vector.
+
+    python -m bench.request_ab configure SRC DST --threads N   # a copy, N search threads
+
+copies the store at SRC to DST and sets the copy's search pool to N threads (the
+engine keeps a shard's other settings when it is loaded with only this one given):
+stores alike but for their search threads, without building twice.
 """
 
 from __future__ import annotations
@@ -23,12 +30,13 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -37,7 +45,7 @@ import qdrant_edge as edge
 
 from bench.common import NOVEL_ID, filler_passages
 from bench.latency_ab import _open
-from bench.retrieval_latency import K, RandomEmbeddings, _latencies, _summary
+from bench.retrieval_latency import DIMS, K, RandomEmbeddings, _latencies, _summary
 from recurrentgpt.memory import LongTermMemory, edge_store, long_term
 from recurrentgpt.memory.edge_store import HNSW_EF, RRF_K, EdgeStore, lineage_filter
 from recurrentgpt.memory.store import DENSE, SPARSE, Query
@@ -103,6 +111,30 @@ def dense_only_filter_request(query: Query, *, sole_branch: bool = False) -> edg
     )
 
 
+def mmr_over(count: int) -> Callable[..., edge.QueryRequest]:
+    """A request builder: the default one, but MMR re-ranks only the fused top ``count``.
+
+    The lists still hand ``CANDIDATES`` each to fusion: this measures what MMR's
+    own share of the search costs, apart from the lists'.
+    """
+
+    def request(query: Query, *, sole_branch: bool = False) -> edge.QueryRequest:
+        if query.mode != "hybrid" or query.diversity <= 0:
+            return QUERY_REQUEST(query, sole_branch=sole_branch)
+        fused = QUERY_REQUEST(replace(query, diversity=0.0), sole_branch=sole_branch)
+        return edge.QueryRequest(
+            limit=query.limit,
+            prefetches=[edge.Prefetch(limit=count, prefetches=fused.prefetches, query=fused.query)],
+            query=edge.Mmr(
+                query.dense, lambda_=1.0 - query.diversity, candidates_limit=count, using=DENSE
+            ),
+            filter=fused.filter,
+            with_payload=True,
+        )
+
+    return request
+
+
 def _exact(**given: Any) -> edge.SearchParams:
     """``edge.SearchParams`` for an exact (brute-force) dense list: the true nearest."""
     return PLAIN_PARAMS(**{**given, "exact": True})
@@ -115,6 +147,9 @@ class Variant:
     store: str = "default"
     patches: dict[str, Any] = field(default_factory=dict)
     """``"module.ATTRIBUTE"`` -> value; modules: edge_store, long_term, edge (qdrant_edge)."""
+    memory: dict[str, Any] = field(default_factory=dict)
+    """Attributes of the ``LongTermMemory`` set while its query runs (``search_mode``,
+    ``diversity``, ``query_terms``)."""
 
 
 VARIANTS: dict[str, Variant] = {
@@ -143,6 +178,38 @@ VARIANTS: dict[str, Variant] = {
     "int8 store, not rescored": Variant(
         "int8", {"edge.SearchParams": _quantization(rescore=False)}
     ),
+}
+VARIANTS |= {
+    f"candidates {n}{ef}": Variant(
+        patches={"long_term.CANDIDATES": n} | ({"edge_store.HNSW_EF": n} if ef else {})
+    )
+    for n in (16, 24, 32)
+    for ef in ("", f", hnsw_ef {n}")
+    if f"candidates {n}{ef}" not in VARIANTS
+}
+SPARSE_ONLY = {"search_mode": "sparse", "diversity": 0.0}
+"""The BM25 list alone, no MMR (figure 3's "sparse, no MMR" part)."""
+VARIANTS |= {
+    "engine's pool (2 threads)": Variant("pool"),
+    "sparse only": Variant(memory=SPARSE_ONLY),
+    "sparse only, engine's pool (2 threads)": Variant("pool", memory=SPARSE_ONLY),
+    "no MMR": Variant(memory={"diversity": 0.0}),
+    "dense only, no MMR": Variant(memory={"search_mode": "dense", "diversity": 0.0}),
+    "MMR over the fused 32": Variant(patches={"edge_store.query_request": mmr_over(32)}),
+    "MMR over the fused 16": Variant(patches={"edge_store.query_request": mmr_over(16)}),
+    "sparse Uint8 store": Variant("sparse-u8"),
+    "sparse only, sparse Uint8 store": Variant("sparse-u8", memory=SPARSE_ONLY),
+    "sparse Uint8 store, query terms 6": Variant("sparse-u8", memory={"query_terms": 6}),
+    "768-d store": Variant("d768"),
+    "768-d store, dense only, no MMR": Variant(
+        "d768", memory={"search_mode": "dense", "diversity": 0.0}
+    ),
+    "query terms 4": Variant(memory={"query_terms": 4}),
+    "query terms 5": Variant(memory={"query_terms": 5}),
+    "query terms 6": Variant(memory={"query_terms": 6}),
+    "query terms 8": Variant(memory={"query_terms": 8}),
+    "sparse only, query terms 6": Variant(memory={**SPARSE_ONLY, "query_terms": 6}),
+    "sparse only, query terms 8": Variant(memory={**SPARSE_ONLY, "query_terms": 8}),
 }
 MODULES: dict[str, Any] = {"edge_store": edge_store, "long_term": long_term, "edge": edge}
 
@@ -175,15 +242,23 @@ async def run(
 
     async def search(name: str, i: int) -> list[int]:
         variant = VARIANTS[name]
+        memory = memories[variant.store]
+        saved = {attribute: getattr(memory, attribute) for attribute in variant.memory}
         with patched(variant.patches):
-            hits = await memories[variant.store].search(
-                plans[i % len(plans)],
-                novel_id=NOVEL_ID,
-                branch_id="main",
-                segments=[],
-                before_position=size,
-                k=K,
-            )
+            for attribute, value in variant.memory.items():
+                setattr(memory, attribute, value)
+            try:
+                hits = await memory.search(
+                    plans[i % len(plans)],
+                    novel_id=NOVEL_ID,
+                    branch_id="main",
+                    segments=[],
+                    before_position=size,
+                    k=K,
+                )
+            finally:
+                for attribute, value in saved.items():
+                    setattr(memory, attribute, value)
         assert len(hits) == K
         return [h.position for h in hits]
 
@@ -209,7 +284,7 @@ async def run(
                 print(name, {k: round(v, 2) for k, v in rows[name][-1].items()}, flush=True)
         # What each variant finds: the same query vector for a plan in every variant.
         for memory in memories.values():
-            memory.embeddings = PlanEmbeddings()
+            memory.embeddings = PlanEmbeddings(memory.backend.dimensions() or DIMS)
         for name in names:
             found[name] = [await search(name, i) for i in range(len(plans))]
     finally:
@@ -233,41 +308,95 @@ async def run(
     return out
 
 
-async def build(folder: str, int8: bool, size: int = SIZE) -> dict[str, Any]:
-    """Build an indexed store of ``size`` paragraphs at ``folder`` (int8-quantized if asked)."""
+async def build(
+    folder: str,
+    int8: bool,
+    size: int = SIZE,
+    sparse_datatype: str | None = None,
+    dims: int | None = None,
+) -> dict[str, Any]:
+    """Build an indexed store of ``size`` paragraphs at ``folder``.
+
+    ``int8`` adds the dense vector's int8 quantization (the package's own since
+    2026-11-30); ``sparse_datatype`` (a ``VectorStorageDatatype`` name, e.g. ``Uint8``)
+    sets the BM25 vector's storage datatype; ``dims`` the dense vectors' size (figure
+    3's 384 when None). Otherwise the package's configuration.
+    """
     out: dict[str, Any] = {}
-    config = edge.EdgeConfig
-    if int8:
+    package = edge_store.shard_config
 
-        def quantized(**given: Any) -> edge.EdgeConfig:
-            scalar = edge.ScalarQuantizationConfig(
-                type=edge.ScalarType.Int8, quantile=0.99, always_ram=True
-            )
-            return config(**given, quantization_config=scalar)
+    def config(dims: int) -> edge.EdgeConfig:
+        made = package(dims)
+        scalar = edge.ScalarQuantizationConfig(
+            type=edge.ScalarType.Int8, quantile=0.99, always_ram=True
+        )
+        sparse = made.sparse_vectors
+        if sparse_datatype:
+            datatype = getattr(edge.VectorStorageDatatype, sparse_datatype)
+            sparse = {
+                SPARSE: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf, datatype=datatype)
+            }
+        return edge.EdgeConfig(
+            vectors=made.vectors,
+            sparse_vectors=sparse,
+            hnsw_config=made.hnsw_config,
+            quantization_config=scalar if int8 else made.quantization_config,
+            max_search_threads=made.max_search_threads,
+        )
 
-        edge.EdgeConfig = quantized  # type: ignore[assignment,misc]
+    edge_store.shard_config = config
     try:
         start = time.perf_counter()
-        memory = await _open(size, folder, out, True)
+        memory = await _open(size, folder, out, True, dims)
         out["build_s"] = time.perf_counter() - start
         assert isinstance(memory.backend, EdgeStore)
         out["info"] = memory.backend.info()
         memory.backend.close()
     finally:
-        edge.EdgeConfig = config  # type: ignore[misc]
+        edge_store.shard_config = package
     return out
 
 
+def configure(source: str, copy: str, threads: int) -> dict[str, Any]:
+    """Copy the store at ``source`` to ``copy`` and give the copy ``threads`` search threads."""
+    shutil.copytree(source, copy)
+    with open(os.path.join(copy, edge_store.META_FILE), encoding="utf-8") as file:
+        made = edge_store.shard_config(int(json.load(file)["dims"]))
+    given = edge.EdgeConfig(
+        vectors=made.vectors, sparse_vectors=made.sparse_vectors, max_search_threads=threads
+    )
+    edge.EdgeShard.load(copy, given).close()
+    store = EdgeStore(copy)
+    try:
+        return store.info()
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``REPEATS --store NAME=DIR ... [--only NAME ...] [--rounds N] [--out FILE]`` or ``build``."""
+    """``REPEATS --store NAME=DIR ... [--only NAME ...] [--rounds N] [--out FILE]``, or a tool.
+
+    The tools: ``build`` and ``configure`` (see the module's docstring).
+    """
     argv = list(argv if argv is not None else sys.argv[1:])
+    if argv[:1] == ["configure"]:
+        copier = argparse.ArgumentParser(description="copy a store, set its search threads")
+        copier.add_argument("source")
+        copier.add_argument("copy")
+        copier.add_argument("--threads", type=int, required=True)
+        given = copier.parse_args(argv[1:])
+        print(json.dumps(configure(given.source, given.copy, given.threads)))
+        return
     if argv[:1] == ["build"]:
         builder = argparse.ArgumentParser(description="build an indexed store")
         builder.add_argument("folder")
         builder.add_argument("--int8", action="store_true")
         builder.add_argument("--size", type=int, default=SIZE)
+        builder.add_argument("--sparse-datatype", help="e.g. Uint8, Float16")
+        builder.add_argument("--dims", type=int, help="dense vector size (default 384)")
         given = builder.parse_args(argv[1:])
-        print(json.dumps(asyncio.run(build(given.folder, given.int8, given.size))))
+        built = build(given.folder, given.int8, given.size, given.sparse_datatype, given.dims)
+        print(json.dumps(asyncio.run(built)))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repeats", type=int)

@@ -85,7 +85,8 @@ SEARCH_THREADS = 1
 The pool searches a shard's segments in parallel; an indexed store holds one segment
 of paragraphs (and an empty appendable one), so the second thread only added handing
 work over: on one indexed novel of 100,000 paragraphs, one thread cost 5-19 % less CPU
-per default search in four interleaved runs (BENCHMARKS.md, figure 3). A store of several
+per default search in four interleaved runs (BENCHMARKS.md, figure 3), and the BM25 list
+alone was no slower on one thread than on two (measured apart). A store of several
 segments searches them one after another (figure 7 was not re-measured)."""
 
 

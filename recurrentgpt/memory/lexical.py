@@ -36,7 +36,10 @@ MAX_QUERY_TERMS = 10
 
 The sparse search's cost grows with the query's terms (about 0.1 ms a term at
 100,000 paragraphs, BENCHMARKS.md figure 3); a plan of 300 characters has ~28.
-The names and the rarest-looking words carry the match, so the rest is cut."""
+The names and the rarest-looking words carry the match, so the rest is cut. Fewer
+were measured and not kept: 6 or 4 terms saved 6-10 % or 11-14 % of a default search's
+CPU at 100,000 paragraphs (figure 3), under the 15 % a change had to earn; 4 cost
+MiniLM two of 18 indirect plans (``python -m bench.candidates_recall``)."""
 _WORD = re.compile(r"[\w'\u2019-]+")
 
 

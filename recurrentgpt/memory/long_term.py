@@ -31,7 +31,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from recurrentgpt.memory.lexical import SparseEncoder, document_text, entity_names
+from recurrentgpt.memory.lexical import (
+    MAX_QUERY_TERMS,
+    SparseEncoder,
+    document_text,
+    entity_names,
+)
 from recurrentgpt.memory.passage import Lineage, Passage, passage_from, payload_of, point_id
 from recurrentgpt.memory.store import (
     DEFAULT_COLLECTION,
@@ -61,8 +66,11 @@ CANDIDATES = 64
 
 MMR can only let in a paragraph that some list ranked among the candidates: on the
 1,000-paragraph benchmark novel, 64 raised paraphrase-only recall@3 from 0.56 to 0.62
-over 24 (96 found one more indirect plan and no more paraphrases, for about 3 ms more CPU
-per indexed search at 100,000 paragraphs; BENCHMARKS.md, figures 3 and 4)."""
+over 24 with MiniLM (96 found one more indirect plan and no more paraphrases, for about
+3 ms more CPU per indexed search at 100,000 paragraphs; BENCHMARKS.md, figures 3 and 4).
+With the default embedder all-mpnet-base-v2, fewer lose a paraphrase plan (recall@3 0.94
+at 64, 0.88 at 48 on an indexed store and at 32 or 24 on any, below figure 4's 0.9 goal:
+``python -m bench.candidates_recall``), so 64 stays."""
 
 
 def _as_store(store: VectorStore | QdrantClient, collection: str) -> VectorStore:
@@ -127,6 +135,8 @@ class LongTermMemory:
         self.diversity = diversity
         self.embedding_calls = 0
         """Texts embedded by this instance (documents and queries); for benchmarks."""
+        self.query_terms: int | None = MAX_QUERY_TERMS
+        """Distinct terms a search's BM25 query keeps (None: all); benchmarks vary it."""
 
     def _dense_text(self, text: str, summary: str) -> str:
         # The summary by default: a later plan refers to what a paragraph did, which
@@ -226,7 +236,9 @@ class LongTermMemory:
         self.embedding_calls += 1
         request = Query(
             dense=list(vector),
-            sparse=sparse_encoder().query(query) if self.search_mode != "dense" else None,
+            sparse=sparse_encoder().query(query, self.query_terms)
+            if self.search_mode != "dense"
+            else None,
             lineage=Lineage(novel_id, branch_id, segments, before_position - 1),
             limit=k,
             mode=self.search_mode,

@@ -495,6 +495,28 @@ def test_a_long_query_keeps_its_names_and_longest_words_within_the_cap() -> None
     assert not set(encoder.query("two nets").indices) & set(capped.indices)
 
 
+@pytest.mark.parametrize("terms", [MAX_QUERY_TERMS, 4, None])
+async def test_a_search_sends_the_bm25_query_capped_at_the_memorys_query_terms(
+    tmp_path: Path, terms: int | None
+) -> None:
+    store = EdgeStore(str(tmp_path / "edge"))
+    memory = LongTermMemory(store, HashingEmbeddings(32))
+    assert memory.query_terms == MAX_QUERY_TERMS
+    await memory.store_many([passage(i, f"{FILLER} {PLAN}") for i in range(3)])
+    sent: list[Query] = []
+    search = store.search
+    store.search = lambda query: sent.append(query) or search(query)  # type: ignore[method-assign]
+    memory.query_terms = terms
+    found = await memory.search(
+        PLAN, novel_id="n", branch_id="main", segments=[], before_position=3, k=2
+    )
+    assert len(found) == 2
+    [query] = sent
+    assert query.sparse == SparseEncoder().query(PLAN, max_terms=terms)
+    assert len(query.sparse.indices) == (terms or len(SparseEncoder().query(PLAN, None).indices))
+    store.close()
+
+
 def test_a_short_query_is_not_capped_and_a_bad_cap_is_refused() -> None:
     encoder = SparseEncoder()
     short = "Benedek Holm finds the astrolabe"
