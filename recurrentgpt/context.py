@@ -330,10 +330,10 @@ class Context:
     def writer_reads_summaries(self) -> bool:
         """Whether the writer's prompt shows the retrieved passages' summaries, not their text.
 
-        With ``writer_passages="auto"`` a bundled local writer reads summaries: three
-        passages are about 700 of the writer's prompt tokens a step, evaluated anew
-        every step (they follow the frame's changed part), against about 150 for their
-        summaries (bench/results/offline_model.md).
+        With ``writer_passages="auto"`` a bundled local writer reads summaries: the
+        passages follow the frame's changed part, so they are evaluated anew every
+        step; with summaries the bundled model's writer evaluated 418 prompt tokens a
+        step instead of 729 (bench/results/offline_model.md).
         """
         if self.writer_passages == "auto":
             return self.model_for("writer").startswith("local:")
