@@ -1304,8 +1304,12 @@ as exported. It is not part of `bench.run` (it takes about 10 minutes); rerun it
         if tables
         else ""
     )
+    # The file's own summary (its first bold paragraph) states what the run was for and
+    # whether its goal was met: the section repeats it rather than rephrase it.
+    summary = re.search(r"^(\*\*.+)$", report, re.M)
     return (
         intro
+        + (f"\n{summary.group(1)}\n" if summary else "")
         + f"\nHeadline numbers, measured {date.group(1)} (wall times depend on what else\n"
         + "runs on the 2 cores; decode tok/s is the server's own generation speed):\n\n"
         + _table(header, rows)
