@@ -8,11 +8,13 @@ fifth of an offline step (bench/results/offline_model.md).
 
 llama.cpp's own samplers (``common_sampler_sample``) avoid it: sample without the
 grammar, ask the grammar about the one token chosen, and only when it refuses, apply
-the grammar to every candidate and sample again. The result is a draw from the same
-distribution the eager chain samples (the valid tokens, renormalised): a valid first
-draw is kept with its own probability, and a refused one is redrawn from the valid
-ones alone. :func:`install` makes ``llama_cpp.Llama`` sample that way; the local
-model's server process calls it before it starts (``local_llm``).
+the grammar to every candidate and sample again. Greedy decoding gives the same
+tokens as the eager chain (tested). Sampling gives the same distribution over the
+valid tokens when the chain truncates nothing; with top-k/top-p/min-p the first draw
+is truncated over every token rather than over the valid ones, so the two differ
+slightly, as llama.cpp's own sampler does. :func:`install` makes ``llama_cpp.Llama``
+sample that way; the local model's server process calls it before it starts
+(``local_llm``).
 
 Only this module touches llama-cpp-python's private sampler API (``_init_sampler``,
 ``_internals.LlamaSampler``): it is written against the pinned 0.3.36.
