@@ -81,6 +81,9 @@ EAGER_GRAMMAR_ENV = "RECURRENTGPT_LOCAL_EAGER_GRAMMAR"
 :mod:`recurrentgpt.lazy_grammar`: for comparison, or should a future llama-cpp-python
 change what that module relies on."""
 
+LAZY_GRAMMAR_LOG_LINE = "recurrentgpt: grammars are sampled lazily (recurrentgpt.lazy_grammar)"
+"""Written to the server log when :mod:`recurrentgpt.lazy_grammar` is installed."""
+
 LOG_ROTATE_BYTES = 5_000_000
 """The server log is moved to ``llama-server.log.1`` when it grows past this."""
 
@@ -101,6 +104,7 @@ if os.environ.get({EAGER_GRAMMAR_ENV!r}) != "1":
     from recurrentgpt import lazy_grammar
 
     lazy_grammar.install()
+    print({LAZY_GRAMMAR_LOG_LINE!r}, flush=True)
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 """Runs ``python -m llama_cpp.server`` and ends it within a second of its parent's

@@ -105,6 +105,28 @@ def test_structured_output_is_schema_valid(server: LocalLLMServer) -> None:
         assert isinstance(result["parsed"], Plans)
 
 
+def _log_since_start(server: LocalLLMServer) -> str:
+    with server.log_path.open("rb") as log:
+        log.seek(server._log_start)
+        return log.read().decode("utf-8", errors="replace")
+
+
+def test_the_server_samples_grammars_lazily_unless_told_otherwise(
+    server: LocalLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert local_llm.LAZY_GRAMMAR_LOG_LINE in _log_since_start(server)
+
+    monkeypatch.setenv(local_llm.EAGER_GRAMMAR_ENV, "1")
+    with LocalLLMServer() as eager:
+        structured = _chat(eager, 600).with_structured_output(
+            Plans, method="function_calling", include_raw=True
+        )
+        result = structured.invoke("Give a fantasy novel's title and three plans.")
+        assert result["parsing_error"] is None
+        assert isinstance(result["parsed"], Plans)
+        assert local_llm.LAZY_GRAMMAR_LOG_LINE not in _log_since_start(eager)
+
+
 def test_with_the_prompt_cache_a_prompt_reuses_an_earlier_request_with_the_same_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
