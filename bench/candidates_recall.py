@@ -24,18 +24,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import tempfile
 from typing import Any
 
 from bench import synthetic
-from bench.common import NOVEL_ID
-from bench.int8_recall import Remembered, _config
+from bench.common import NOVEL_ID, write_json
+from bench.int8_recall import Remembered, novel_memory
 from bench.memory_fidelity import MINILM, MPNET, check_paraphrases, synthetic_novel
 from bench.request_ab import mmr_over, patched
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage, edge_store
-from recurrentgpt.memory.edge_store import EdgeStore
 from recurrentgpt.memory.lexical import MAX_QUERY_TERMS
 from recurrentgpt.memory.long_term import CANDIDATES
 from recurrentgpt.memory.passage import MAIN_BRANCH
@@ -112,18 +109,9 @@ async def rows_for(embedder: str) -> list[dict[str, Any]]:
     """Every setting's recall rows on both stores with ``embedder``."""
     embeddings = Remembered(load_embeddings(f"local:{embedder}"))
     passages, planted = synthetic_novel(1000)
-    package = edge_store.shard_config
     rows: list[dict[str, Any]] = []
     for store_name, indexed in STORES:
-        folder = tempfile.mkdtemp(prefix="candidates-recall-")
-        edge_store.shard_config = _config(indexed, indexed)
-        store = EdgeStore(folder)
-        try:
-            memory = LongTermMemory(store, embeddings)
-            for first in range(0, len(passages), 250):
-                await memory.store_many(passages[first : first + 250])
-            if indexed:
-                await memory.build_index()
+        async with novel_memory(embeddings, passages, quantized=indexed, indexed=indexed) as memory:
             for label, patches, terms in settings():
                 memory.query_terms = terms
                 with patched(patches):
@@ -132,10 +120,6 @@ async def rows_for(embedder: str) -> list[dict[str, Any]]:
                         row = {"embedder": embedder, "store": store_name, "request": label} | row
                         rows.append(row)
                         print(json.dumps(row), flush=True)
-        finally:
-            edge_store.shard_config = package
-            store.close()
-            shutil.rmtree(folder, ignore_errors=True)
     return rows
 
 
@@ -151,12 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="JSON results file (default: stdout)")
     args = parser.parse_args(argv)
-    text = json.dumps(asyncio.run(run()), indent=1)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as file:
-            file.write(text)
-    else:
-        print(text)
+    write_json(asyncio.run(run()), args.out)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import random
@@ -179,6 +180,16 @@ async def timed(action: Callable[[], Awaitable[Any]]) -> float:
     start = time.perf_counter()
     await action()
     return time.perf_counter() - start
+
+
+def write_json(result: Any, out: str | None) -> None:
+    """``result`` as indented JSON into the file ``out``, or to stdout when None."""
+    text = json.dumps(result, indent=1)
+    if out:
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        print(text)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -16,7 +16,8 @@ import asyncio
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import qdrant_edge as edge
@@ -24,7 +25,7 @@ from langchain_core.embeddings import Embeddings
 
 from bench.memory_fidelity import MINILM, check_paraphrases, measure, synthetic_novel
 from recurrentgpt.embeddings import load_embeddings
-from recurrentgpt.memory import LongTermMemory, edge_store
+from recurrentgpt.memory import LongTermMemory, Passage, edge_store
 from recurrentgpt.memory.edge_store import EdgeStore
 
 STORES = (("as written", True, False), ("indexed", False, True), ("indexed, int8", True, True))
@@ -72,33 +73,48 @@ def _config(quantized: bool, indexed: bool) -> Callable[[int], edge.EdgeConfig]:
     return config
 
 
+@asynccontextmanager
+async def novel_memory(
+    embeddings: Embeddings, passages: list[Passage], *, quantized: bool, indexed: bool
+) -> AsyncIterator[LongTermMemory]:
+    """Figure 4's ``passages`` in a temporary engine store, built as ``_config`` says.
+
+    The package's shard configuration is patched while the store is made and given
+    back, and the store's folder removed, when the block ends.
+    """
+    folder = tempfile.mkdtemp(prefix="novel-recall-")
+    package = edge_store.shard_config
+    edge_store.shard_config = _config(quantized, indexed)
+    store = EdgeStore(folder)
+    try:
+        memory = LongTermMemory(store, embeddings)
+        for first in range(0, len(passages), 250):
+            await memory.store_many(passages[first : first + 250])
+        if indexed:
+            await memory.build_index()
+        yield memory
+    finally:
+        edge_store.shard_config = package
+        store.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 async def run() -> dict[str, Any]:
     """Recall rows of the default search for each store."""
     check_paraphrases()
     embeddings = Remembered(load_embeddings(f"local:{MINILM}"))
     passages, planted = synthetic_novel(1000)
-    package = edge_store.shard_config
     out: dict[str, Any] = {}
     for name, quantized, indexed in STORES:
-        folder = tempfile.mkdtemp(prefix="int8-recall-")
-        edge_store.shard_config = _config(quantized, indexed)
-        store = EdgeStore(folder)
-        try:
-            memory = LongTermMemory(store, embeddings)
-            for first in range(0, len(passages), 250):
-                await memory.store_many(passages[first : first + 250])
-            if indexed:
-                await memory.build_index()
+        async with novel_memory(
+            embeddings, passages, quantized=quantized, indexed=indexed
+        ) as memory:
             rows = [
                 await measure(memory, passages, planted, plans, "plan")
                 for plans in ("indirect", "paraphrase")
             ]
-            out[name] = {"info": store.info(), "rows": rows}
+            out[name] = {"info": memory.backend.info(), "rows": rows}
             print(name, json.dumps(out[name]), flush=True)
-        finally:
-            edge_store.shard_config = package
-            store.close()
-            shutil.rmtree(folder, ignore_errors=True)
     return out
 
 

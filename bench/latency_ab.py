@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import tempfile
 import time
@@ -35,7 +34,7 @@ from typing import Any
 
 import qdrant_edge as edge
 
-from bench.common import NOVEL_ID, filler_passages
+from bench.common import NOVEL_ID, filler_passages, write_json
 from bench.retrieval_latency import DIMS, K, RandomEmbeddings, _latencies, _summary, passages_of
 from recurrentgpt.memory import LongTermMemory, edge_store
 from recurrentgpt.memory.edge_store import HNSW_EF, RRF_K, EdgeStore, lineage_filter
@@ -201,12 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         result = asyncio.run(
             run(args.size, args.repeats, args.rounds, folder, index=not args.as_written)
         )
-    text = json.dumps(result, indent=1)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as file:
-            file.write(text)
-    else:
-        print(text)
+    write_json(result, args.out)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import qdrant_edge as edge
 
-from bench.common import NOVEL_ID, filler_passages
+from bench.common import NOVEL_ID, filler_passages, write_json
 from bench.latency_ab import _open
 from bench.retrieval_latency import DIMS, K, RandomEmbeddings, _latencies, _summary
 from recurrentgpt.memory import LongTermMemory, edge_store, long_term
@@ -411,12 +411,7 @@ def main(argv: list[str] | None = None) -> None:
     if "default" not in names:
         names.insert(0, "default")
     result = asyncio.run(run(stores, names, args.repeats, args.rounds, args.size))
-    text = json.dumps(result, indent=1)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as file:
-            file.write(text)
-    else:
-        print(text)
+    write_json(result, args.out)
 
 
 if __name__ == "__main__":
