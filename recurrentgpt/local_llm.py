@@ -81,6 +81,18 @@ EAGER_GRAMMAR_ENV = "RECURRENTGPT_LOCAL_EAGER_GRAMMAR"
 :mod:`recurrentgpt.lazy_grammar`: for comparison, or should a future llama-cpp-python
 change what that module relies on."""
 
+FIXED_THREADS_ENV = "RECURRENTGPT_LOCAL_FIXED_THREADS"
+"""Set it to 1 to give the server a fixed thread count (one less than the cores, 1 to 4)
+instead of the cores other processes leave free (:mod:`recurrentgpt.local_threads`)."""
+
+ADAPTIVE_THREADS_LOG_LINE = "recurrentgpt: threads follow the machine's load, at most "
+"""Written to the server log, followed by the maximum, when
+:mod:`recurrentgpt.local_threads` is installed."""
+
+_ADAPTIVE_THREADS_ARG = "--recurrentgpt-adaptive-threads"
+"""Launcher option (removed before ``llama_cpp.server`` parses its own): the most threads
+:mod:`recurrentgpt.local_threads` may hand out."""
+
 LAZY_GRAMMAR_LOG_LINE = "recurrentgpt: grammars are sampled lazily (recurrentgpt.lazy_grammar)"
 """Written to the server log when :mod:`recurrentgpt.lazy_grammar` is installed."""
 
@@ -92,7 +104,7 @@ LOG_FILENAME = "llama-server.log"
 
 
 _SERVER_LAUNCHER = f"""
-import os, runpy, threading, time
+import os, runpy, sys, threading, time
 
 def _exit_when_orphaned(parent: int = os.getppid()) -> None:
     while os.getppid() == parent:
@@ -105,12 +117,21 @@ if os.environ.get({EAGER_GRAMMAR_ENV!r}) != "1":
 
     lazy_grammar.install()
     print({LAZY_GRAMMAR_LOG_LINE!r}, flush=True)
+if {_ADAPTIVE_THREADS_ARG!r} in sys.argv:
+    at = sys.argv.index({_ADAPTIVE_THREADS_ARG!r})
+    max_threads = int(sys.argv[at + 1])
+    del sys.argv[at : at + 2]
+    from recurrentgpt import local_threads
+
+    if local_threads.install(max_threads) is not None:
+        print({ADAPTIVE_THREADS_LOG_LINE!r} + str(max_threads), flush=True)
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 """Runs ``python -m llama_cpp.server`` and ends it within a second of its parent's
 death, so a parent killed without running ``atexit`` (SIGTERM, SIGKILL) leaks nothing.
 Structured replies are sampled by :mod:`recurrentgpt.lazy_grammar` unless
-:data:`EAGER_GRAMMAR_ENV` is 1."""
+:data:`EAGER_GRAMMAR_ENV` is 1; given :data:`_ADAPTIVE_THREADS_ARG`, the model's threads
+follow the machine's load (:mod:`recurrentgpt.local_threads`)."""
 
 
 class LocalLLMError(RuntimeError):
@@ -234,8 +255,12 @@ class LocalLLMServer:
             model_path: GGUF file to serve; default :func:`find_default_model`.
             port: TCP port; default a port that is free at start-up.
             n_ctx: Context window in tokens.
-            n_threads: CPU threads for generation; default one less than the
-                cores (1 to 4). Prompt processing uses all cores either way.
+            n_threads: CPU threads for generation, fixed (prompt processing
+                then uses all cores). Default, for both: the cores other
+                processes leave free, re-read four times a second (1 to 4,
+                :mod:`recurrentgpt.local_threads`); with :data:`FIXED_THREADS_ENV`
+                set to 1, or off Linux, one less than the cores (1 to 4) for
+                generation and all cores for prompt processing.
             chat_format: A ``llama_cpp`` chat format name (``--chat_format``);
                 default the chat template stored in the GGUF file, which is
                 the one that grammar-forces ``tool_choice`` for SmolLM2.
@@ -278,6 +303,7 @@ class LocalLLMServer:
             "False",
             "--n_threads",
             str(n_threads if n_threads is not None else _default_generation_threads()),
+            *_adaptive_threads_args(n_threads),
             # The server's sampler starts from a fixed seed: without a fresh one every
             # run would write the same novel.
             "--seed",
@@ -460,6 +486,13 @@ def prompt_cache_mb() -> int:
             "prompt cache off)."
         )
     return int(configured)
+
+
+def _adaptive_threads_args(n_threads: int | None) -> list[str]:
+    # A caller's fixed count wins; so does the switch that restores the fixed default.
+    if n_threads is not None or os.environ.get(FIXED_THREADS_ENV) == "1":
+        return []
+    return [_ADAPTIVE_THREADS_ARG, str(max(1, min(4, os.cpu_count() or 1)))]
 
 
 def _default_generation_threads() -> int:

@@ -111,12 +111,14 @@ def _log_since_start(server: LocalLLMServer) -> str:
         return log.read().decode("utf-8", errors="replace")
 
 
-def test_the_server_samples_grammars_lazily_unless_told_otherwise(
+def test_the_server_samples_lazily_and_follows_the_load_unless_told_otherwise(
     server: LocalLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert local_llm.LAZY_GRAMMAR_LOG_LINE in _log_since_start(server)
+    assert local_llm.ADAPTIVE_THREADS_LOG_LINE in _log_since_start(server)
 
     monkeypatch.setenv(local_llm.EAGER_GRAMMAR_ENV, "1")
+    monkeypatch.setenv(local_llm.FIXED_THREADS_ENV, "1")
     with LocalLLMServer() as eager:
         structured = _chat(eager, 600).with_structured_output(
             Plans, method="function_calling", include_raw=True
@@ -125,6 +127,7 @@ def test_the_server_samples_grammars_lazily_unless_told_otherwise(
         assert result["parsing_error"] is None
         assert isinstance(result["parsed"], Plans)
         assert local_llm.LAZY_GRAMMAR_LOG_LINE not in _log_since_start(eager)
+        assert local_llm.ADAPTIVE_THREADS_LOG_LINE not in _log_since_start(eager)
 
 
 def test_with_the_prompt_cache_a_prompt_reuses_an_earlier_request_with_the_same_start(
