@@ -255,12 +255,11 @@ class LocalLLMServer:
             model_path: GGUF file to serve; default :func:`find_default_model`.
             port: TCP port; default a port that is free at start-up.
             n_ctx: Context window in tokens.
-            n_threads: CPU threads for generation, fixed (prompt processing
-                then uses all cores). Default, for both: the cores other
-                processes leave free, re-read four times a second (1 to 4,
-                :mod:`recurrentgpt.local_threads`); with :data:`FIXED_THREADS_ENV`
-                set to 1, or off Linux, one less than the cores (1 to 4) for
-                generation and all cores for prompt processing.
+            n_threads: CPU threads for generation, fixed. Default: the cores
+                other processes leave free, re-read four times a second (1 to
+                4, :mod:`recurrentgpt.local_threads`); with
+                :data:`FIXED_THREADS_ENV` set to 1, or off Linux, one less than
+                the cores (1 to 4). Prompt processing uses all cores either way.
             chat_format: A ``llama_cpp`` chat format name (``--chat_format``);
                 default the chat template stored in the GGUF file, which is
                 the one that grammar-forces ``tool_choice`` for SmolLM2.

@@ -25,7 +25,7 @@ from recurrentgpt.prompts import planner as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story.fiction import is_fiction
-from recurrentgpt.story.replies import plan_problem
+from recurrentgpt.story.replies import is_cjk_language, plan_problem
 
 PLAN_CHARS = 600
 """Longest plan the planner's schema allows, in characters."""
@@ -70,7 +70,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
     try:
         plans = await ask_structured(
             model,
-            prompt.Plans,
+            prompt.Plans if is_cjk_language(language) else prompt.SpacedPlans,
             templates_for(context).messages(
                 "planner",
                 {

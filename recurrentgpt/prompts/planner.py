@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, Field, model_validator
+from pydantic.config import JsonDict
 
 
 class Plans(BaseModel):
@@ -26,3 +27,41 @@ class Plans(BaseModel):
     def plans(self) -> list[str]:
         """The three plans, in order."""
         return [self.plan_1, self.plan_2, self.plan_3]
+
+
+SPACED_MIN_PLAN_CHARACTERS = 24
+"""The shortest plan the tool schema allows in a language that spaces its words: about
+the five words a plan needs (``story.replies.MIN_PLAN_WORDS``)."""
+
+_AT_LEAST_FIVE_WORDS: JsonDict = {"minLength": SPACED_MIN_PLAN_CHARACTERS}
+
+
+# Only the tool schema differs from Plans: it asks for at least
+# SPACED_MIN_PLAN_CHARACTERS a plan, which a local model's grammar enforces, so the bundled
+# model cannot stop at a three-word title (its commonest unusable plan, "The Lost One",
+# attempt after attempt). Replies are still checked as Plans checks them, and by
+# story.replies.plan_problem. The docstring is the tool's description on the wire: short.
+class SpacedPlans(Plans):
+    """The reply of the planner."""
+
+    WIRE_NAME: ClassVar[str] = "Plans"
+    """Sent under the same tool name: the same role."""
+
+    plan_1: str = Field(
+        description="First plan for the next paragraph.",
+        min_length=5,
+        max_length=600,
+        json_schema_extra=_AT_LEAST_FIVE_WORDS,
+    )
+    plan_2: str = Field(
+        description="Second, different plan.",
+        min_length=5,
+        max_length=600,
+        json_schema_extra=_AT_LEAST_FIVE_WORDS,
+    )
+    plan_3: str = Field(
+        description="Third, different plan.",
+        min_length=5,
+        max_length=600,
+        json_schema_extra=_AT_LEAST_FIVE_WORDS,
+    )

@@ -51,7 +51,8 @@ def test_each_token_runs_on_the_governors_current_count(
 
     assert counts[1:8] == [1] * 7
     assert counts[-1] == 2
-    assert llama_cpp.llama_n_threads_batch(llama._ctx.ctx) == 2
+    # Prompts keep the model's own count (all cores: n_threads_batch's default).
+    assert llama_cpp.llama_n_threads_batch(llama._ctx.ctx) == llama.n_threads_batch
 
 
 def test_installing_twice_keeps_the_first_governor(governor: ThreadGovernor) -> None:

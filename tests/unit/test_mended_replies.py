@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from recurrentgpt.prompts.planner import SPACED_MIN_PLAN_CHARACTERS
 from tests.fakes import ScriptedChatModel, _default_answer
 from tests.unit.helpers import PREMISE, run_novel
 
@@ -111,3 +112,34 @@ async def test_a_memory_reply_with_a_loop_is_cut_at_the_loop_not_asked_again(
     assert len(model.prompts_for("MemoryUpdate")) == 2  # the opening's and step 1's: no retry
     assert values["memory_rationale"] == "Keep the key. Add the storm."
     assert "cut a loop from the reply's rationale" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("English", SPACED_MIN_PLAN_CHARACTERS), ("Chinese", 5)],
+)
+async def test_the_plans_schema_asks_for_a_plan_of_five_words_where_words_are_spaced(
+    graph,
+    model: ScriptedChatModel,
+    config,
+    context_factory,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    expected: int,
+) -> None:
+    # A local model's grammar enforces minLength: "The Lost One" cannot be a plan in
+    # English, while a Chinese plan of ten characters still can.
+    sent: list[int] = []
+    answer = ScriptedChatModel._answer
+
+    def recording(self: ScriptedChatModel, messages: list, tools: Any) -> Any:
+        if tools and tools[0]["function"]["name"] == "Plans":
+            plans = tools[0]["function"]["parameters"]["properties"]
+            sent.extend(plans[f"plan_{number}"]["minLength"] for number in (1, 2, 3))
+        return answer(self, messages, tools)
+
+    monkeypatch.setattr(ScriptedChatModel, "_answer", recording)
+    context = context_factory(plans_by="planner", language=language)
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert values["status"] == "finished"
+    assert sent and set(sent) == {expected}
