@@ -130,7 +130,11 @@ class ThreadGovernor:
         def _loop() -> None:
             while True:
                 time.sleep(self.interval)
-                self.update()
+                try:
+                    self.update()
+                except (OSError, ValueError, IndexError):
+                    # Counters that cannot be read (or parsed) leave the safe count.
+                    self.threads = 1
 
         threading.Thread(target=_loop, name="recurrentgpt-thread-governor", daemon=True).start()
 
