@@ -4,8 +4,10 @@ llama.cpp's threads meet at a barrier after every operation of every token, so o
 thread that waits for a core stalls them all: on this project's 2-core test machine two
 threads generated 1.5-70 tokens/s while another process kept one core busy, where one
 thread kept its speed. So the server used to leave a core free, always. On an idle
-machine that costs a third of the decoding speed (SmolLM2-135M on 2026-11-30: 43
-tokens/s on one thread, 66 on two), and decoding is most of an offline step.
+machine that costs a fifth to a third of the decoding speed (SmolLM2-135M on
+2026-11-30: 34 against 42 tokens/s over a 20-step novel, 43 against 66 after a short
+prompt), and decoding is most of an offline step. With a CI run beside it, two fixed
+threads fell to 7 tokens/s within a reply; the governor kept one and 42.
 
 :class:`ThreadGovernor` reads the machine's CPU counters (``/proc/stat``) four times a
 second and counts the cores that other processes use (everything busy minus this
