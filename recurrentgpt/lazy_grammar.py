@@ -30,8 +30,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp import _internals
 
-_EAGER_ATTRIBUTE = "_recurrentgpt_eager_init_sampler"
-"""Where :func:`install` keeps llama-cpp-python's own ``_init_sampler``."""
+from recurrentgpt import llama_patch
 
 
 class LazyGrammarSampler:
@@ -118,25 +117,19 @@ class LazyGrammarSampler:
 
 def install() -> None:
     """Make every ``llama_cpp.Llama`` in this process sample grammars lazily. Idempotent."""
-    llama_class: Any = llama_cpp.Llama
-    if hasattr(llama_class, _EAGER_ATTRIBUTE):
-        return
-    eager = llama_class._init_sampler
 
-    def _init_sampler(self: Any, *args: Any, grammar: Any = None, **kwargs: Any) -> Any:
-        chain = eager(self, *args, grammar=None, **kwargs)
-        if grammar is None:
-            return chain
-        return LazyGrammarSampler(chain, self._model, grammar)
+    def lazy(eager: Any) -> Any:
+        def _init_sampler(self: Any, *args: Any, grammar: Any = None, **kwargs: Any) -> Any:
+            chain = eager(self, *args, grammar=None, **kwargs)
+            if grammar is None:
+                return chain
+            return LazyGrammarSampler(chain, self._model, grammar)
 
-    setattr(llama_class, _EAGER_ATTRIBUTE, eager)
-    llama_class._init_sampler = _init_sampler
+        return _init_sampler
+
+    llama_patch.replace("_init_sampler", lazy)
 
 
 def uninstall() -> None:
     """Give ``llama_cpp.Llama`` its own (eager) grammar sampling back. Idempotent."""
-    llama_class: Any = llama_cpp.Llama
-    eager = llama_class.__dict__.get(_EAGER_ATTRIBUTE)
-    if eager is not None:
-        llama_class._init_sampler = eager
-        delattr(llama_class, _EAGER_ATTRIBUTE)
+    llama_patch.restore("_init_sampler")

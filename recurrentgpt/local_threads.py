@@ -35,15 +35,14 @@ from typing import Any
 
 import llama_cpp
 
+from recurrentgpt import llama_patch
+
 SAMPLE_SECONDS = 0.25
 """How often the governor reads the CPU counters: the longest a busy core is shared."""
 
 SLACK_CORES = 0.2
 """Other processes' use below this much of a core (daemons, the governor's own reads)
 does not cost a thread."""
-
-_PLAIN_EVAL_ATTRIBUTE = "_recurrentgpt_fixed_threads_eval"
-"""Where :func:`install` keeps llama-cpp-python's own ``Llama.eval``."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,7 @@ def install(max_threads: int, *, governor: ThreadGovernor | None = None) -> Thre
         The governor in use, or None when this system has no ``/proc/stat`` (nothing
         is installed then) or when it was already installed.
     """
-    llama_class: Any = llama_cpp.Llama
-    if hasattr(llama_class, _PLAIN_EVAL_ATTRIBUTE):
+    if llama_patch.is_replaced("eval"):
         return None
     if governor is None:
         try:
@@ -166,30 +164,27 @@ def install(max_threads: int, *, governor: ThreadGovernor | None = None) -> Thre
         except OSError:
             return None
         governor.start()
-    plain_eval = llama_class.eval
     chosen = governor
 
-    def eval_on_free_cores(self: Any, tokens: Any) -> Any:
-        threads = chosen.threads
-        if getattr(self, "_recurrentgpt_threads", None) != threads:
-            # Prompts keep the model's own batch count: a prompt is evaluated in one
-            # call, right after the client was busy sending it, so the last reading
-            # would often hand a whole prompt one thread (measured: prompt processing
-            # 145 -> 103 tokens/s over a 20-step novel).
-            batch = self.context_params.n_threads_batch
-            llama_cpp.llama_set_n_threads(self._ctx.ctx, threads, batch)
-            self._recurrentgpt_threads = threads
-        return plain_eval(self, tokens)
+    def on_free_cores(plain_eval: Any) -> Any:
+        def eval_on_free_cores(self: Any, tokens: Any) -> Any:
+            threads = chosen.threads
+            if getattr(self, "_recurrentgpt_threads", None) != threads:
+                # Prompts keep the model's own batch count: a prompt is evaluated in one
+                # call, right after the client was busy sending it, so the last reading
+                # would often hand a whole prompt one thread (measured: prompt processing
+                # 145 -> 103 tokens/s over a 20-step novel).
+                batch = self.context_params.n_threads_batch
+                llama_cpp.llama_set_n_threads(self._ctx.ctx, threads, batch)
+                self._recurrentgpt_threads = threads
+            return plain_eval(self, tokens)
 
-    setattr(llama_class, _PLAIN_EVAL_ATTRIBUTE, plain_eval)
-    llama_class.eval = eval_on_free_cores
+        return eval_on_free_cores
+
+    llama_patch.replace("eval", on_free_cores)
     return governor
 
 
 def uninstall() -> None:
     """Give ``llama_cpp.Llama`` its own ``eval`` back (models keep their last count)."""
-    llama_class: Any = llama_cpp.Llama
-    plain_eval = llama_class.__dict__.get(_PLAIN_EVAL_ATTRIBUTE)
-    if plain_eval is not None:
-        llama_class.eval = plain_eval
-        delattr(llama_class, _PLAIN_EVAL_ATTRIBUTE)
+    llama_patch.restore("eval")

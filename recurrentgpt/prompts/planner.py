@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import ClassVar, Self, cast
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
 
@@ -33,7 +33,11 @@ SPACED_MIN_PLAN_CHARACTERS = 24
 """The shortest plan the tool schema allows in a language that spaces its words: about
 the five words a plan needs (``story.replies.MIN_PLAN_WORDS``)."""
 
-_AT_LEAST_FIVE_WORDS: JsonDict = {"minLength": SPACED_MIN_PLAN_CHARACTERS}
+
+def _plans_of_five_words(schema: JsonDict) -> None:
+    properties = cast("dict[str, JsonDict]", schema["properties"])
+    for name in ("plan_1", "plan_2", "plan_3"):
+        properties[name]["minLength"] = SPACED_MIN_PLAN_CHARACTERS
 
 
 # Only the tool schema differs from Plans: it asks for at least
@@ -44,24 +48,7 @@ _AT_LEAST_FIVE_WORDS: JsonDict = {"minLength": SPACED_MIN_PLAN_CHARACTERS}
 class SpacedPlans(Plans):
     """The reply of the planner."""
 
+    model_config = ConfigDict(json_schema_extra=_plans_of_five_words)
+
     WIRE_NAME: ClassVar[str] = "Plans"
     """Sent under the same tool name: the same role."""
-
-    plan_1: str = Field(
-        description="First plan for the next paragraph.",
-        min_length=5,
-        max_length=600,
-        json_schema_extra=_AT_LEAST_FIVE_WORDS,
-    )
-    plan_2: str = Field(
-        description="Second, different plan.",
-        min_length=5,
-        max_length=600,
-        json_schema_extra=_AT_LEAST_FIVE_WORDS,
-    )
-    plan_3: str = Field(
-        description="Third, different plan.",
-        min_length=5,
-        max_length=600,
-        json_schema_extra=_AT_LEAST_FIVE_WORDS,
-    )
