@@ -33,14 +33,16 @@ from bench.memory_fidelity import MINILM, MPNET, check_paraphrases, synthetic_no
 from bench.request_ab import mmr_over, patched
 from recurrentgpt.embeddings import load_embeddings
 from recurrentgpt.memory import LongTermMemory, Passage, edge_store
-from recurrentgpt.memory.lexical import MAX_QUERY_TERMS
+from recurrentgpt.memory.lexical import MAX_QUERY_POSTINGS, MAX_QUERY_TERMS
 from recurrentgpt.memory.long_term import CANDIDATES
 from recurrentgpt.memory.passage import MAIN_BRANCH
 
 COUNTS = (16, 24, 32, 48, 64)
 """Candidates per list to measure (the package's is ``long_term.CANDIDATES``)."""
 QUERY_TERMS = (4, 5, 6, 8, 10)
-"""BM25 query caps to measure, at the package's candidates (its own is 10)."""
+"""BM25 query caps to measure with the ranking before sampled frequencies (names, longest)."""
+QUERY_POSTINGS = (1.0, 3.0)
+"""BM25 postings budgets to measure beside the package's (``MAX_QUERY_POSTINGS``)."""
 MMR_OVER = (16, 32)
 """MMR re-ranking only the fused top N (the lists keep the package's candidates)."""
 STORES = (("as written", False), ("indexed, int8", True))
@@ -81,26 +83,32 @@ async def recall(
     }
 
 
-def settings() -> list[tuple[str, dict[str, Any], int]]:
-    """(label, module patches, BM25 query cap) of every request measured."""
-    out: list[tuple[str, dict[str, Any], int]] = []
+def settings() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(label, module patches, ``LongTermMemory`` attributes) of every request measured.
+
+    The package's own BM25 query (its rarest terms by the store's sampled frequencies,
+    ``query_postings``) is every row's but the "before" ones, which rank the query's
+    words as the package did before (names, then longest: ``query_postings`` None).
+    """
+    out: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for count in COUNTS:
         patch = {"long_term.CANDIDATES": count}
-        out.append((f"candidates {count}", patch, MAX_QUERY_TERMS))
+        out.append((f"candidates {count}", patch, {}))
         if count < edge_store.HNSW_EF:
             out.append(
-                (
-                    f"candidates {count}, hnsw_ef {count}",
-                    {**patch, "edge_store.HNSW_EF": count},
-                    MAX_QUERY_TERMS,
-                )
+                (f"candidates {count}, hnsw_ef {count}", {**patch, "edge_store.HNSW_EF": count}, {})
             )
+    out += [(f"BM25 postings {n}", {}, {"query_postings": n}) for n in QUERY_POSTINGS]
     out += [
-        (f"query terms {terms}", {}, terms) for terms in QUERY_TERMS if terms != MAX_QUERY_TERMS
+        (
+            f"before: query terms {terms}, names then longest",
+            {},
+            {"query_terms": terms, "query_postings": None},
+        )
+        for terms in QUERY_TERMS
     ]
     out += [
-        (f"MMR over the fused {n}", {"edge_store.query_request": mmr_over(n)}, MAX_QUERY_TERMS)
-        for n in MMR_OVER
+        (f"MMR over the fused {n}", {"edge_store.query_request": mmr_over(n)}, {}) for n in MMR_OVER
     ]
     return out
 
@@ -112,8 +120,10 @@ async def rows_for(embedder: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for store_name, indexed in STORES:
         async with novel_memory(embeddings, passages, quantized=indexed, indexed=indexed) as memory:
-            for label, patches, terms in settings():
-                memory.query_terms = terms
+            for label, patches, attributes in settings():
+                memory.query_terms, memory.query_postings = MAX_QUERY_TERMS, MAX_QUERY_POSTINGS
+                for attribute, value in attributes.items():
+                    setattr(memory, attribute, value)
                 with patched(patches):
                     for plans in ("indirect", "paraphrase"):
                         row = await recall(memory, passages, planted, plans)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import qdrant_edge
@@ -32,14 +33,27 @@ _NOT_NAMES = frozenset(_FUNCTION_WORDS.split(" "))
 MAX_ENTITIES = 24
 """Names kept per paragraph: enough for any scene, bounded whatever the text."""
 MAX_QUERY_TERMS = 10
-"""Distinct terms a BM25 query keeps (see :meth:`SparseEncoder.query`).
+"""Distinct terms a BM25 query keeps at most (see :meth:`SparseEncoder.query`).
 
-The sparse search's cost grows with the query's terms (about 0.1 ms a term at
-100,000 paragraphs, BENCHMARKS.md figure 3); a plan of 300 characters has ~28.
-The names and the rarest-looking words carry the match, so the rest is cut. Fewer
-were measured and not kept: 6 or 4 terms saved 6-10 % or 11-14 % of a default search's
-CPU at 100,000 paragraphs (figure 3), under the 15 % a change had to earn; 4 cost
-MiniLM two of 18 indirect plans (``python -m bench.candidates_recall``)."""
+The sparse search's cost grows with the postings its terms read (each term's
+paragraphs); a plan of 300 characters has ~28 terms. The rarest carry the match, so
+the rest is cut: by the store's sampled frequencies and :data:`MAX_QUERY_POSTINGS`
+where long-term memory has them, else names first, then the longest words. With the
+second ranking fewer were measured and not kept: 6 or 4 terms saved 6-10 % or 11-14 %
+of a default search's CPU at 100,000 paragraphs (figure 3) and 4 cost MiniLM two of
+18 indirect plans (``python -m bench.candidates_recall``)."""
+MAX_QUERY_POSTINGS = 1.5
+"""How many postings per stored paragraph a BM25 query may read, summed over its terms.
+
+Given a term's share of the store's paragraphs (see :meth:`SparseEncoder.query`),
+the query keeps its rarest terms until their shares add up to this: on figure 3's
+100,000 paragraphs (a 148-word vocabulary: each word sits in a quarter of them or
+more) that is about 5 terms; where most words are rare, as in a real novel's
+vocabulary, the budget cuts first the words most paragraphs hold (the protagonist's
+name, the commonest verbs), which cost a search the most and rank the least. At 1.0
+or 3.0 figure 4's recall was the same (``python -m bench.candidates_recall``)."""
+WORD_CACHE_SIZE = 50_000
+"""Words whose term ids are remembered (the cache is emptied when full)."""
 _WORD = re.compile(r"[\w'\u2019-]+")
 
 
@@ -81,6 +95,7 @@ class SparseEncoder:
         self._cjk = qdrant_edge.Bm25(
             qdrant_edge.Bm25Config(tokenizer=qdrant_edge.TokenizerType.Multilingual)
         )
+        self._words: dict[tuple[int, str], tuple[int, ...]] = {}
 
     def _model(self, text: str) -> qdrant_edge.Bm25:
         # English stemming and stop words for alphabetic text; the multilingual
@@ -93,32 +108,71 @@ class SparseEncoder:
             vector = self._model(text).embed_document(text)
         return SparseVector(list(vector.indices), list(vector.values))
 
-    def query(self, text: str, max_terms: int | None = MAX_QUERY_TERMS) -> SparseVector:
+    def query(
+        self,
+        text: str,
+        max_terms: int | None = MAX_QUERY_TERMS,
+        frequency: Callable[[int], float] | None = None,
+        max_postings: float = MAX_QUERY_POSTINGS,
+    ) -> SparseVector:
         """The query sparse vector of ``text`` (each distinct term weighs 1).
 
-        At most ``max_terms`` distinct terms are kept (None keeps all): first
-        the words of the names in ``text`` (people, places and objects, the
-        words a plan most surely shares with the paragraph that set them up),
-        then the other words longest first, a stand-in for the rarest: the
-        encoder does not expose document frequencies, which Qdrant applies at
-        search time. Text without spaces between words (Chinese, Japanese) is
-        not capped: picking its words needs the multilingual tokenizer's split.
+        At most ``max_terms`` distinct terms are kept (None keeps all). Without
+        ``frequency`` they are first the words of the names in ``text`` (people,
+        places and objects, the words a plan most surely shares with the paragraph
+        that set them up), then the other words longest first, a stand-in for the
+        rarest. With ``frequency`` (a term id's share of the store's paragraphs,
+        :class:`~recurrentgpt.memory.term_sample.TermSample`) the rarest terms come
+        first (names, then length, among equals), and terms are added only while
+        their shares sum to at most ``max_postings`` (the rarest term is always
+        kept): a search then reads at most about ``max_postings`` postings per
+        stored paragraph, whatever words the plan uses. Text without spaces
+        between words (Chinese, Japanese) is not capped: picking its words needs
+        the multilingual tokenizer's split.
         """
         if max_terms is not None and max_terms < 1:
             raise ValueError(f"max_terms must be at least 1 or None, got {max_terms}")
         model = self._model(text)
         with self._lock:
             vector = model.embed_query(text)
-            if max_terms is None or len(vector.indices) <= max_terms or _CJK.search(text):
-                return SparseVector(list(vector.indices), list(vector.values))
-            kept: dict[int, float] = {}
-            for word in _ranked_words(text):
-                for index in model.embed_query(word).indices:
-                    kept.setdefault(int(index), 1.0)
-                if len(kept) >= max_terms:
+        if _CJK.search(text) or (
+            frequency is None and (max_terms is None or len(vector.indices) <= max_terms)
+        ):
+            return SparseVector(list(vector.indices), list(vector.values))
+        ranked: dict[int, None] = {}
+        for word in _ranked_words(text):
+            for index in self._word_terms(model, word):
+                ranked.setdefault(index, None)
+            if frequency is None and max_terms is not None and len(ranked) >= max_terms:
+                break
+        order = list(ranked)
+        if frequency is None:
+            indices = order[:max_terms]
+        else:
+            indices = []
+            postings = 0.0
+            for index in sorted(order, key=frequency):  # stable: equals keep their rank
+                share = frequency(index)
+                if indices and (
+                    postings + share > max_postings
+                    or (max_terms is not None and len(indices) >= max_terms)
+                ):
                     break
-        indices = list(kept)[:max_terms]
+                indices.append(index)
+                postings += share
         return SparseVector(indices, [1.0] * len(indices))
+
+    def _word_terms(self, model: qdrant_edge.Bm25, word: str) -> tuple[int, ...]:
+        """The term ids of one word (remembered: a novel's plans reuse their words)."""
+        key = (id(model), word)
+        terms = self._words.get(key)
+        if terms is None:
+            with self._lock:
+                terms = tuple(int(i) for i in model.embed_query(word).indices)
+            if len(self._words) >= WORD_CACHE_SIZE:
+                self._words.clear()
+            self._words[key] = terms
+        return terms
 
 
 def _ranked_words(text: str) -> list[str]:

@@ -32,8 +32,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from recurrentgpt.memory.lexical import (
+    MAX_QUERY_POSTINGS,
     MAX_QUERY_TERMS,
     SparseEncoder,
+    SparseVector,
     document_text,
     entity_names,
 )
@@ -46,6 +48,7 @@ from recurrentgpt.memory.store import (
     StoredPoint,
     VectorStore,
 )
+from recurrentgpt.memory.term_sample import TermSample
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -137,6 +140,12 @@ class LongTermMemory:
         """Texts embedded by this instance (documents and queries); for benchmarks."""
         self.query_terms: int | None = MAX_QUERY_TERMS
         """Distinct terms a search's BM25 query keeps (None: all); benchmarks vary it."""
+        self.query_postings: float | None = MAX_QUERY_POSTINGS
+        """Postings per stored paragraph a BM25 query may read, its rarest terms first
+        (see :meth:`SparseEncoder.query`); None ranks terms without the store's
+        frequencies (names, then longest words). Benchmarks vary it."""
+        self.term_sample = TermSample()
+        """How common each BM25 term is in the store (seeded on first use, fed by writes)."""
 
     def _dense_text(self, text: str, summary: str) -> str:
         # The summary by default: a later plan refers to what a paragraph did, which
@@ -212,7 +221,9 @@ class LongTermMemory:
 
         def upsert() -> None:
             self.backend.ensure_collection(len(vectors[0]), self.embedder)
+            self.term_sample.seed(self.backend.scroll_points())
             self.backend.upsert(points)
+            self.term_sample.add(p.sparse.indices for p in points if p.sparse is not None)
 
         await asyncio.to_thread(upsert)
 
@@ -232,22 +243,14 @@ class LongTermMemory:
         """
         if k <= 0 or before_position <= 0:
             return []
-        vector = await asyncio.to_thread(self.embeddings.embed_query, query)
-        self.embedding_calls += 1
-        request = Query(
-            dense=list(vector),
-            sparse=sparse_encoder().query(query, self.query_terms)
-            if self.search_mode != "dense"
-            else None,
-            lineage=Lineage(novel_id, branch_id, segments, before_position - 1),
-            limit=k,
-            mode=self.search_mode,
-            fusion=self.fusion,
-            candidates=max(CANDIDATES, 4 * k),
-            diversity=self.diversity,
-        )
+        lineage = Lineage(novel_id, branch_id, segments, before_position - 1)
 
+        # One hand-off to a worker thread for the whole search (embedding, BM25 query,
+        # store): each hand-off costs ~0.25 ms of wall time, 4 % of a search at
+        # 100,000 paragraphs (BENCHMARKS.md, figure 3).
         def search() -> list[Passage]:
+            vector = self.embeddings.embed_query(query)
+            self.embedding_calls += 1
             dims = self.backend.dimensions()
             if dims is None:
                 return []
@@ -257,11 +260,33 @@ class LongTermMemory:
             # by id (contiguous positions, as in `has_paragraphs_after`) drops it.
             later = point_id(novel_id, branch_id, before_position)
             ends_here = not self.backend.retrieve([later])
-            lineage = replace(request.lineage, branch_ends_here=ends_here)
-            found = self.backend.search(replace(request, lineage=lineage))
+            found = self.backend.search(
+                Query(
+                    dense=list(vector),
+                    sparse=self._sparse_query(query) if self.search_mode != "dense" else None,
+                    lineage=replace(lineage, branch_ends_here=ends_here),
+                    limit=k,
+                    mode=self.search_mode,
+                    fusion=self.fusion,
+                    candidates=max(CANDIDATES, 4 * k),
+                    diversity=self.diversity,
+                )
+            )
             return [passage_from(hit.payload, hit.score) for hit in found]
 
         return await asyncio.to_thread(search)
+
+    def _sparse_query(self, query: str) -> SparseVector:
+        """The BM25 query of ``query``: its rarest terms by the store's sampled frequencies."""
+        if self.query_postings is None:
+            return sparse_encoder().query(query, self.query_terms)
+        self.term_sample.seed(self.backend.scroll_points())
+        return sparse_encoder().query(
+            query,
+            self.query_terms,
+            frequency=self.term_sample.frequency if len(self.term_sample) else None,
+            max_postings=self.query_postings,
+        )
 
     async def get(self, novel_id: str, branch_id: str, position: int) -> Passage | None:
         """Return the stored paragraph at ``position`` of ``branch_id``, if any."""

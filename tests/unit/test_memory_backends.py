@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,17 @@ from recurrentgpt.memory.client_store import ClientStore
 from recurrentgpt.memory.client_store import lineage_filter as client_lineage_filter
 from recurrentgpt.memory.edge_store import HNSW_EF, EdgeStore, query_request, shard_config
 from recurrentgpt.memory.edge_store import lineage_filter as edge_lineage_filter
-from recurrentgpt.memory.lexical import MAX_QUERY_TERMS, SparseEncoder, entity_names
+from recurrentgpt.memory.lexical import (
+    MAX_QUERY_POSTINGS,
+    MAX_QUERY_TERMS,
+    SparseEncoder,
+    SparseVector,
+    entity_names,
+)
 from recurrentgpt.memory.opening import close_stores, edge_folder
 from recurrentgpt.memory.passage import Lineage, payload_of, point_id
 from recurrentgpt.memory.store import DENSE, SPARSE, Query, StoredPoint
+from recurrentgpt.memory.term_sample import TermSample
 from recurrentgpt.services import DefaultServices
 from tests.unit.conftest import MEMORY_BACKENDS, make_store
 
@@ -507,6 +515,7 @@ async def test_a_search_sends_the_bm25_query_capped_at_the_memorys_query_terms(
     search = store.search
     store.search = lambda query: sent.append(query) or search(query)  # type: ignore[method-assign]
     memory.query_terms = terms
+    memory.query_postings = None  # rank the words without the store's frequencies
     found = await memory.search(
         PLAN, novel_id="n", branch_id="main", segments=[], before_position=3, k=2
     )
@@ -515,6 +524,94 @@ async def test_a_search_sends_the_bm25_query_capped_at_the_memorys_query_terms(
     assert query.sparse == SparseEncoder().query(PLAN, max_terms=terms)
     assert len(query.sparse.indices) == (terms or len(SparseEncoder().query(PLAN, None).indices))
     store.close()
+
+
+RARE = ("Benedek", "Holm", "Ines", "astrolabe")
+"""PLAN's words that the store below holds in one paragraph (astrolabe) or none."""
+
+
+def _common_text() -> str:
+    """PLAN without its rare words: every other term of PLAN is in every paragraph of it."""
+    return " ".join(word for word in PLAN.split() if word.strip(",.") not in RARE)
+
+
+async def test_a_search_sends_the_plans_rarest_terms_within_the_postings_budget(
+    tmp_path: Path,
+) -> None:
+    """Terms no paragraph or one holds go first; common ones only while the budget lasts."""
+    store = EdgeStore(str(tmp_path / "edge"))
+    memory = LongTermMemory(store, HashingEmbeddings(32))
+    assert memory.query_postings == MAX_QUERY_POSTINGS == 1.5
+    paragraphs = [passage(i, _common_text()) for i in range(19)]
+    await memory.store_many([*paragraphs, passage(19, f"{FILLER} The astrolabe was brass.")])
+    assert len(memory.term_sample) == 20
+    sent: list[Query] = []
+    search = store.search
+    store.search = lambda query: sent.append(query) or search(query)  # type: ignore[method-assign]
+    found = await memory.search(
+        PLAN, novel_id="n", branch_id="main", segments=[], before_position=20, k=2
+    )
+    assert found
+    [query] = sent
+    encoder = SparseEncoder()
+    assert query.sparse is not None
+    kept = set(query.sparse.indices)
+    rare = {i for word in RARE for i in encoder.query(word).indices}
+    assert rare <= kept  # shares 0, 0, 0 and 0.05
+    # Every other term is in 19 of 20 paragraphs (0.95): one fits in 1.5, a second would not.
+    assert len(kept - rare) == 1
+    shares = [memory.term_sample.frequency(i) for i in query.sparse.indices]
+    assert shares == sorted(shares) and sum(shares) <= 1.5
+    store.close()
+
+
+async def test_the_term_sample_is_seeded_from_the_store_a_process_reopens(
+    tmp_path: Path,
+) -> None:
+    folder = str(tmp_path / "edge")
+    first = LongTermMemory(EdgeStore(folder), HashingEmbeddings(32))
+    await first.store_many([passage(i, _common_text()) for i in range(5)])
+    first.backend.close()
+    reopened = LongTermMemory(EdgeStore(folder), HashingEmbeddings(32))
+    assert not reopened.term_sample.seeded
+    await reopened.search(PLAN, novel_id="n", branch_id="main", segments=[], before_position=5, k=1)
+    assert reopened.term_sample.seeded and len(reopened.term_sample) == 5
+    [harbour] = SparseEncoder().query("harbour").indices
+    assert reopened.term_sample.frequency(harbour) == 1.0
+    reopened.backend.close()
+
+
+def test_the_term_sample_stays_bounded_and_uniform() -> None:
+    sample = TermSample(size=100, seed=3)
+    sample.seed(iter([[StoredPoint("a", [0.0], None, {})] * 250]))  # dense-only points
+    assert sample.seeded and len(sample) == 0
+    sample.add([[1, 2]] * 100)
+    assert sample.frequency(1) == 1.0 and sample.frequency(3) == 0.0
+    sample.add([[3]] * 900)  # a reservoir of the 1,000 seen: about 90 % hold term 3
+    assert len(sample) == 100
+    assert 0.8 <= sample.frequency(3) <= 0.97
+    assert sample.frequency(1) == pytest.approx(1.0 - sample.frequency(3))
+    with pytest.raises(ValueError, match="size"):
+        TermSample(size=0)
+
+
+def test_the_term_sample_reads_at_most_its_size_when_seeded() -> None:
+    read: list[int] = []
+
+    def pages() -> Iterator[list[StoredPoint]]:
+        for page in range(10):
+            read.append(page)
+            yield [
+                StoredPoint(f"{page}-{i}", [0.0], SparseVector([page], [1.0]), {})
+                for i in range(30)
+            ]
+
+    sample = TermSample(size=50)
+    sample.seed(pages())
+    assert read == [0, 1] and len(sample) == 50
+    assert sample.frequency(0) == 30 / 50 and sample.frequency(1) == 20 / 50
+    sample.seed(pages())  # once only
+    assert read == [0, 1]
 
 
 def test_a_short_query_is_not_capped_and_a_bad_cap_is_refused() -> None:
