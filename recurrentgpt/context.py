@@ -138,7 +138,9 @@ class Context:
     max_attempts: int = field(
         default=3,
         metadata={
-            "description": "Tries per LLM call before the run stops at a resumable checkpoint."
+            "description": "Tries per LLM call before the run stops at a resumable checkpoint. "
+            "A paragraph that is prose but breaks a rule (it repeats an earlier one, or talks "
+            "about the novel) gets as many tries again before the last one is kept."
         },
     )
     embedder: str = field(

@@ -379,19 +379,21 @@ async def _ask_until_usable(
     role: str,
     max_attempts: int,
     outage_seconds: float,
+    attempts_before: int = 0,
 ) -> T:
     """Call ``invoke`` until ``accept`` returns a value, at most ``max_attempts`` times.
 
     After an unusable reply the model is told what was wrong before it tries again.
     A transient fault is sent again (not counted as an attempt) for up to
-    ``outage_seconds``; a permanent one raises at once.
+    ``outage_seconds``; a permanent one raises at once. ``attempts_before`` numbers
+    the attempts after those of an earlier round (in logs and announcements).
     """
     conversation = list(messages)
     problem, raw = "no reply", ""
-    attempt = 0
+    attempt = attempts_before
     outage_started: float | None = None
     retry = 0
-    while attempt < max_attempts:
+    while attempt < attempts_before + max_attempts:
         try:
             reply = await invoke(conversation)
         except Exception as error:
@@ -430,7 +432,7 @@ async def _ask_until_usable(
                 "following the instructions exactly, with non-repeating text."
             ),
         ]
-    raise LLMReplyError(role, max_attempts, problem, raw)
+    raise LLMReplyError(role, attempt, problem, raw)
 
 
 async def ask_structured(
@@ -509,9 +511,13 @@ async def ask_text(
     shorter than ``min_words`` after that counts as a failed attempt. A reply that
     ``reject`` finds a problem with (it returns the problem), or that is long
     enough only before the chatter is cut, is retried too, but softly: when the
-    attempts run out and any of them failed only that way, the last such reply is
-    kept (and logged) rather than stopping the novel. (One attempt that was not
-    prose at all must not make a later, merely imperfect paragraph fatal.)
+    attempts run out and any of them failed only that way, a second round of
+    ``max_attempts`` fresh attempts is made, and if it too gives nothing usable,
+    the last such reply is kept (and logged) rather than stopping the novel. (One
+    attempt that was not prose at all must not make a later, merely imperfect
+    paragraph fatal; and a paragraph that talks about the novel or copies an
+    earlier one is what a reader would notice, so it gets the second round: with
+    the bundled model such calls ran out of attempts 0-5 times in 20 steps.)
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
@@ -541,19 +547,21 @@ async def ask_text(
     async def invoke(conversation: list[BaseMessage]) -> Any:
         return await _invoke_checked(model.ainvoke, conversation, lambda reply: reply)
 
-    try:
-        return await _ask_until_usable(
-            model,
-            invoke,
-            accept,
-            messages,
-            role=role,
-            max_attempts=max_attempts,
-            outage_seconds=outage_seconds,
-        )
-    except LLMReplyError:
-        if not softly_rejected:
-            raise
-        text, problem = softly_rejected[-1]
-        logger.warning("keeping the last %s reply although %s", role, problem)
-        return text
+    for round_ in range(2):
+        try:
+            return await _ask_until_usable(
+                model,
+                invoke,
+                accept,
+                messages,
+                role=role,
+                max_attempts=max_attempts,
+                outage_seconds=outage_seconds,
+                attempts_before=round_ * max_attempts,
+            )
+        except LLMReplyError:
+            if not softly_rejected:
+                raise
+    text, problem = softly_rejected[-1]
+    logger.warning("keeping the last %s reply although %s", role, problem)
+    return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from recurrentgpt.graphs.cowriter import build_graph
@@ -82,7 +83,8 @@ async def test_a_writer_that_only_copies_is_kept_rather_than_stopping_the_novel(
     context = context_factory(mode="auto-first", max_attempts=2)
     values = await run_novel(graph, config, context, target_steps=1)
     assert values["step"] == 1
-    assert len(model.prompts_for("text")) == 3 + 2  # the opening, then two tries at step 1
+    # The opening, then two tries at step 1 and a second round of two (only copies).
+    assert len(model.prompts_for("text")) == 3 + 2 + 2
 
 
 async def test_one_reply_that_is_not_prose_does_not_make_later_copies_fatal(
@@ -102,7 +104,7 @@ async def test_one_reply_that_is_not_prose_does_not_make_later_copies_fatal(
 
     model.overrides["text"] = writer
     values = await run_novel(graph, config, context_factory(mode="auto-first"), target_steps=1)
-    assert len(attempts) == 3
+    assert len(attempts) == 3 + 3  # a second round, since the copies were prose
     assert values["step"] == 1
     assert values["last_paragraph"].startswith("Paragraph ")
 
@@ -174,3 +176,41 @@ async def test_the_writer_is_sized_for_the_novels_language_not_the_default(
     await run_novel(graph, config, context, target_steps=1, language="English")
     assert len(languages) >= 2  # the opening's paragraphs and step 1
     assert set(languages) == {"English"}
+
+
+async def test_a_paragraph_that_breaks_a_rule_gets_a_second_round_before_it_is_kept() -> None:
+    """Imperfect prose is retried for a second round; only then is the last one kept."""
+    from langchain_core.messages import HumanMessage
+
+    from recurrentgpt.llm import LLMReplyError, ask_text
+
+    meta = "This novel tells how the keeper of the lighthouse finds a letter in the lamp room."
+    good = "Arlo climbed the tower stairs while the storm gathered over the dark grey sea."
+
+    def scripted(replies: list[str]) -> ScriptedChatModel:
+        answers = iter(replies)
+        return ScriptedChatModel(overrides={"text": lambda schema, messages, n: next(answers)})
+
+    def reject(text: str) -> str | None:
+        return "it talks about the novel" if text.startswith("This novel") else None
+
+    async def ask(model: ScriptedChatModel) -> str:
+        return await ask_text(
+            model,
+            [HumanMessage("Write.")],
+            role="writer",
+            min_words=5,
+            max_attempts=2,
+            reject=reject,
+        )
+
+    second_round = scripted([meta, meta, meta, good])
+    assert await ask(second_round) == good
+    assert len(second_round.calls) == 4
+    kept = scripted([meta] * 4)
+    assert await ask(kept) == meta  # both rounds spent: the last imperfect reply is kept
+    assert len(kept.calls) == 4
+    hard = scripted(["", ""])  # nothing that is prose: no second round, the call fails
+    with pytest.raises(LLMReplyError, match="after 2 attempt"):
+        await ask(hard)
+    assert len(hard.calls) == 2
