@@ -199,17 +199,29 @@ VARIANTS |= {
     "MMR over the fused 16": Variant(patches={"edge_store.query_request": mmr_over(16)}),
     "sparse Uint8 store": Variant("sparse-u8"),
     "sparse only, sparse Uint8 store": Variant("sparse-u8", memory=SPARSE_ONLY),
-    "sparse Uint8 store, query terms 6": Variant("sparse-u8", memory={"query_terms": 6}),
+    "sparse Uint8 store, query terms 6": Variant(
+        "sparse-u8", memory={"query_terms": 6, "query_postings": None}
+    ),
     "768-d store": Variant("d768"),
     "768-d store, dense only, no MMR": Variant(
         "d768", memory={"search_mode": "dense", "diversity": 0.0}
     ),
-    "query terms 4": Variant(memory={"query_terms": 4}),
-    "query terms 5": Variant(memory={"query_terms": 5}),
-    "query terms 6": Variant(memory={"query_terms": 6}),
-    "query terms 8": Variant(memory={"query_terms": 8}),
-    "sparse only, query terms 6": Variant(memory={**SPARSE_ONLY, "query_terms": 6}),
-    "sparse only, query terms 8": Variant(memory={**SPARSE_ONLY, "query_terms": 8}),
+    "BM25 query ranked by names, then length (before)": Variant(memory={"query_postings": None}),
+    "BM25 postings 1.0": Variant(memory={"query_postings": 1.0}),
+    "BM25 postings 3.0": Variant(memory={"query_postings": 3.0}),
+    "query terms 4": Variant(memory={"query_terms": 4, "query_postings": None}),
+    "query terms 5": Variant(memory={"query_terms": 5, "query_postings": None}),
+    "query terms 6": Variant(memory={"query_terms": 6, "query_postings": None}),
+    "query terms 8": Variant(memory={"query_terms": 8, "query_postings": None}),
+    "sparse only, query terms 6": Variant(
+        memory={**SPARSE_ONLY, "query_terms": 6, "query_postings": None}
+    ),
+    "sparse only, query terms 8": Variant(
+        memory={**SPARSE_ONLY, "query_terms": 8, "query_postings": None}
+    ),
+    "sparse only, BM25 query ranked by names, then length (before)": Variant(
+        memory={**SPARSE_ONLY, "query_postings": None}
+    ),
 }
 MODULES: dict[str, Any] = {"edge_store": edge_store, "long_term": long_term, "edge": edge}
 

@@ -6,6 +6,7 @@
 - :mod:`~recurrentgpt.memory.disk`: free space checked before the engine writes.
 - :mod:`~recurrentgpt.memory.client_store`: a Qdrant server, or qdrant-client local mode.
 - :mod:`~recurrentgpt.memory.lexical`: entity names and BM25 sparse vectors.
+- :mod:`~recurrentgpt.memory.term_sample`: how common each BM25 term is (queries keep the rarest).
 - :mod:`~recurrentgpt.memory.migration`: local mode to engine, data dir to server.
 - :mod:`~recurrentgpt.memory.identity`: the embedder a store records, against a run's.
 - :mod:`~recurrentgpt.memory.opening`: a store from a location string, once per process.
