@@ -106,9 +106,16 @@ _WORD_COUNT_NOTE = re.compile(r"\s*\(\s*(?:about |approximately )?\d+\s*words?\s
 # Sentences about the task rather than the story: they name the prompt's own parts.
 _META_SENTENCE = re.compile(
     r"\b(?:next|last|final|previous|following|this|new|first|second|third) paragraph\b"
-    r"|\b(?:short|long)-term memory\b",
+    r"|\b(?:short|long)-term memory\b|\bstory bible\b",
     re.IGNORECASE,
 )
+_FRAME_LINE = re.compile(
+    r"^\s*(?:novel|premise|book outline|story bible|progress|task|plans?"
+    r"|related earlier passages)(?:\s*\([^)\n]{0,40}\))?\s*:",
+    re.IGNORECASE,
+)
+"""A line that starts like a section of the prompt's frame ("Premise: ..."): the frame
+echoed back, not the story (the bundled model did it in a whole novel on 2026-11-30)."""
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
 _MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 
@@ -121,9 +128,10 @@ def clean_paragraph(text: str) -> str:
     """Remove assistant chatter, word-count notes and stray markup from model prose.
 
     Lines that are talk to the user ("Here's the next paragraph:", "How does this
-    sound?") and sentences about the task instead of the story ("The next
-    paragraph continues the chapter.") are dropped, and so are lines that restate
-    an earlier line; braces, brackets, bold markers and list bullets are removed;
+    sound?") or the prompt's frame echoed back ("Premise: ..."), and sentences
+    about the task instead of the story ("The next paragraph continues the
+    chapter.", anything about the story bible) are dropped, and so are lines that
+    restate an earlier line; braces, brackets, bold markers and list bullets are removed;
     the rest is kept as written.
     """
     kept = [
@@ -133,7 +141,7 @@ def clean_paragraph(text: str) -> str:
             if not _META_SENTENCE.search(sentence)
         )
         for line in text.splitlines()
-        if not _CHATTER_LINE.search(line)
+        if not _CHATTER_LINE.search(line) and not _FRAME_LINE.search(line)
     ]
     cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
     lines: list[str] = []

@@ -214,3 +214,20 @@ async def test_a_paragraph_that_breaks_a_rule_gets_a_second_round_before_it_is_k
     with pytest.raises(LLMReplyError, match="after 2 attempt"):
         await ask(hard)
     assert len(hard.calls) == 2
+
+
+def test_clean_paragraph_drops_the_frame_echoed_back() -> None:
+    # Seen with the bundled model (2026-11-30): whole paragraphs of the prompt's frame.
+    raw = (
+        "Premise: A lighthouse keeper found a letter addressed to someone long gone.\n"
+        "The keeper climbed the stairs. The story bible is going to be told again.\n"
+        "Story bible (what must stay true): none yet\n"
+        "Task: write the next paragraph.\n"
+        "He read the letter twice by the lamp."
+    )
+    assert (
+        clean_paragraph(raw)
+        == "The keeper climbed the stairs.\nHe read the letter twice by the lamp."
+    )
+    prose = "Progress was slow on the cliff path. Her plan: wait for the tide, then run."
+    assert clean_paragraph(prose) == prose  # ordinary words at a line's start stay
