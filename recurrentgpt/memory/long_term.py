@@ -246,8 +246,9 @@ class LongTermMemory:
         lineage = Lineage(novel_id, branch_id, segments, before_position - 1)
 
         # One hand-off to a worker thread for the whole search (embedding, BM25 query,
-        # store): each hand-off costs ~0.25 ms of wall time, 4 % of a search at
-        # 100,000 paragraphs (BENCHMARKS.md, figure 3).
+        # store), not one for the embedding and another for the store: a round trip
+        # through a worker measured 0.5 ms of wall time here, a tenth of a search at
+        # 100,000 paragraphs (BENCHMARKS.md, figure 3, third pass).
         def search() -> list[Passage]:
             vector = self.embeddings.embed_query(query)
             self.embedding_calls += 1
