@@ -149,10 +149,11 @@ class SparseEncoder:
         if frequency is None:
             indices = order[:max_terms]
         else:
+            shares = {index: frequency(index) for index in order}
             indices = []
             postings = 0.0
-            for index in sorted(order, key=frequency):  # stable: equals keep their rank
-                share = frequency(index)
+            for index in sorted(order, key=shares.__getitem__):  # stable: equals keep rank
+                share = shares[index]
                 if indices and (
                     postings + share > max_postings
                     or (max_terms is not None and len(indices) >= max_terms)

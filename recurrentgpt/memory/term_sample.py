@@ -57,6 +57,8 @@ class TermSample:
         without a sparse vector (a dense-only legacy store) are read and not
         counted: at most :attr:`size` points are read whatever the store holds.
         """
+        if self.seeded:  # every search and write asks: no lock once seeded
+            return
         with self._lock:
             if self.seeded:
                 return
