@@ -19,11 +19,17 @@ _CJK = (
 _LETTER = rf"(?:(?![{_CJK}])[^\W_])"
 _WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]*{_LETTER}[^\s{_CJK}]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’」』)]*\s*")
+_SENTENCE = re.compile(r"[^.!?。！？…\n]+(?:[.!?。！？…]+[\"'”’」』)]*|$)")
 
 
 def words(text: str) -> list[str]:
     """Split ``text`` into words (each CJK character is one word)."""
     return _WORD.findall(text)
+
+
+def sentences(text: str) -> list[str]:
+    """Split ``text`` into its sentences, in order (a line without a full stop is one)."""
+    return [found.strip() for found in _SENTENCE.findall(text) if found.strip()]
 
 
 def count_words(text: str) -> int:
@@ -116,6 +122,32 @@ _FRAME_LINE = re.compile(
 )
 """A line that starts like a section of the prompt's frame ("Premise: ..."): the frame
 echoed back, not the story (the bundled model did it in a whole novel on 2026-11-30)."""
+_TALK_SENTENCE = re.compile(
+    r"\byour (?:\w+ )?(?:answer|response|reply|task|writing)\b|\bthis task\b"
+    r"|\byour (?:next (?:chapter|sentence|paragraph)|creative)\b"
+    r"|\b(?:you'?re|you are) (?:a |an )?(?:professional|expert|assistant|working on|crafting)\b"
+    r"|\b(?:you'?ve|you have) (?:helped|been asked)\b"
+    r"|\bhelp(?:ed|ing)? (?:me|you) (?:craft|write)\b"
+    r"|\bcreative writing\b|\bmarkdown\b|\bbullet points?\b|\bP\.P\.S\b|\bpostscript\b"
+    r"|\b(?:must|should) (?:contain|appear|be formatted)\b|\bin all capital letters\b",
+    re.IGNORECASE,
+)
+"""A sentence that talks to the writer about the task ("Your answer must contain...",
+"You're a professional. You've helped me craft a story..."): the bundled model wrote
+whole paragraphs of them on 2026-11-30. Second-person narration ("You open the door")
+does not match: each pattern names the task, not the story."""
+_PLACEHOLDER_LINE = re.compile(
+    r"^\s*\((?:none yet|nothing has happened yet|the novel begins here)\.?\)\s*", re.IGNORECASE
+)
+"""The frame's stand-ins for an empty section, echoed back."""
+_NUMBER_LINE = re.compile(r"^[\W_]*\d[\W\d_]*$")
+"""A line of numbers and punctuation only ("1", "1 1", "3."): a list's numbering, not prose."""
+_LINE_LABEL = re.compile(
+    r"^\s*(?:(?:sentence|step|part|plan|option)\s*\d+\s*[:.)-]|\d{1,2}(?=\s+[A-Z]))\s*",
+    re.IGNORECASE,
+)
+"""A numbered restatement's label ("Sentence 2:", "2 A lighthouse keeper..."): the label
+goes, the line stays and is judged as prose."""
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
 _MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 
@@ -124,24 +156,32 @@ MAX_LINE_OVERLAP = 0.5
 """A line sharing more of its 8-word sequences with the lines before it is a restatement."""
 
 
+def _unlabelled(line: str) -> str:
+    """``line`` without a list label or an echoed stand-in at its start."""
+    return _LINE_LABEL.sub("", _PLACEHOLDER_LINE.sub("", line))
+
+
 def clean_paragraph(text: str) -> str:
     """Remove assistant chatter, word-count notes and stray markup from model prose.
 
     Lines that are talk to the user ("Here's the next paragraph:", "How does this
-    sound?") or the prompt's frame echoed back ("Premise: ..."), and sentences
-    about the task instead of the story ("The next paragraph continues the
-    chapter.", anything about the story bible) are dropped, and so are lines that
-    restate an earlier line; braces, brackets, bold markers and list bullets are removed;
+    sound?"), the prompt's frame echoed back ("Premise: ...") or only numbers, and
+    sentences about the task instead of the story ("The next paragraph continues
+    the chapter.", anything about the story bible, "Your answer must contain...")
+    are dropped, and so are lines that restate an earlier line; a line's list
+    label ("Sentence 2:") goes; braces, brackets, bold markers and list bullets are removed;
     the rest is kept as written.
     """
     kept = [
         " ".join(
             sentence
-            for sentence in _SENTENCE_SPLIT.split(line)
-            if not _META_SENTENCE.search(sentence)
+            for sentence in _SENTENCE_SPLIT.split(_unlabelled(line))
+            if not _META_SENTENCE.search(sentence) and not _TALK_SENTENCE.search(sentence)
         )
         for line in text.splitlines()
-        if not _CHATTER_LINE.search(line) and not _FRAME_LINE.search(line)
+        if not _CHATTER_LINE.search(line)
+        and not _FRAME_LINE.search(line)
+        and not _NUMBER_LINE.match(line)
     ]
     cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
     lines: list[str] = []
@@ -152,6 +192,11 @@ def clean_paragraph(text: str) -> str:
             continue
         lines.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def talks_about_task(text: str) -> bool:
+    """Whether ``text`` talks to the writer about the task ("Your answer must...")."""
+    return bool(_TALK_SENTENCE.search(text))
 
 
 def overlap_ratio(text: str, other: str, n: int = 8) -> float:

@@ -23,6 +23,8 @@ from recurrentgpt.prompts import writer as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story.fiction import is_fiction
+from recurrentgpt.story.replies import address_problem, narration_problem
 from recurrentgpt.text import overlap_ratio, truncate_words
 
 MAX_OVERLAP_WITH_EARLIER_TEXT = 0.5
@@ -59,7 +61,8 @@ async def compose_paragraph(
 
     The prompt is the shared frame of ``state``, then the passages (as
     ``shown_passages`` when given, e.g. their summaries) and the plan. A reply that
-    repeats the last paragraph or one of ``passages`` is retried.
+    repeats the last paragraph or one of ``passages``, describes the novel instead
+    of telling it, or (a novel in English) talks to "you", is retried.
     The paragraph is cut before any loop and capped at twice the target length.
     ``reject`` may name a further problem with a reply (it is retried, softly).
     """
@@ -78,12 +81,17 @@ async def compose_paragraph(
         },
     )
     last_paragraph = state.get("last_paragraph", "")
+    language = state.get("language") or context.language
 
     def problem_with(paragraph: str) -> str | None:
         for earlier in (last_paragraph, *passages):
             if overlap_ratio(paragraph, earlier) > MAX_OVERLAP_WITH_EARLIER_TEXT:
                 return "it repeats an earlier paragraph instead of continuing the story"
-        return reject(paragraph) if reject else None
+        return (
+            narration_problem(paragraph)
+            or (None if is_fiction(state) else address_problem(paragraph, language))
+            or (reject(paragraph) if reject else None)
+        )
 
     paragraph = await ask_text(
         model,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from recurrentgpt.text import count_words, find_loop_start, words
+from recurrentgpt.text import count_words, find_loop_start, talks_about_task, words
 
 MIN_PLAN_WORDS = 5
 """A plan shorter than this is not a plan (a CJK character counts as a word)."""
@@ -34,7 +34,8 @@ _TWO_LETTERS = re.compile(r"[^\W\d_].*[^\W\d_]")
 _MARKUP_CHARS = re.compile(r"[{}\[\]<>=_|\\/@#*]")
 _NUMBER = re.compile(r"^[\W\d_]+$")
 _ABOUT_THE_NOVEL = re.compile(
-    r"\b(?:this|the|our|my) (?:novel|story|book|chapter|opening)\b"
+    r"\b(?:this|the|our|my|your) (?:novel|story|book|chapter|opening)\b"
+    r"|\b(?:first|next|last|final) chapter\b"
     r"|\bchapter \d+\b|\b(?:protagonist|main character|outline|genre)\b",
     re.IGNORECASE,
 )
@@ -45,13 +46,29 @@ def is_cjk_language(language: str) -> bool:
     return language.strip().lower() in CJK_LANGUAGES
 
 
-def _in_language(word: str, cjk: bool) -> bool:
+LATIN_LANGUAGES = frozenset(
+    {
+        "english", "french", "german", "spanish", "italian", "portuguese", "dutch", "swedish",
+        "norwegian", "danish", "finnish", "polish", "czech", "slovak", "hungarian", "romanian",
+        "croatian", "slovenian", "turkish", "indonesian", "malay", "vietnamese", "catalan",
+        "estonian", "latvian", "lithuanian", "icelandic", "irish", "welsh", "basque",
+        "galician", "tagalog", "filipino", "swahili", "afrikaans", "albanian", "latin",
+    }
+)  # fmt: skip
+"""Languages written in Latin letters: a word of theirs in another script is not theirs."""
+
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
+"""A letter outside the Latin alphabets (Hebrew, Cyrillic, Greek, ...)."""
+
+
+def _in_language(word: str, cjk: bool, latin: bool = False) -> bool:
     if cjk:
         return bool(_CJK_CHAR.fullmatch(word))
     return (
         bool(_TWO_LETTERS.search(word))
         and not _MARKUP_CHARS.search(word)
         and not _CJK_CHAR.search(word)
+        and not (latin and _NON_LATIN_LETTER.search(word))
     )
 
 
@@ -59,23 +76,27 @@ def words_problem(text: str, language: str, *, min_words: int, what: str) -> str
     """Why ``text`` is not ``what`` written in words of ``language``, or None.
 
     It needs at least ``min_words`` words, and most of its words that are not
-    numbers must be words of the novel's script (not markup, not identifiers).
+    numbers must be words of the novel's script (not markup, not identifiers; in
+    Latin letters for a language in :data:`LATIN_LANGUAGES`).
     """
     found = words(text)
     quoted = repr(text.strip()[:60])
     if len(found) < min_words:
         return f"{what} needs at least {min_words} words; {quoted} has {len(found)}"
     cjk = is_cjk_language(language)
+    latin = language.strip().lower() in LATIN_LANGUAGES
     # Numbers ("Chapter 2", "1890") neither count for nor against the language.
     lettered = [word for word in found if not _NUMBER.match(word)]
-    share = sum(_in_language(word, cjk) for word in lettered) / len(lettered) if lettered else 0
+    share = (
+        sum(_in_language(word, cjk, latin) for word in lettered) / len(lettered) if lettered else 0
+    )
     if share < MIN_LANGUAGE_SHARE:
         return f"{what} must be written in words of {language}: {quoted} is not"
     return None
 
 
 def plan_problem(plan: str, language: str) -> str | None:
-    """Why ``plan`` is not a plan in ``language`` (too short, not words, looping), or None.
+    """Why ``plan`` is not a plan in ``language`` (too short, not words, looping, talk), or None.
 
     A plan is a sentence or two: a phrase of five words said three times in it is a
     small model stuck in a loop, and a writer given that plan loops too.
@@ -83,6 +104,8 @@ def plan_problem(plan: str, language: str) -> str | None:
     problem = words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
     if problem is None and find_loop_start(plan, n=5, max_repeats=2) is not None:
         return f"a plan must not repeat itself: {plan.strip()[:60]!r} does"
+    if problem is None and talks_about_task(plan):
+        return f"a plan tells what happens in the story, not how to answer: {plan.strip()[:60]!r}"
     return problem
 
 
@@ -103,8 +126,33 @@ def chapter_outline_problem(outline: str, language: str) -> str | None:
     )
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+_ADDRESSED = re.compile(r"\byou(?:r|rs|rself|'re|'ve|'ll|'d)?\b", re.IGNORECASE)
+MAX_ADDRESSED_SHARE = 0.5
+"""Share of an English novel paragraph's sentences (outside quotes) that may speak to "you"."""
+
+
+def address_problem(paragraph: str, language: str) -> str | None:
+    """Why an English novel paragraph talks to "you" instead of telling the story, or None.
+
+    The bundled model, its context full of chat, answered with thanks and praise
+    ("Thank you for sharing your work... I'm so proud of you!") in place of a
+    scene on 2026-11-30. A novel narrates in the third or first person; speech
+    in quotation marks is not counted. Stories in the fiction form, told to the
+    reader, and other languages are not checked.
+    """
+    if language.strip().lower() != "english":
+        return None
+    narration = _QUOTED.sub(" ", paragraph)
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", narration) if count_words(s) >= 2]
+    addressed = [s for s in sentences if _ADDRESSED.search(s)]
+    if sentences and len(addressed) > MAX_ADDRESSED_SHARE * len(sentences):
+        return "it talks to 'you' instead of telling the story: narrate the scene itself"
+    return None
+
+
 def narration_problem(paragraph: str) -> str | None:
-    """Why an opening paragraph describes the novel instead of telling it, or None.
+    """Why a paragraph describes the novel instead of telling it, or None.
 
     A paragraph that talks about "the novel", "this chapter" or "the
     protagonist" is a summary, not the story itself.

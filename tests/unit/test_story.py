@@ -6,7 +6,12 @@ import pytest
 
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
-from recurrentgpt.story.replies import narration_problem, plan_problem
+from recurrentgpt.story.replies import (
+    address_problem,
+    narration_problem,
+    plan_problem,
+    title_problem,
+)
 from recurrentgpt.text import count_words
 
 
@@ -169,6 +174,9 @@ def test_prompt_share_of_the_bible_stays_flat_however_large_it_grows() -> None:
             "island forever, it's about to change the island forever...",
             "English",
         ),
+        # Talk about the task instead of the story (the bundled model, 2026-11-30).
+        ("Your answer must contain exactly two sentences about the keeper.", "English"),
+        ("You're a professional writer crafting the next scene of the keeper.", "English"),
     ],
 )
 def test_replies_that_are_not_plans_are_caught(plan: str, language: str) -> None:
@@ -193,9 +201,38 @@ def test_openings_that_describe_the_novel_are_caught() -> None:
         "This novel is about a lighthouse keeper. The story follows Arlo as he finds a key."
     )
     assert narration_problem("In chapter 1, the protagonist discovers a secret.")
+    assert narration_problem(
+        "Your story is the last chapter of a long narrative. The keeper found the letter."
+    )
     assert (
         narration_problem(
             "Arlo climbed the stairs. The wind howled at the glass. He held the key tight."
         )
         is None
     )
+
+
+def test_a_title_in_another_script_than_the_novels_language_is_caught() -> None:
+    # The bundled model titled an English novel in Hebrew letters (2026-11-30).
+    assert title_problem("עברי לנודעסאמ", "English", what="the title")
+    assert title_problem("Éclair au café", "French", what="the title") is None
+    assert title_problem("Пётр и море", "Russian", what="the title") is None
+    assert plan_problem("סום הדין נגַביכָא climbs the tower with a lamp", "English")
+
+
+def test_an_english_paragraph_that_talks_to_you_is_caught() -> None:
+    # The bundled model, its context full of chat, wrote thanks instead of a scene.
+    assert address_problem(
+        "Thank you for sharing your work with us. I'm so proud of you! Your kindness is "
+        "special. The lamp burned.",
+        "English",
+    )
+    # Speech in quotes and a stray "you" in narration are the story's own.
+    assert (
+        address_problem(
+            '"You are late," Mara said. "Your boat is gone." Arlo shrugged. He lit the lamp.',
+            "English",
+        )
+        is None
+    )
+    assert address_problem("Du bist spät. Deine Lampe brennt.", "German") is None

@@ -231,3 +231,50 @@ def test_clean_paragraph_drops_the_frame_echoed_back() -> None:
     )
     prose = "Progress was slow on the cliff path. Her plan: wait for the tide, then run."
     assert clean_paragraph(prose) == prose  # ordinary words at a line's start stay
+
+
+def test_clean_paragraph_drops_talk_to_the_writer_and_list_numbering() -> None:
+    # Seen with the bundled model (2026-11-30): paragraphs of talk about the task,
+    # numbered restatements of the plans and the frame's stand-ins echoed back.
+    raw = (
+        "1\n"
+        "You're a professional. You've helped me craft a story with multiple paragraphs.\n"
+        "Your answer must contain exactly two sentences and be formatted using markdown.\n"
+        "(Nothing has happened yet.) The keeper lit the lamp.\n"
+        "2 A gull struck the glass at dawn.\n"
+        "Sentence 3: She read the letter twice.\n"
+        "1 1"
+    )
+    assert clean_paragraph(raw) == (
+        "The keeper lit the lamp.\nA gull struck the glass at dawn.\nShe read the letter twice."
+    )
+
+
+def test_clean_paragraph_keeps_second_person_narration_and_numbers_in_prose() -> None:
+    prose = (
+        "You open the door and step into the storm. Your hands shake as you read the letter.\n"
+        "In 1890 the light burned for 12 nights without rest."
+    )
+    assert clean_paragraph(prose) == prose
+
+
+async def test_a_later_paragraph_that_describes_the_novel_is_retried(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    described: list[int] = []
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" not in prompt and not described:
+            described.append(n)
+            return (
+                "Your story is the last chapter of a long narrative about the sea. "
+                "The story follows the keeper as the protagonist of this novel."
+            )
+        return f"Paragraph {n}: Arlo {fake_words(n)}."
+
+    model.overrides["text"] = writer
+    values = await run_novel(graph, config, context_factory(mode="auto-first"), target_steps=1)
+    assert described, "the scripted writer never described the novel after the opening"
+    assert "describes the novel instead of telling the story" in model.prompts_for("text")[-1]
+    assert values["last_paragraph"].startswith("Paragraph ")
