@@ -231,6 +231,25 @@ class Context:
             "memory updater's plans are unusable and after a new chapter is planned."
         },
     )
+    memory_update: Literal["auto", "rewrite", "edits"] = field(
+        default="auto",
+        metadata={
+            "description": "How the memory updater changes the short-term memory: 'rewrite' "
+            "= it writes the whole memory anew (the paper's way), 'edits' = it names the "
+            "numbers of the sentences to drop and the new paragraph's summary is added, so "
+            "what stays is kept word for word and far fewer tokens are generated; 'auto' = "
+            "'edits' for a bundled local model ('local:...'), else 'rewrite'."
+        },
+    )
+    human_revises: Literal["auto", "yes", "no"] = field(
+        default="auto",
+        metadata={
+            "description": "Whether the simulated human of auto mode revises the plan it "
+            "chooses ('yes') or only chooses, giving its reason ('no'); 'auto' = 'no' for a "
+            "bundled local model ('local:...'), whose revisions cost about 80 generated tokens "
+            "a step and are checked only as plans, else 'yes'. A person can always edit."
+        },
+    )
     words_per_paragraph: int = field(
         default=180,
         metadata={"description": "Target length of each paragraph, in words."},
@@ -313,6 +332,14 @@ class Context:
             raise ValueError(
                 f"plans_by must be 'auto', 'memory' or 'planner', got {self.plans_by!r}"
             )
+        if self.memory_update not in ("auto", "rewrite", "edits"):
+            raise ValueError(
+                f"memory_update must be 'auto', 'rewrite' or 'edits', got {self.memory_update!r}"
+            )
+        if self.human_revises not in ("auto", "yes", "no"):
+            raise ValueError(
+                f"human_revises must be 'auto', 'yes' or 'no', got {self.human_revises!r}"
+            )
         if self.mode not in ("interactive", "auto", "auto-first"):
             raise ValueError(
                 f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"
@@ -352,6 +379,20 @@ class Context:
         if self.plans_by == "auto":
             return not self.model_for("memory").startswith("local:")
         return self.plans_by == "memory"
+
+    @property
+    def memory_by_edits(self) -> bool:
+        """Whether the memory updater edits the memory instead of rewriting it."""
+        if self.memory_update == "auto":
+            return self.model_for("memory").startswith("local:")
+        return self.memory_update == "edits"
+
+    @property
+    def simulated_human_revises(self) -> bool:
+        """Whether the simulated human revises the plan it chooses (see ``human_revises``)."""
+        if self.human_revises == "auto":
+            return not self.model_for("human").startswith("local:")
+        return self.human_revises == "yes"
 
     @property
     def resolved_qdrant_location(self) -> str:

@@ -16,6 +16,7 @@ from recurrentgpt.prompts.writer import NO_PASSAGES
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
+from recurrentgpt.story import short_term
 from recurrentgpt.users import owned_novel_id
 
 _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
@@ -109,7 +110,8 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
     memory updater) renders the same frame from the same state, so its text is
     an identical prefix. The bible shows only the entries the memory, the last
     paragraph or the chapter outline name; the book outline only the chapters
-    around the current one: both are bounded whatever the novel's length.
+    around the current one: both are bounded whatever the novel's length. When
+    the memory is edited (``Context.memory_by_edits``) its sentences are numbered.
     """
     chapter = state.get("chapter", 1)
     outline = list(state.get("book_outline") or [])
@@ -129,7 +131,10 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
         "chapter_outline": chapter_outline or frame_text.NOT_YET,
         "progress": progress_note(state, context),
         "bible": story_bible.render(relevant) or frame_text.NOT_YET,
-        "short_term_memory": memory or frame_text.NOT_YET,
+        "short_term_memory": (
+            (short_term.numbered(memory) if context.memory_by_edits else memory)
+            or frame_text.NOT_YET
+        ),
         "last_paragraph": last_paragraph or frame_text.NOT_YET,
     }
 

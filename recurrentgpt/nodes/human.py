@@ -258,7 +258,8 @@ def make_human_node(
     async def ask_simulated_human(state: State, context: Context) -> HumanDecision:
         """The simulated human's decision: its reason, its choice, its revised plan.
 
-        A revised plan that does not read as a plan falls back to the chosen one,
+        It revises only when ``context.simulated_human_revises``. A revised plan
+        that does not read as a plan falls back to the chosen one,
         and a simulated human that gives no usable reply at all takes the first
         plan as offered (logged): the plans were checked already, and a stand-in
         for a person must not stop the novel. A simulated reader of fiction takes
@@ -270,11 +271,21 @@ def make_human_node(
         model = await chat_model_for(services, "human", context)
         if fiction.is_fiction(state):
             return HumanDecision(plan_index=await choose_as_reader(model, context, state))
+        revises = context.simulated_human_revises
+        language = state.get("language") or "English"
         try:
             choice = await ask_structured(
                 model,
-                prompt.HumanChoice,
-                templates_for(context).messages("human", choice_fields(state, context)),
+                prompt.HumanChoice if revises else prompt.HumanChoiceWithoutRevision,
+                templates_for(context).messages(
+                    "human",
+                    {
+                        **choice_fields(state, context),
+                        "revise_task": (
+                            prompt.REVISE_TASK.format(language=language) if revises else "."
+                        ),
+                    },
+                ),
                 role="human",
                 method=context.structured_output_method,
                 max_attempts=context.max_attempts,
@@ -284,8 +295,8 @@ def make_human_node(
             logger.warning("the simulated human took plan 1 as offered: %s", error.problem)
             return HumanDecision(plan_index=1)
         revised = choice.revised_plan.strip()
-        if plan_problem(revised, state.get("language") or "English"):
-            revised = plans[choice.chosen_plan - 1]
+        if not revises or plan_problem(revised, language):
+            return HumanDecision(plan_index=choice.chosen_plan)
         return HumanDecision(plan_index=choice.chosen_plan, plan=revised)
 
     def ask_person(state: State, context: Context, kind: PauseKind) -> HumanDecision:

@@ -25,9 +25,11 @@ from recurrentgpt.nodes.common import (
     writer_passages,
 )
 from recurrentgpt.prompts import memory as prompt
+from recurrentgpt.prompts.start import NO_MEMORY_YET
 from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
+from recurrentgpt.story import short_term
 from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import plan_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
@@ -45,6 +47,10 @@ async def rewrite_memory(
 ) -> prompt.MemoryUpdate:
     """Rewrite ``state``'s short-term memory to take in ``new_paragraph``, capped in words.
 
+    With ``context.memory_by_edits`` the model names the sentences to drop and the
+    paragraph's summary is added (:func:`recurrentgpt.story.short_term.apply_edits`);
+    either way the result is a :class:`~recurrentgpt.prompts.memory.MemoryUpdate`.
+
     The prompt is the shared frame of ``state``, the passages retrieved for the
     step, then the new paragraph; it asks for the next plans too when the memory
     updater proposes them; ``next_progress`` is where the paragraph those plans
@@ -58,16 +64,27 @@ async def rewrite_memory(
         # planner's fiction template asks for.
         and not is_fiction(state)
     )
-    update = await ask_structured(
+    edits = context.memory_by_edits
+    if edits:
+        schema: type[prompt.MemoryUpdate | prompt.MemoryEdits] = (
+            prompt.MemoryEdits if plans_wanted else prompt.MemoryEditsWithoutPlans
+        )
+    else:
+        schema = prompt.MemoryUpdate if plans_wanted else prompt.MemoryUpdateWithoutPlans
+    cap = context.short_term_memory_words
+    reply = await ask_structured(
         model,
-        prompt.MemoryUpdate if plans_wanted else prompt.MemoryUpdateWithoutPlans,
+        schema,
         templates_for(context).messages(
             "memory",
             {
                 **frame_fields(state, context),
                 "retrieved_passages": passages_text(writer_passages(state, context)),
                 "new_paragraph": new_paragraph,
-                "max_words": context.short_term_memory_words,
+                "max_words": cap,
+                "memory_task": (
+                    prompt.EDITS_TASK if edits else prompt.REWRITE_TASK.format(max_words=cap)
+                ),
                 "plans_task": (
                     prompt.PLANS_TASK.format(progress=next_progress) if plans_wanted else ""
                 ),
@@ -78,11 +95,26 @@ async def rewrite_memory(
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
     )
-    capped = truncate_words(update.updated_memory.strip(), context.short_term_memory_words)
+    if isinstance(reply, prompt.MemoryEdits):
+        memory = state.get("short_term_memory") or ""
+        updated = short_term.apply_edits(
+            "" if memory == NO_MEMORY_YET else memory,
+            reply.dropped_sentences,
+            reply.paragraph_summary,
+            cap,
+        )
+    else:
+        updated = truncate_words(reply.updated_memory.strip(), cap)
     # Plans that were not asked for are not plans (a model may send the field anyway).
-    plans = update.next_plans if plans_wanted else []
-    return prompt.MemoryUpdate.model_validate(
-        {**update.model_dump(), "updated_memory": capped, "next_plans": plans}
+    plans = reply.next_plans if plans_wanted else []
+    # Built, not validated: the reply was validated, and an edited memory may be
+    # shorter than a rewritten one must be (one short summary).
+    return prompt.MemoryUpdate.model_construct(
+        rationale=reply.rationale,
+        updated_memory=updated,
+        paragraph_summary=reply.paragraph_summary,
+        bible_changes=reply.bible_changes,
+        next_plans=plans,
     )
 
 

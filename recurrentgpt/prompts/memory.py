@@ -60,6 +60,62 @@ class MemoryUpdateWithoutPlans(MemoryUpdate):
     a model generates every field a schema offers (SmolLM2 filled it with headings)."""
 
 
+MAX_DROPPED_SENTENCES = 8
+"""Most sentences one edit drops (the oldest also go when the memory is over its cap)."""
+
+
+class MemoryEdits(BaseModel):
+    """The reply of a memory updater that edits the memory (``Context.memory_update``)."""
+
+    WIRE_NAME: ClassVar[str] = "MemoryUpdate"
+    """Sent under the same tool name: the same role, asked for edits."""
+    WIRE_FIELD_DESCRIPTIONS: ClassVar[bool] = False
+    """``memory.txt`` names every field: the tool schema goes without the descriptions below."""
+
+    rationale: str = Field(
+        description="What to drop from the memory and what to add, and why.",
+        min_length=1,
+        max_length=800,
+    )
+    dropped_sentences: list[int] = Field(
+        default_factory=list,
+        description="Numbers of the memory's sentences that no longer matter.",
+        max_length=MAX_DROPPED_SENTENCES,
+    )
+    paragraph_summary: str = Field(
+        description="One or two sentences summarising the new paragraph.",
+        min_length=10,
+        max_length=400,
+    )
+    bible_changes: list[BibleChange] = Field(
+        default_factory=list,
+        description="Up to three new or changed story facts (may be empty).",
+        max_length=3,
+    )
+    next_plans: list[str] = Field(
+        default_factory=list,
+        description="Three clearly different plans for the paragraph after the new one.",
+        max_length=3,
+    )
+
+
+class MemoryEditsWithoutPlans(MemoryEdits):
+    """The reply of a memory updater that edits the memory, asked for no plans."""
+
+    next_plans: SkipJsonSchema[list[str]] = Field(default_factory=list, max_length=3)
+    """Left out of the tool schema, as in :class:`MemoryUpdateWithoutPlans`."""
+
+
+REWRITE_TASK = "Updated memory: at most {max_words} words."
+"""The memory template's ``$memory_task`` when the memory updater rewrites the memory."""
+
+EDITS_TASK = (
+    "Dropped sentences: the numbers of the memory's sentences that no longer matter (none if "
+    "all still do). The summary below is added to the memory as it stands."
+)
+"""The memory template's ``$memory_task`` when it edits the memory (the numbers are the
+frame's, see :func:`recurrentgpt.story.short_term.numbered`)."""
+
 PLANS_TASK = (
     "5. Next plans: three clearly different plans for the paragraph after the new one, which "
     "is {progress}"

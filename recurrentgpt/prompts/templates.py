@@ -58,9 +58,10 @@ ROLE_FIELDS: Mapping[str, frozenset[str]] = {
     | {"chapter_total_text", "chapter_brief", "chapter_ending", "paragraphs_per_chapter"},
     "writer": FRAME_FIELDS
     | {"retrieved_passages", "plan_entries", "plan", "words_per_paragraph", "new_character"},
-    "memory": FRAME_FIELDS | {"retrieved_passages", "new_paragraph", "max_words", "plans_task"},
+    "memory": FRAME_FIELDS
+    | {"retrieved_passages", "new_paragraph", "max_words", "memory_task", "plans_task"},
     "planner": FRAME_FIELDS | {"retrieved_passages"},
-    "human": FRAME_FIELDS | {"plan_1", "plan_2", "plan_3"},
+    "human": FRAME_FIELDS | {"plan_1", "plan_2", "plan_3", "revise_task"},
 }
 """Every template of a novel, and the fields it may name."""
 

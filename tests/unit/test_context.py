@@ -102,6 +102,27 @@ def test_the_memory_updater_is_asked_for_plans_unless_it_is_a_bundled_model(
     assert Context(**settings).memory_updater_plans is asked
 
 
+@pytest.mark.parametrize(
+    ("settings", "revises"),
+    [
+        ({"model": "openai:gpt-4o-mini"}, True),
+        ({"model": "local:smollm2"}, False),
+        ({"model": "openai:gpt-4o-mini", "human_model": "local:smollm2"}, False),
+        ({"model": "local:smollm2", "human_revises": "yes"}, True),
+        ({"model": "openai:gpt-4o-mini", "human_revises": "no"}, False),
+    ],
+)
+def test_the_simulated_human_revises_its_choice_unless_it_is_a_bundled_model(
+    settings: dict, revises: bool
+) -> None:
+    assert Context(**settings).simulated_human_revises is revises
+
+
+def test_a_bad_human_revises_setting_is_named() -> None:
+    with pytest.raises(ValueError, match="human_revises must be"):
+        Context(human_revises="sometimes")  # type: ignore[arg-type]
+
+
 def test_qdrant_location_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECURRENTGPT_QDRANT", "/tmp/q")
     assert Context().resolved_qdrant_location == "/tmp/q"

@@ -12,7 +12,7 @@ from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.export import export_markdown, read_manuscript
 from recurrentgpt.llm import wire_schema
 from recurrentgpt.nodes.human import PLANS_REFRESHED, parse_decision
-from recurrentgpt.prompts.human import HumanChoice
+from recurrentgpt.prompts.human import HumanChoice, HumanChoiceWithoutRevision
 from recurrentgpt.state import HumanDecision
 from recurrentgpt.text import count_words
 from tests.fakes import ScriptedChatModel
@@ -595,6 +595,27 @@ async def test_a_revised_plan_that_is_not_a_plan_falls_back_to_the_chosen_plan(
     human_prompt = model.prompts_for("HumanChoice")[0]
     assert "The last paragraph:\nOpening paragraph three" in human_prompt
     assert "Story bible" in human_prompt
+
+
+async def test_a_simulated_human_that_does_not_revise_only_chooses(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    assert list(wire_schema(HumanChoiceWithoutRevision)["properties"]) == [
+        "reason",
+        "chosen_plan",
+    ]
+    model.overrides["HumanChoice"] = lambda schema, messages, n: {
+        "reason": "Tension.",
+        "chosen_plan": 2,
+    }
+    context = context_factory(mode="auto", human_revises="no")
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert values["chosen_plan"].startswith("Plan two of call")
+    assert plan_of(step_writer_prompts(model)[-1]) == values["chosen_plan"]
+    human_prompt = model.prompts_for("HumanChoice")[0]
+    assert "continues the last paragraph." in human_prompt
+    assert "revise" not in human_prompt.split("Task:")[-1]
 
 
 def test_the_terminal_pause_shows_the_rationale_passages_and_chapter() -> None:

@@ -9,8 +9,14 @@ import pytest
 from pydantic import BaseModel
 
 from recurrentgpt.llm import WIRE_MAX_STRING_LENGTH, wire_schema
-from recurrentgpt.prompts.human import HumanChoice
-from recurrentgpt.prompts.memory import PLANS_TASK, MemoryUpdate
+from recurrentgpt.prompts.human import REVISE_TASK, HumanChoice, HumanChoiceWithoutRevision
+from recurrentgpt.prompts.memory import (
+    EDITS_TASK,
+    PLANS_TASK,
+    REWRITE_TASK,
+    MemoryEdits,
+    MemoryUpdate,
+)
 from recurrentgpt.prompts.planner import Plans
 from recurrentgpt.prompts.templates import ROLE_FIELDS, TemplateError, load_templates
 from tests.fakes import ScriptedChatModel
@@ -117,13 +123,18 @@ def test_the_memory_and_human_prompts_name_every_field_their_tool_schema_leaves_
     templates = load_templates()
     fields = {name: "x" for name in ROLE_FIELDS["memory"] | ROLE_FIELDS["human"]}
     fields["plans_task"] = PLANS_TASK.format(progress="paragraph 2 of about 20 in this chapter.")
+    fields["memory_task"] = REWRITE_TASK.format(max_words=400)
+    fields["revise_task"] = REVISE_TASK.format(language="English")
     memory = templates.render("memory", fields)
     for heading in ("Rationale:", "Updated memory:", "Summary", "Bible changes", "Next plans:"):
         assert heading in memory
+    edits = templates.render("memory", {**fields, "memory_task": EDITS_TASK})
+    assert "Dropped sentences:" in edits and "Updated memory:" not in edits
     human = templates.render("human", fields)
     for words in ("reason", "choose the plan", "revise it"):
         assert words in human
-    for schema in (MemoryUpdate, HumanChoice):
+    assert "revise" not in templates.render("human", {**fields, "revise_task": "."})
+    for schema in (MemoryUpdate, MemoryEdits, HumanChoice, HumanChoiceWithoutRevision):
         wire = wire_schema(schema)
         assert wire["description"]  # the function itself keeps its one line
         assert "description" not in json.dumps(wire["properties"]) + json.dumps(
