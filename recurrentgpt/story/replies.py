@@ -41,6 +41,14 @@ _ABOUT_THE_NOVEL = re.compile(
 )
 
 
+_ABOUT_THE_PLAN = re.compile(
+    r"\b(?:your|this|the new) plan\b|\b(?:first|second|third|last|one|two|three|\d+) sentences?\b",
+    re.IGNORECASE,
+)
+"""A plan about the plan ("Your plan has three sentences, but you must keep the first
+sentence...", the bundled model on 2026-11-30), not about the story."""
+
+
 def is_cjk_language(language: str) -> bool:
     """Whether ``language`` (a name such as "Chinese") is written in CJK characters."""
     return language.strip().lower() in CJK_LANGUAGES
@@ -104,7 +112,7 @@ def plan_problem(plan: str, language: str) -> str | None:
     problem = words_problem(plan, language, min_words=MIN_PLAN_WORDS, what="a plan")
     if problem is None and find_loop_start(plan, n=5, max_repeats=2) is not None:
         return f"a plan must not repeat itself: {plan.strip()[:60]!r} does"
-    if problem is None and talks_about_task(plan):
+    if problem is None and (talks_about_task(plan) or _ABOUT_THE_PLAN.search(plan)):
         return f"a plan tells what happens in the story, not how to answer: {plan.strip()[:60]!r}"
     return problem
 

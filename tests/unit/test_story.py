@@ -177,6 +177,7 @@ def test_prompt_share_of_the_bible_stays_flat_however_large_it_grows() -> None:
         # Talk about the task instead of the story (the bundled model, 2026-11-30).
         ("Your answer must contain exactly two sentences about the keeper.", "English"),
         ("You're a professional writer crafting the next scene of the keeper.", "English"),
+        ("Your plan has three sentences, but you must keep the first sentence.", "English"),
     ],
 )
 def test_replies_that_are_not_plans_are_caught(plan: str, language: str) -> None:
