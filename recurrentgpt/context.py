@@ -231,6 +231,17 @@ class Context:
             "memory updater's plans are unusable and after a new chapter is planned."
         },
     )
+    prompts: Literal["auto", "full", "compact"] = field(
+        default="auto",
+        metadata={
+            "description": "Which packaged prompt templates are used: 'full' = the frame with "
+            "its headed sections and the standing rules, 'compact' = a short frame in plain "
+            "words (recurrentgpt/prompts/compact/) that a small model follows (with "
+            "SmolLM2-135M the full frame's headings and rules made most paragraphs talk about "
+            "the task), 'auto' = 'compact' for a bundled local writer ('local:...'), else "
+            "'full'. `templates_dir` overrides either, file by file."
+        },
+    )
     memory_update: Literal["auto", "rewrite", "edits"] = field(
         default="auto",
         metadata={
@@ -332,6 +343,8 @@ class Context:
             raise ValueError(
                 f"plans_by must be 'auto', 'memory' or 'planner', got {self.plans_by!r}"
             )
+        if self.prompts not in ("auto", "full", "compact"):
+            raise ValueError(f"prompts must be 'auto', 'full' or 'compact', got {self.prompts!r}")
         if self.memory_update not in ("auto", "rewrite", "edits"):
             raise ValueError(
                 f"memory_update must be 'auto', 'rewrite' or 'edits', got {self.memory_update!r}"
@@ -379,6 +392,13 @@ class Context:
         if self.plans_by == "auto":
             return not self.model_for("memory").startswith("local:")
         return self.plans_by == "memory"
+
+    @property
+    def compact_prompts(self) -> bool:
+        """Whether the compact prompt templates are used (see ``prompts``)."""
+        if self.prompts == "auto":
+            return self.model_for("writer").startswith("local:")
+        return self.prompts == "compact"
 
     @property
     def memory_by_edits(self) -> bool:

@@ -57,7 +57,7 @@ CALLER_CONTEXT_FIELDS = frozenset(
         "model", "start_model", "chapter_model", "writer_model", "memory_model",
         "planner_model", "human_model", "temperature", "structured_output_method",
         "retrieval_k", "memory_embedding", "retrieval_mode", "retrieval_fusion", "plans_by",
-        "writer_passages", "memory_update", "human_revises",
+        "writer_passages", "prompts", "memory_update", "human_revises",
         "words_per_paragraph", "paragraphs_per_chapter", "short_term_memory_words",
         "new_character_probability", "language", "mode", "story_form",
     }

@@ -117,7 +117,8 @@ _META_SENTENCE = re.compile(
 )
 _FRAME_LINE = re.compile(
     r"^\s*(?:novel|premise|book outline|story bible|progress|task|plans?"
-    r"|related earlier passages)(?:\s*\([^)\n]{0,40}\))?\s*:",
+    r"|related earlier passages|(?:the )?last paragraph|the story so far|earlier in the story"
+    r"|who and what matters|where we are)(?:\s*\([^)\n]{0,40}\))?\s*:",
     re.IGNORECASE,
 )
 """A line that starts like a section of the prompt's frame ("Premise: ..."): the frame
@@ -143,11 +144,13 @@ _PLACEHOLDER_LINE = re.compile(
 _NUMBER_LINE = re.compile(r"^[\W_]*\d[\W\d_]*$")
 """A line of numbers and punctuation only ("1", "1 1", "3."): a list's numbering, not prose."""
 _LINE_LABEL = re.compile(
-    r"^\s*(?:(?:sentence|step|part|plan|option)\s*\d+\s*[:.)-]|\d{1,2}(?=\s+[A-Z]))\s*",
+    r"^\s*(?:(?:sentence|step|part|plan|option)\s*\d+\s*[:.)-]|\d{1,2}(?=\s+[A-Z])"
+    r"|[(\[]\d{1,2}[)\]])\s*",
     re.IGNORECASE,
 )
-"""A numbered restatement's label ("Sentence 2:", "2 A lighthouse keeper..."): the label
-goes, the line stays and is judged as prose."""
+"""A numbered restatement's label ("Sentence 2:", "2 A lighthouse keeper...", "(1) ..." or
+"[2] ...", the frame's numbering of the memory and the passages): the label goes, the line
+stays and is judged as prose."""
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
 _MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 

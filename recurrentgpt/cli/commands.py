@@ -70,7 +70,7 @@ def _print_end(session: Session, values: dict[str, Any], thread_id: str) -> None
 
 async def cmd_write(session: Session, args: argparse.Namespace) -> int:
     """Start a novel and write it to its target."""
-    from recurrentgpt.prompts.templates import load_templates
+    from recurrentgpt.nodes.common import templates_for
 
     premise = args.premise.strip()
     if not premise:
@@ -83,7 +83,7 @@ async def cmd_write(session: Session, args: argparse.Namespace) -> int:
         targets["target_steps"] = DEFAULT_STEPS
     record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
     # Fail early on bad settings and on templates naming unknown fields.
-    load_templates(session.context_for(record).templates_dir)
+    templates_for(session.context_for(record))
     with registry.hold(thread_id):
         values = await _write_new(session, registry, record, args, premise, targets)
     _print_end(session, values, thread_id)
@@ -216,7 +216,7 @@ async def cmd_import(session: Session, args: argparse.Namespace) -> int:
     no novel behind; an interrupted import continues with ``resume ID``.
     """
     from recurrentgpt.books import read_book_file
-    from recurrentgpt.prompts.templates import load_templates
+    from recurrentgpt.nodes.common import templates_for
 
     book = read_book_file(args.file)
     thread_id = args.thread_id = args.thread_id or f"novel-{uuid.uuid4().hex[:8]}"
@@ -226,7 +226,7 @@ async def cmd_import(session: Session, args: argparse.Namespace) -> int:
     if not steps and not words:
         targets["target_steps"] = DEFAULT_STEPS
     record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
-    load_templates(session.context_for(record).templates_dir)
+    templates_for(session.context_for(record))
     novel: dict[str, Any] = {"manuscript": book.as_input(), "genre": args.genre, **targets}
     for name in ("premise", "language"):
         if value := (getattr(args, name) or "").strip():

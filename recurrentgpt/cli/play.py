@@ -90,7 +90,7 @@ async def _first_input(
     from recurrentgpt import novels
     from recurrentgpt.cli.player import Player
     from recurrentgpt.cli.registry import NovelRecord, NovelRegistry
-    from recurrentgpt.prompts.templates import load_templates
+    from recurrentgpt.nodes.common import templates_for
 
     registry = NovelRegistry(session.data_dir)
     if args.premise is not None:
@@ -104,7 +104,7 @@ async def _first_input(
             raise PlayError(f"story {thread_id!r} already exists: play {thread_id} resumes it")
         record = NovelRecord(thread_id=thread_id, settings=_settings_from(args))
         # Fail on bad settings or templates before the story is registered.
-        load_templates(session.context_for(record).templates_dir)
+        templates_for(session.context_for(record))
         registry.save(record)
         language = {"language": args.language} if args.language else {}
         scenes = args.scenes or fiction.DEFAULT_SCENES

@@ -24,7 +24,7 @@ _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
 
 def templates_for(context: Context) -> PromptTemplates:
     """The prompt templates of this run (the user's folder overrides ours)."""
-    return load_templates(context.templates_dir)
+    return load_templates(context.templates_dir, context.compact_prompts)
 
 
 def in_novel_language(context: Context, state: State) -> Context:

@@ -138,11 +138,17 @@ def _check(name: str, source: str, template: Template) -> None:
             )
 
 
+COMPACT_SET = "compact"
+"""The packaged subfolder of templates for small local models (``Context.prompts``)."""
+
+
 @functools.lru_cache(maxsize=8)
-def load_templates(folder: str = "") -> PromptTemplates:
+def load_templates(folder: str = "", compact: bool = False) -> PromptTemplates:
     """The templates of every role: the user's from ``folder`` where present, else ours.
 
-    Read once per process and folder.
+    With ``compact`` our templates are the :data:`COMPACT_SET`'s where it has one
+    (a short frame in plain words for small models), the full set's elsewhere; a
+    user's template still overrides either. Read once per process and arguments.
 
     Raises:
         TemplateError: ``folder`` is not a folder, or a template names an unknown
@@ -159,6 +165,11 @@ def load_templates(folder: str = "") -> PromptTemplates:
         override = user_folder / file_name if user_folder else None
         if override is not None and override.is_file():
             source, text = str(override), override.read_text(encoding="utf-8")
+        elif compact and (package / COMPACT_SET / file_name).is_file():
+            source, text = (
+                f"recurrentgpt/prompts/{COMPACT_SET}/{file_name}",
+                (package / COMPACT_SET / file_name).read_text(encoding="utf-8"),
+            )
         else:
             source, text = (
                 f"recurrentgpt/prompts/{file_name}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -342,18 +343,24 @@ async def test_the_planner_reads_the_retrieved_passages_summaries_not_their_pros
     assert all(passage in writer for passage in passages)
 
 
+@pytest.mark.parametrize(
+    ("prompts", "marker", "plan_heading"),
+    [
+        ("full", "Related earlier passages (long-term memory):", "Plan for the next"),
+        ("compact", "Earlier in the story:", "Write the next paragraph"),
+    ],
+)
 async def test_a_local_writer_reads_the_passages_summaries_and_the_memory_updater_the_same(
-    graph, model: ScriptedChatModel, config, context_factory
+    graph, model: ScriptedChatModel, config, context_factory, prompts, marker, plan_heading
 ) -> None:
     # The scripted model answers whatever the name; the name decides what is shown.
-    context = context_factory(model="local:smollm2", retrieval_k=4)
+    context = context_factory(model="local:smollm2", retrieval_k=4, prompts=prompts)
     assert context.writer_reads_summaries
     values = await run_novel(graph, config, context, target_steps=6)
 
     passages, summaries = values["retrieved_passages"], values["retrieved_summaries"]
     assert any(summaries)
-    marker = "Related earlier passages (long-term memory):"
-    writer = step_writer_prompts(model)[-1].split(marker, 1)[1].split("Plan for the next", 1)[0]
+    writer = step_writer_prompts(model)[-1].split(marker, 1)[1].split(plan_heading, 1)[0]
     memory = model.prompts_for("MemoryUpdate")[-1].split(marker, 1)[1].split("New paragraph:")[0]
     assert writer.strip() == memory.strip()
     for passage, summary in zip(passages, summaries, strict=True):

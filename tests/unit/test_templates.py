@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from recurrentgpt.context import Context
 from recurrentgpt.llm import WIRE_MAX_STRING_LENGTH, wire_schema
 from recurrentgpt.prompts.human import REVISE_TASK, HumanChoice, HumanChoiceWithoutRevision
 from recurrentgpt.prompts.memory import (
@@ -18,7 +19,7 @@ from recurrentgpt.prompts.memory import (
     MemoryUpdate,
 )
 from recurrentgpt.prompts.planner import Plans
-from recurrentgpt.prompts.templates import ROLE_FIELDS, TemplateError, load_templates
+from recurrentgpt.prompts.templates import COMPACT_SET, ROLE_FIELDS, TemplateError, load_templates
 from tests.fakes import ScriptedChatModel
 from tests.unit.helpers import run_novel, step_writer_prompts
 
@@ -43,6 +44,43 @@ def test_every_role_has_a_packaged_template_that_loads() -> None:
 def test_templates_are_package_data() -> None:
     pyproject = (PACKAGE_PROMPTS.parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert '"prompts/*.txt"' in pyproject
+    assert f'"prompts/{COMPACT_SET}/*.txt"' in pyproject
+
+
+def test_the_compact_set_replaces_some_roles_and_a_users_template_still_wins(
+    tmp_path: Path,
+) -> None:
+    compact = load_templates("", True)
+    replaced = {path.stem for path in (PACKAGE_PROMPTS / COMPACT_SET).glob("*.txt")}
+    assert {"system", "frame", "writer"} <= replaced
+    for name in ROLE_FIELDS:
+        folder = f"{COMPACT_SET}/" if name in replaced else ""
+        assert compact.sources[name] == f"recurrentgpt/prompts/{folder}{name}.txt"
+    (tmp_path / "frame.txt").write_text("$premise\n$last_paragraph", encoding="utf-8")
+    assert load_templates(str(tmp_path), True).sources["frame"] == str(tmp_path / "frame.txt")
+
+
+def test_the_compact_frame_still_shows_the_whole_frame() -> None:
+    # A small model gets the same story frame in fewer, plainer words: none of it is dropped.
+    fields = {name: f"<{name}>" for name in ROLE_FIELDS["frame"]}
+    frame = load_templates("", True).render("frame", fields)
+    for name in ROLE_FIELDS["frame"] - {"language"}:  # the system message names the language
+        assert f"<{name}>" in frame, name
+    assert "<language>" in load_templates("", True).render("system", fields)
+
+
+@pytest.mark.parametrize(
+    ("settings", "compact"),
+    [
+        ({"model": "local:smollm2"}, True),
+        ({"model": "openai:gpt-4o-mini"}, False),
+        ({"model": "openai:gpt-4o-mini", "writer_model": "local:smollm2"}, True),
+        ({"model": "local:smollm2", "prompts": "full"}, False),
+        ({"model": "openai:gpt-4o-mini", "prompts": "compact"}, True),
+    ],
+)
+def test_a_bundled_writer_gets_the_compact_prompts(settings: dict, compact: bool) -> None:
+    assert Context(**settings).compact_prompts is compact
 
 
 async def test_a_user_template_overrides_ours_for_its_role_only(

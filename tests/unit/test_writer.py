@@ -241,12 +241,15 @@ def test_clean_paragraph_drops_talk_to_the_writer_and_list_numbering() -> None:
         "You're a professional. You've helped me craft a story with multiple paragraphs.\n"
         "Your answer must contain exactly two sentences and be formatted using markdown.\n"
         "(Nothing has happened yet.) The keeper lit the lamp.\n"
+        "The story so far:\n"
+        "[2] The tide came in.\n"
         "2 A gull struck the glass at dawn.\n"
         "Sentence 3: She read the letter twice.\n"
         "1 1"
     )
     assert clean_paragraph(raw) == (
-        "The keeper lit the lamp.\nA gull struck the glass at dawn.\nShe read the letter twice."
+        "The keeper lit the lamp.\nThe tide came in.\nA gull struck the glass at dawn.\n"
+        "She read the letter twice."
     )
 
 
