@@ -534,9 +534,10 @@ async def ask_text(
         text = clean_paragraph(unlooped)
         if count_words(text) < min_words:
             problem = f"reply has {count_words(text)} usable words, fewer than {min_words}"
-            if count_words(unlooped) >= min_words:
-                # Mostly chatter: better than nothing if no attempt does better.
-                softly_rejected.append((unlooped, problem))
+            if text and count_words(unlooped) >= min_words:
+                # Prose wrapped in chatter: its prose, cleaned, is better than nothing if
+                # no attempt does better (never the chatter itself: a reader would see it).
+                softly_rejected.append((text, problem))
             return None, problem, raw
         objection = reject(text) if reject else None
         if objection:

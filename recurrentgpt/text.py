@@ -112,13 +112,14 @@ _WORD_COUNT_NOTE = re.compile(r"\s*\(\s*(?:about |approximately )?\d+\s*words?\s
 # Sentences about the task rather than the story: they name the prompt's own parts.
 _META_SENTENCE = re.compile(
     r"\b(?:next|last|final|previous|following|this|new|first|second|third) paragraph\b"
-    r"|\b(?:short|long)-term memory\b|\bstory bible\b",
+    r"|\b(?:short|long)-term memory\b|\bstory bible\b|\bnew character who fits the story\b",
     re.IGNORECASE,
 )
 _FRAME_LINE = re.compile(
     r"^\s*(?:novel|premise|book outline|story bible|progress|task|plans?"
     r"|related earlier passages|(?:the )?last paragraph|the story so far|earlier in the story"
-    r"|who and what matters|where we are)(?:\s*\([^)\n]{0,40}\))?\s*:",
+    r"|who and what matters|where we are|dropped sentences|rationale|summary|bible changes)"
+    r"(?:\s*\([^)\n]{0,40}\))?\s*:",
     re.IGNORECASE,
 )
 """A line that starts like a section of the prompt's frame ("Premise: ..."): the frame
@@ -141,6 +142,11 @@ _PLACEHOLDER_LINE = re.compile(
     r"^\s*\((?:none yet|nothing has happened yet|the novel begins here)\.?\)\s*", re.IGNORECASE
 )
 """The frame's stand-ins for an empty section, echoed back."""
+_LABEL_LINE = re.compile(
+    r"^\s*(?:the story (?:begins|continues)\s*:?|\([^()\n]*\)\.?)\s*$", re.IGNORECASE
+)
+"""A line that is a label ("The story begins:") or an aside wholly in brackets ("(This is
+the 3rd sentence of the chapter.)"): the bundled model's, not the story's."""
 _NUMBER_LINE = re.compile(r"^[\W_]*\d[\W\d_]*$")
 """A line of numbers and punctuation only ("1", "1 1", "3."): a list's numbering, not prose."""
 _LINE_LABEL = re.compile(
@@ -185,6 +191,7 @@ def clean_paragraph(text: str) -> str:
         if not _CHATTER_LINE.search(line)
         and not _FRAME_LINE.search(line)
         and not _NUMBER_LINE.match(line)
+        and not _LABEL_LINE.match(line)
     ]
     cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
     lines: list[str] = []

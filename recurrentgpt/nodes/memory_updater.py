@@ -31,10 +31,13 @@ from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import short_term
 from recurrentgpt.story.fiction import is_fiction
-from recurrentgpt.story.replies import plan_problem, words_problem
+from recurrentgpt.story.replies import plan_problem, summary_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
 
 logger = logging.getLogger(__name__)
+
+FALLBACK_SUMMARY_WORDS = 40
+"""Words of the new paragraph that stand for a summary no attempt got right."""
 
 
 async def rewrite_memory(
@@ -94,6 +97,11 @@ async def rewrite_memory(
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        reject=lambda reply: summary_problem(reply.paragraph_summary),
+        # The paragraph's own opening words summarise it better than talk about the task.
+        repair=lambda reply: reply.model_copy(
+            update={"paragraph_summary": truncate_words(new_paragraph, FALLBACK_SUMMARY_WORDS)}
+        ),
     )
     if isinstance(reply, prompt.MemoryEdits):
         memory = state.get("short_term_memory") or ""

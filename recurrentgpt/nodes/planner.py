@@ -51,9 +51,11 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
     if is_fiction(state):
         return await propose_reader_actions(model, context, state)
     language = state.get("language") or "English"
+    title = state.get("title") or ""
 
     def not_plans(reply: prompt.Plans) -> str | None:
-        return next(filter(None, (plan_problem(plan, language) for plan in reply.plans)), None)
+        problems = (plan_problem(plan, language, title=title) for plan in reply.plans)
+        return next(filter(None, problems), None)
 
     def mend(reply: prompt.Plans) -> prompt.Plans | None:
         # A plan that is not a plan gives way to the chapter's own plan, which the
@@ -62,7 +64,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         if not fallback:
             return None
         mended = {
-            f"plan_{number}": fallback if plan_problem(plan, language) else plan
+            f"plan_{number}": fallback if plan_problem(plan, language, title=title) else plan
             for number, plan in enumerate(reply.plans, 1)
         }
         return reply.model_copy(update=mended)

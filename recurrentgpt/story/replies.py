@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from recurrentgpt.text import count_words, find_loop_start, talks_about_task, words
+from recurrentgpt.text import clean_paragraph, count_words, find_loop_start, talks_about_task, words
 
 MIN_PLAN_WORDS = 5
 """A plan shorter than this is not a plan (a CJK character counts as a word)."""
@@ -42,11 +42,13 @@ _ABOUT_THE_NOVEL = re.compile(
 
 
 _ABOUT_THE_PLAN = re.compile(
-    r"\b(?:your|this|the new) plan\b|\b(?:first|second|third|last|one|two|three|\d+) sentences?\b",
+    r"\b(?:your|this|the new) plan\b|\b(?:first|second|third|last|one|two|three|\d+) sentences?\b"
+    r"|\bwhat happens\W+who acts\b",
     re.IGNORECASE,
 )
 """A plan about the plan ("Your plan has three sentences, but you must keep the first
-sentence...", the bundled model on 2026-11-30), not about the story."""
+sentence...", "What happens; who acts, what changes": the bundled model on 2026-11-30),
+not about the story."""
 
 
 def is_cjk_language(language: str) -> bool:
@@ -103,7 +105,7 @@ def words_problem(text: str, language: str, *, min_words: int, what: str) -> str
     return None
 
 
-def plan_problem(plan: str, language: str) -> str | None:
+def plan_problem(plan: str, language: str, *, title: str = "") -> str | None:
     """Why ``plan`` is not a plan in ``language`` (too short, not words, looping, talk), or None.
 
     A plan is a sentence or two: a phrase of five words said three times in it is a
@@ -114,7 +116,18 @@ def plan_problem(plan: str, language: str) -> str | None:
         return f"a plan must not repeat itself: {plan.strip()[:60]!r} does"
     if problem is None and (talks_about_task(plan) or _ABOUT_THE_PLAN.search(plan)):
         return f"a plan tells what happens in the story, not how to answer: {plan.strip()[:60]!r}"
+    if problem is None and title and _is_only(plan, title):
+        return f"a plan tells what happens next, not the novel's title: {plan.strip()[:60]!r}"
     return problem
+
+
+def _is_only(text: str, title: str) -> bool:
+    """Whether ``text`` is ``title`` and little else (a number, one more word)."""
+    title_words = {word.lower() for word in words(title)}
+    extra = [
+        word for word in words(text) if word.lower() not in title_words and not _NUMBER.match(word)
+    ]
+    return bool(title_words) and len(extra) <= 1
 
 
 def title_problem(title: str, language: str, *, what: str) -> str | None:
@@ -169,4 +182,21 @@ def narration_problem(paragraph: str) -> str | None:
     about = [s for s in sentences if _ABOUT_THE_NOVEL.search(s)]
     if sentences and len(about) * 3 >= len(sentences) and count_words(" ".join(about)) >= 5:
         return "it describes the novel instead of telling the story: narrate the scene itself"
+    return None
+
+
+MIN_SUMMARY_WORDS = 3
+"""A summary shorter than this, once the talk about the task is cut, summarises nothing."""
+
+
+def summary_problem(summary: str) -> str | None:
+    """Why a paragraph's summary talks about the task instead of the story, or None.
+
+    The summary is stored with the paragraph and, when the memory is edited,
+    becomes the memory itself: the bundled model once summarised a paragraph with
+    the memory task's own words ("Dropped sentences: the numbers of..."), which
+    the next prompts then showed as the story so far.
+    """
+    if talks_about_task(summary) or count_words(clean_paragraph(summary)) < MIN_SUMMARY_WORDS:
+        return "the summary must tell what happens in the new paragraph, not talk about the task"
     return None

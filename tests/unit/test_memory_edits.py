@@ -83,3 +83,24 @@ async def test_a_novel_with_edited_memory_keeps_what_was_not_dropped(
     assert "Dropped sentences: the numbers of the memory's sentences" in memory_prompt
     assert "Updated memory:" not in memory_prompt
     assert values["memory_rationale"] == f"Drop the first sentence, add event {second}."
+
+
+async def test_a_summary_that_talks_about_the_task_gives_way_to_the_paragraphs_opening(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # Seen with the bundled model (2026-11-30): the summary, which an edited memory
+    # takes in, repeated the memory task; the next prompts showed it as the story.
+    def edits(schema: str, messages: list, n: int) -> dict[str, Any]:
+        return {
+            "rationale": "Add the new paragraph.",
+            "dropped_sentences": [],
+            "paragraph_summary": "Dropped sentences: the numbers of the memory's sentences.",
+            "bible_changes": [],
+        }
+
+    model.overrides["MemoryUpdate"] = edits
+    context = context_factory(mode="auto-first", memory_update="edits", max_attempts=2)
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert "Dropped sentences" not in values["short_term_memory"]
+    opening_words = " ".join(values["last_paragraph"].split()[:8])
+    assert opening_words in values["short_term_memory"]

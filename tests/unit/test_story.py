@@ -10,6 +10,7 @@ from recurrentgpt.story.replies import (
     address_problem,
     narration_problem,
     plan_problem,
+    summary_problem,
     title_problem,
 )
 from recurrentgpt.text import count_words
@@ -237,3 +238,19 @@ def test_an_english_paragraph_that_talks_to_you_is_caught() -> None:
         is None
     )
     assert address_problem("Du bist spät. Deine Lampe brennt.", "German") is None
+
+
+def test_a_plan_that_is_the_title_or_the_task_is_caught() -> None:
+    title = "The Island of Lost Souls"
+    assert plan_problem("The Island of Lost Souls", "English", title=title)
+    assert plan_problem("3. The Island of Lost Souls.", "English", title=title)
+    assert plan_problem("3. What happens; who acts, what changes", "English")
+    plan = "Mara rows to the Island of Lost Souls at dawn to find the keeper."
+    assert plan_problem(plan, "English", title=title) is None
+    assert plan_problem("Arlo reaches the Island of Lost Souls", "English", title=title) is None
+
+
+def test_a_summary_that_talks_about_the_task_is_caught() -> None:
+    assert summary_problem("Dropped sentences: the numbers of the memory's sentences.")
+    assert summary_problem("Your answer must contain two sentences about the keeper.")
+    assert summary_problem("Arlo asks Mara about the letter; she tells him to burn it.") is None

@@ -245,6 +245,8 @@ def test_clean_paragraph_drops_talk_to_the_writer_and_list_numbering() -> None:
         "[2] The tide came in.\n"
         "2 A gull struck the glass at dawn.\n"
         "Sentence 3: She read the letter twice.\n"
+        "The story begins:\n"
+        "(This is also the 3rd sentence in the beginning chapter.)\n"
         "1 1"
     )
     assert clean_paragraph(raw) == (
@@ -281,3 +283,24 @@ async def test_a_later_paragraph_that_describes_the_novel_is_retried(
     assert described, "the scripted writer never described the novel after the opening"
     assert "describes the novel instead of telling the story" in model.prompts_for("text")[-1]
     assert values["last_paragraph"].startswith("Paragraph ")
+
+
+async def test_a_reply_kept_although_short_is_its_prose_not_its_chatter(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    chatter = (
+        "Sure! Here's the next paragraph:\nArlo lit the lamp and waited.\n"
+        "How does this sound? Let me know if you want any changes at all, I am always "
+        "happy to help with anything else you might need for your novel today."
+    )
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" in prompt:
+            return f"Paragraph {n}: Arlo {fake_words(n)}."
+        return chatter
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", max_attempts=1)
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert values["last_paragraph"] == "Arlo lit the lamp and waited."
