@@ -237,7 +237,7 @@ def test_an_english_paragraph_that_talks_to_you_is_caught() -> None:
         )
         is None
     )
-    assert address_problem("Du bist spät. Deine Lampe brennt.", "German") is None
+    assert address_problem("Du kamst spät. Du hast Angst.", "German") is None
 
 
 def test_a_plan_that_is_the_title_or_the_task_is_caught() -> None:
