@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from recurrentgpt.text import clean_paragraph, count_words, find_loop_start, talks_about_task, words
+from recurrentgpt.text import count_words, find_loop_start, talks_about_task, words
 
 MIN_PLAN_WORDS = 5
 """A plan shorter than this is not a plan (a CJK character counts as a word)."""
@@ -197,6 +197,17 @@ def summary_problem(summary: str) -> str | None:
     the memory task's own words ("Dropped sentences: the numbers of..."), which
     the next prompts then showed as the story so far.
     """
-    if talks_about_task(summary) or count_words(clean_paragraph(summary)) < MIN_SUMMARY_WORDS:
+    if (
+        talks_about_task(summary)
+        or _FORM_FIELD.match(summary)
+        or count_words(summary) < MIN_SUMMARY_WORDS
+    ):
         return "the summary must tell what happens in the new paragraph, not talk about the task"
     return None
+
+
+_FORM_FIELD = re.compile(
+    r"\s*(?:dropped sentences|rationale|updated memory|bible changes|next plans)\s*:", re.IGNORECASE
+)
+"""Another field of the memory updater's form, echoed where the summary goes. ("In this
+paragraph, Arlo..." is a fair summary and passes.)"""

@@ -254,3 +254,4 @@ def test_a_summary_that_talks_about_the_task_is_caught() -> None:
     assert summary_problem("Dropped sentences: the numbers of the memory's sentences.")
     assert summary_problem("Your answer must contain two sentences about the keeper.")
     assert summary_problem("Arlo asks Mara about the letter; she tells him to burn it.") is None
+    assert summary_problem("In this paragraph, Arlo finds the key under the stairs.") is None
