@@ -239,7 +239,9 @@ class Context:
             "words (recurrentgpt/prompts/compact/) that a small model follows (with "
             "SmolLM2-135M the full frame's headings and rules made most paragraphs talk about "
             "the task), 'auto' = 'compact' for a bundled local writer ('local:...'), else "
-            "'full'. `templates_dir` overrides either, file by file."
+            "'full'. `templates_dir` overrides either, file by file. With 'compact' an "
+            "unusable reply is retried with the same prompt, not told what was wrong (a small "
+            "model answers the feedback instead of the task)."
         },
     )
     memory_update: Literal["auto", "rewrite", "edits"] = field(
@@ -399,6 +401,15 @@ class Context:
         if self.prompts == "auto":
             return self.model_for("writer").startswith("local:")
         return self.prompts == "compact"
+
+    @property
+    def retry_feedback(self) -> bool:
+        """Whether a retry tells the model what was wrong with its reply.
+
+        Not with ``compact_prompts``: SmolLM2-135M apologised for its reply instead
+        of trying again.
+        """
+        return not self.compact_prompts
 
     @property
     def memory_by_edits(self) -> bool:

@@ -380,10 +380,14 @@ async def _ask_until_usable(
     max_attempts: int,
     outage_seconds: float,
     attempts_before: int = 0,
+    feedback: bool = True,
 ) -> T:
     """Call ``invoke`` until ``accept`` returns a value, at most ``max_attempts`` times.
 
-    After an unusable reply the model is told what was wrong before it tries again.
+    After an unusable reply the model is told what was wrong before it tries again,
+    unless ``feedback`` is False: then the same prompt is sent again for a fresh
+    sample (a small model answers the feedback itself: "I'm sorry, I didn't meet the
+    instructions...", SmolLM2-135M on 2026-11-30).
     A transient fault is sent again (not counted as an attempt) for up to
     ``outage_seconds``; a permanent one raises at once. ``attempts_before`` numbers
     the attempts after those of an earlier round (in logs and announcements).
@@ -425,13 +429,14 @@ async def _ask_until_usable(
             return value
         logger.warning("unusable %s reply (attempt %d): %s", role, attempt, problem)
         _announce_rejected(role, attempt, problem)
-        conversation = [
-            *messages,
-            HumanMessage(
-                f"Your previous reply could not be used: {problem}. Reply again, "
-                "following the instructions exactly, with non-repeating text."
-            ),
-        ]
+        if feedback:
+            conversation = [
+                *messages,
+                HumanMessage(
+                    f"Your previous reply could not be used: {problem}. Reply again, "
+                    "following the instructions exactly, with non-repeating text."
+                ),
+            ]
     raise LLMReplyError(role, attempt, problem, raw)
 
 
@@ -446,6 +451,7 @@ async def ask_structured(
     outage_seconds: float = DEFAULT_OUTAGE_SECONDS,
     reject: Callable[[SchemaT], str | None] | None = None,
     repair: Callable[[SchemaT], SchemaT | None] | None = None,
+    feedback: bool = True,
 ) -> SchemaT:
     """Ask ``model`` for a reply that satisfies ``schema``.
 
@@ -454,7 +460,8 @@ async def ask_structured(
     and the last reply that matched the schema was only rejected, ``repair``
     may mend it (keep its usable parts, fill the rest from what the story
     already has): the mended reply is returned, and logged, instead of stopping
-    the novel over a small model's stray field.
+    the novel over a small model's stray field. With ``feedback`` False a retry
+    sends the same prompt again instead of telling the model what was wrong.
 
     Returns:
         The parsed reply; its strings are within the schema's bounds and do not loop.
@@ -486,6 +493,7 @@ async def ask_structured(
             role=role,
             max_attempts=max_attempts,
             outage_seconds=outage_seconds,
+            feedback=feedback,
         )
     except LLMReplyError:
         mended = repair(rejected[-1]) if repair is not None and rejected else None
@@ -504,6 +512,7 @@ async def ask_text(
     max_attempts: int = 3,
     outage_seconds: float = DEFAULT_OUTAGE_SECONDS,
     reject: Callable[[str], str | None] | None = None,
+    feedback: bool = True,
 ) -> str:
     """Ask ``model`` for prose (streamed when the caller streams tokens).
 
@@ -517,7 +526,9 @@ async def ask_text(
     attempt that was not prose at all must not make a later, merely imperfect
     paragraph fatal; and a paragraph that talks about the novel or copies an
     earlier one is what a reader would notice, so it gets the second round: with
-    the bundled model such calls ran out of attempts 0-5 times in 20 steps.)
+    the bundled model such calls ran out of attempts 0-5 times in 20 steps.) With
+    ``feedback`` False a retry sends the same prompt again, as in
+    :func:`ask_structured`.
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
@@ -559,6 +570,7 @@ async def ask_text(
                 max_attempts=max_attempts,
                 outage_seconds=outage_seconds,
                 attempts_before=round_ * max_attempts,
+                feedback=feedback,
             )
         except LLMReplyError:
             if not softly_rejected:

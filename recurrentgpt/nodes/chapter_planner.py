@@ -99,6 +99,7 @@ async def plan_chapter(
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        feedback=context.retry_feedback,
         reject=lambda reply: chapter_problem(reply, language),
         repair=lambda reply: mend_chapter(
             reply, outline[number - 1] if number <= len(outline) else None, language

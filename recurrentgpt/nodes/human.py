@@ -290,6 +290,7 @@ def make_human_node(
                 method=context.structured_output_method,
                 max_attempts=context.max_attempts,
                 outage_seconds=context.model_outage_seconds,
+                feedback=context.retry_feedback,
             )
         except LLMReplyError as error:
             logger.warning("the simulated human took plan 1 as offered: %s", error.problem)

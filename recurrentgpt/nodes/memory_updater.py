@@ -97,6 +97,7 @@ async def rewrite_memory(
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        feedback=context.retry_feedback,
         reject=lambda reply: summary_problem(reply.paragraph_summary),
         # The paragraph's own opening words summarise it better than talk about the task.
         repair=lambda reply: reply.model_copy(

@@ -84,6 +84,7 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
             method=context.structured_output_method,
             max_attempts=context.max_attempts,
             outage_seconds=context.model_outage_seconds,
+            feedback=context.retry_feedback,
             reject=not_plans,
             repair=mend,
         )

@@ -92,6 +92,7 @@ async def propose_reader_actions(model: BaseChatModel, context: Context, state: 
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        feedback=context.retry_feedback,
         reject=not_actions,
         repair=mend,
     )
@@ -108,6 +109,7 @@ async def choose_as_reader(model: BaseChatModel, context: Context, state: State)
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        feedback=context.retry_feedback,
     )
     return int(reply.chosen_action)
 

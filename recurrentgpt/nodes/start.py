@@ -87,6 +87,7 @@ async def write_book_outline(services: Services, context: Context, novel: State)
         method=context.structured_output_method,
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        feedback=context.retry_feedback,
         reject=lambda reply: outline_problem(reply, language),
         repair=lambda reply: mend_outline(reply, novel.get("premise", ""), language),
     )

@@ -100,6 +100,7 @@ async def compose_paragraph(
         min_words=max(5, context.words_per_paragraph // 8),
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
+        feedback=context.retry_feedback,
         reject=problem_with,
     )
     return truncate_words(paragraph, 2 * context.words_per_paragraph)

@@ -304,3 +304,26 @@ async def test_a_reply_kept_although_short_is_its_prose_not_its_chatter(
     context = context_factory(mode="auto-first", max_attempts=1)
     values = await run_novel(graph, config, context, target_steps=1)
     assert values["last_paragraph"] == "Arlo lit the lamp and waited."
+
+
+@pytest.mark.parametrize(("prompts", "told"), [("full", True), ("compact", False)])
+async def test_a_retry_tells_the_model_what_was_wrong_unless_prompts_are_compact(
+    graph, model: ScriptedChatModel, config, context_factory, prompts: str, told: bool
+) -> None:
+    # A small model answers the feedback ("I'm sorry, I didn't meet the instructions")
+    # instead of the task, so with compact prompts the same prompt is sent again.
+    copies: list[int] = []
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" not in prompt and not copies:
+            copies.append(n)
+            return "Lighthouse."
+        return f"Paragraph {n}: Arlo {fake_words(n)}."
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", prompts=prompts)
+    await run_novel(graph, config, context, target_steps=1)
+    first, retry = model.prompts_for("text")[-2:]
+    assert ("Your previous reply could not be used" in retry) is told
+    assert (retry == first) is not told
