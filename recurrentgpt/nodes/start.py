@@ -27,7 +27,7 @@ from recurrentgpt.services import Services, chat_model_for, long_term_memory_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.fiction import default_target
-from recurrentgpt.story.replies import arc_problem, title_problem
+from recurrentgpt.story.replies import arc_problem, narration_problem, title_problem
 from recurrentgpt.text import count_words, truncate_words
 
 TITLE_FROM_PREMISE_WORDS = 8
@@ -102,6 +102,11 @@ async def write_opening_paragraphs(services: Services, context: Context, novel: 
     paragraphs: list[str] = []
     told_to_reader = scene_check(novel)
 
+    def opening_problem(paragraph: str) -> str | None:
+        return narration_problem(paragraph) or (
+            told_to_reader(paragraph) if told_to_reader else None
+        )
+
     for number in range(1, story_outline.OPENING_PARAGRAPHS + 1):
         so_far: State = {
             **novel,
@@ -122,7 +127,7 @@ async def write_opening_paragraphs(services: Services, context: Context, novel: 
                 so_far,
                 passages=paragraphs[:-1],
                 plan=plan,
-                reject=told_to_reader,
+                reject=opening_problem,
             )
         )
     return paragraphs

@@ -61,8 +61,9 @@ async def compose_paragraph(
 
     The prompt is the shared frame of ``state``, then the passages (as
     ``shown_passages`` when given, e.g. their summaries) and the plan. A reply that
-    repeats the last paragraph or one of ``passages``, describes the novel instead
-    of telling it, or (a novel in English) talks to "you", is retried.
+    repeats the last paragraph or one of ``passages`` is retried; with compact
+    prompts (a small model) so is one that describes the novel instead of telling
+    it or (a novel in English) talks to "you".
     The paragraph is cut before any loop and capped at twice the target length.
     ``reject`` may name a further problem with a reply (it is retried, softly).
     """
@@ -87,11 +88,14 @@ async def compose_paragraph(
         for earlier in (last_paragraph, *passages):
             if overlap_ratio(paragraph, earlier) > MAX_OVERLAP_WITH_EARLIER_TEXT:
                 return "it repeats an earlier paragraph instead of continuing the story"
-        return (
+        # A small model's paragraph is checked at every step for what a hosted
+        # writer's prose is checked for only at the opening (a novel about a book
+        # says "the book"; dialogue in single quotes says "you").
+        small_model_problem = context.compact_prompts and (
             narration_problem(paragraph)
             or (None if is_fiction(state) else address_problem(paragraph, language))
-            or (reject(paragraph) if reject else None)
         )
+        return small_model_problem or (reject(paragraph) if reject else None)
 
     paragraph = await ask_text(
         model,
