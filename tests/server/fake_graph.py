@@ -3,7 +3,8 @@
 The real graph needs a chat model server; this module serves the same graph
 with :class:`~tests.fakes.ScriptedChatModel` for every role, so a server test
 measures the framework, not a model. The writer's paragraph quotes the plan and
-the short-term memory it was prompted with, so a test that only sees the HTTP
+the short-term memory it was prompted with (from either prompt set: the served
+default model is the bundled one, which gets the compact prompts), so a test that only sees the HTTP
 API can tell that an edit reached the next step. Long-term memory is one Qdrant
 client per server process (``RECURRENTGPT_QDRANT``: a folder, or ``:memory:``
 by default) with the hashing embedder, shared by every thread the server runs.
@@ -24,6 +25,7 @@ from recurrentgpt.graphs.cowriter import build_graph
 from recurrentgpt.graphs.fiction import build_fiction_graph
 from recurrentgpt.graphs.tool import TOOL_GRAPH_NAME, build_tool_graph
 from recurrentgpt.memory import LongTermMemory, open_store
+from recurrentgpt.prompts.writer import NEW_CHARACTER
 from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer, fake_words
 
 EMBEDDING_DIMS = 64
@@ -45,6 +47,24 @@ def _prompt_section(prompt: str, heading: str) -> str:
     return found.group("body").strip() if found else ""
 
 
+_COMPACT_PLAN = re.compile(
+    r"Write the next paragraph of the story, about \d+ words, in [^:\n]+: (.*)$"
+)
+"""The plan in the compact writer template (a bundled model's, the served default)."""
+_MEMORY_NUMBER = re.compile(r"^\(\d+\)\s*", re.MULTILINE)
+"""An edited memory's sentence numbers, as the prompts show them."""
+
+
+def _plan_and_memory(prompt: str) -> tuple[str, str]:
+    """The plan and the short-term memory a writer prompt holds, in either template set."""
+    plan = _prompt_section(prompt, "Plan for the next paragraph")
+    memory = _prompt_section(prompt, "Short-term memory (what has happened recently)")
+    if not plan and (found := _COMPACT_PLAN.search(prompt.rstrip())):
+        plan = found.group(1).removesuffix(NEW_CHARACTER).strip()
+        memory = _prompt_section(prompt, "The story so far")
+    return plan, " ".join(_MEMORY_NUMBER.sub("", memory).split())
+
+
 def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     """A paragraph numbered by call ``n`` that quotes the plan and memory it was given.
 
@@ -54,7 +74,7 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
     a model server that is not running.
     """
     prompt = "\n".join(str(m.content) for m in messages)
-    plan = _prompt_section(prompt, "Plan for the next paragraph")
+    plan, memory = _plan_and_memory(prompt)
     if MODEL_DOWN in plan:
         raise ConnectionRefusedError(
             f"[Errno 111] the writer's model server is down ({MODEL_DOWN})"
@@ -65,7 +85,6 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
             raise ConnectionRefusedError(f"[Errno 111] the writer's model is slow ({SLOW_MODEL})")
     if not plan or "of the novel's opening" in plan:
         return _default_answer(schema, messages, n)
-    memory = _prompt_section(prompt, "Short-term memory (what has happened recently)")
     return (
         f"Paragraph {n} follows the plan <{plan}> and remembers <{memory}> as {fake_words(n, 12)}."
     )
