@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -18,35 +18,49 @@ class BibleChange(BaseModel):
     fact: str = Field(description="The new fact, one short sentence.", min_length=3, max_length=200)
 
 
+Rationale = Annotated[
+    str,
+    Field(
+        description="What to drop from the memory and what to add, and why.",
+        min_length=1,
+        max_length=800,
+    ),
+]
+ParagraphSummary = Annotated[
+    str,
+    Field(
+        description="One or two sentences summarising the new paragraph.",
+        min_length=10,
+        max_length=400,
+    ),
+]
+BibleChanges = Annotated[
+    list[BibleChange],
+    Field(description="Up to three new or changed story facts (may be empty).", max_length=3),
+]
+NextPlans = Annotated[
+    list[str],
+    Field(
+        description="Three clearly different plans for the paragraph after the new one.",
+        max_length=3,
+    ),
+]
+"""The fields both replies of the memory updater share (a rewrite and edits), defined once."""
+
+
 class MemoryUpdate(BaseModel):
     """The reply of the memory updater."""
 
     WIRE_FIELD_DESCRIPTIONS: ClassVar[bool] = False
     """``memory.txt`` names every field: the tool schema goes without the descriptions below."""
 
-    rationale: str = Field(
-        description="What to drop from the memory and what to add, and why.",
-        min_length=1,
-        max_length=800,
-    )
+    rationale: Rationale
     updated_memory: str = Field(
         description="The rewritten short-term memory.", min_length=20, max_length=3000
     )
-    paragraph_summary: str = Field(
-        description="One or two sentences summarising the new paragraph.",
-        min_length=10,
-        max_length=400,
-    )
-    bible_changes: list[BibleChange] = Field(
-        default_factory=list,
-        description="Up to three new or changed story facts (may be empty).",
-        max_length=3,
-    )
-    next_plans: list[str] = Field(
-        default_factory=list,
-        description="Three clearly different plans for the paragraph after the new one.",
-        max_length=3,
-    )
+    paragraph_summary: ParagraphSummary
+    bible_changes: BibleChanges = Field(default_factory=list)
+    next_plans: NextPlans = Field(default_factory=list)
 
 
 class MemoryUpdateWithoutPlans(MemoryUpdate):
@@ -72,31 +86,15 @@ class MemoryEdits(BaseModel):
     WIRE_FIELD_DESCRIPTIONS: ClassVar[bool] = False
     """``memory.txt`` names every field: the tool schema goes without the descriptions below."""
 
-    rationale: str = Field(
-        description="What to drop from the memory and what to add, and why.",
-        min_length=1,
-        max_length=800,
-    )
+    rationale: Rationale
     dropped_sentences: list[int] = Field(
         default_factory=list,
         description="Numbers of the memory's sentences that no longer matter.",
         max_length=MAX_DROPPED_SENTENCES,
     )
-    paragraph_summary: str = Field(
-        description="One or two sentences summarising the new paragraph.",
-        min_length=10,
-        max_length=400,
-    )
-    bible_changes: list[BibleChange] = Field(
-        default_factory=list,
-        description="Up to three new or changed story facts (may be empty).",
-        max_length=3,
-    )
-    next_plans: list[str] = Field(
-        default_factory=list,
-        description="Three clearly different plans for the paragraph after the new one.",
-        max_length=3,
-    )
+    paragraph_summary: ParagraphSummary
+    bible_changes: BibleChanges = Field(default_factory=list)
+    next_plans: NextPlans = Field(default_factory=list)
 
 
 class MemoryEditsWithoutPlans(MemoryEdits):
