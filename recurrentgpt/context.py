@@ -8,9 +8,10 @@ a value passed explicitly always wins.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal, cast, get_args, get_type_hints
 
 Mode = Literal["interactive", "auto", "auto-first"]
 MemoryBackend = Literal["edge", "local"]
@@ -337,30 +338,11 @@ class Context:
             raise ValueError(f"model_outage_seconds must be >= 0, got {self.model_outage_seconds}")
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
-        if self.memory_backend not in ("edge", "local"):
-            raise ValueError(
-                f"memory_backend must be 'edge' or 'local', got {self.memory_backend!r}"
-            )
-        if self.plans_by not in ("auto", "memory", "planner"):
-            raise ValueError(
-                f"plans_by must be 'auto', 'memory' or 'planner', got {self.plans_by!r}"
-            )
-        if self.prompts not in ("auto", "full", "compact"):
-            raise ValueError(f"prompts must be 'auto', 'full' or 'compact', got {self.prompts!r}")
-        if self.memory_update not in ("auto", "rewrite", "edits"):
-            raise ValueError(
-                f"memory_update must be 'auto', 'rewrite' or 'edits', got {self.memory_update!r}"
-            )
-        if self.human_revises not in ("auto", "yes", "no"):
-            raise ValueError(
-                f"human_revises must be 'auto', 'yes' or 'no', got {self.human_revises!r}"
-            )
-        if self.mode not in ("interactive", "auto", "auto-first"):
-            raise ValueError(
-                f"mode must be 'interactive', 'auto' or 'auto-first', got {self.mode!r}"
-            )
-        if self.story_form not in ("novel", "fiction"):
-            raise ValueError(f"story_form must be 'novel' or 'fiction', got {self.story_form!r}")
+        for name in CHECKED_CHOICES:
+            value, options = getattr(self, name), _options_of(name)
+            if value not in options:
+                listed = ", ".join(map(repr, options[:-1])) + f" or {options[-1]!r}"
+                raise ValueError(f"{name} must be {listed}, got {value!r}")
 
     def model_for(self, role: str) -> str:
         """Return the model string configured for ``role``, or the default model."""
@@ -369,6 +351,10 @@ class Context:
             # Chapter planning is planning: a chosen planner model plans chapters too.
             specific = self.planner_model
         return specific or self.model
+
+    def _bundled(self, role: str) -> bool:
+        """Whether ``role`` runs on a bundled local model (``local:...``)."""
+        return self.model_for(role).startswith("local:")
 
     @property
     def writer_reads_summaries(self) -> bool:
@@ -380,7 +366,7 @@ class Context:
         step instead of 729 (bench/results/offline_model.md).
         """
         if self.writer_passages == "auto":
-            return self.model_for("writer").startswith("local:")
+            return self._bundled("writer")
         return self.writer_passages == "summaries"
 
     @property
@@ -392,14 +378,14 @@ class Context:
         (bench/results/offline_model.md), after the plans were generated.
         """
         if self.plans_by == "auto":
-            return not self.model_for("memory").startswith("local:")
+            return not self._bundled("memory")
         return self.plans_by == "memory"
 
     @property
     def compact_prompts(self) -> bool:
         """Whether the compact prompt templates are used (see ``prompts``)."""
         if self.prompts == "auto":
-            return self.model_for("writer").startswith("local:")
+            return self._bundled("writer")
         return self.prompts == "compact"
 
     @property
@@ -415,17 +401,35 @@ class Context:
     def memory_by_edits(self) -> bool:
         """Whether the memory updater edits the memory instead of rewriting it."""
         if self.memory_update == "auto":
-            return self.model_for("memory").startswith("local:")
+            return self._bundled("memory")
         return self.memory_update == "edits"
 
     @property
     def simulated_human_revises(self) -> bool:
         """Whether the simulated human revises the plan it chooses (see ``human_revises``)."""
         if self.human_revises == "auto":
-            return not self.model_for("human").startswith("local:")
+            return not self._bundled("human")
         return self.human_revises == "yes"
 
     @property
     def resolved_qdrant_location(self) -> str:
         """Where long-term memory lives: a URL, ':memory:' or a folder."""
         return self.qdrant_location or os.path.join(self.data_dir, "qdrant")
+
+
+CHECKED_CHOICES = (
+    "memory_backend",
+    "plans_by",
+    "prompts",
+    "memory_update",
+    "human_revises",
+    "mode",
+    "story_form",
+)
+"""Fields whose value must be one of the options their ``Literal`` type names."""
+
+
+@functools.cache
+def _options_of(name: str) -> tuple[str, ...]:
+    """The options of a :data:`CHECKED_CHOICES` field, read once from its type."""
+    return get_args(get_type_hints(Context)[name])
