@@ -513,6 +513,7 @@ async def ask_text(
     outage_seconds: float = DEFAULT_OUTAGE_SECONDS,
     reject: Callable[[str], str | None] | None = None,
     feedback: bool = True,
+    tidy: Callable[[str], str] | None = None,
 ) -> str:
     """Ask ``model`` for prose (streamed when the caller streams tokens).
 
@@ -528,7 +529,9 @@ async def ask_text(
     earlier one is what a reader would notice, so it gets the second round: with
     the bundled model such calls ran out of attempts 0-5 times in 20 steps.) With
     ``feedback`` False a retry sends the same prompt again, as in
-    :func:`ask_structured`.
+    :func:`ask_structured`. ``tidy`` may cut more from the cleaned reply (a small
+    model's sentences about its task) before it is counted and checked; a reply
+    that nothing is left of is kept, cleaned only, as the very last resort.
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
@@ -536,19 +539,24 @@ async def ask_text(
         ModelRequestError: when the provider refuses the request for good.
     """
     softly_rejected: list[tuple[str, str]] = []
+    untidy: list[tuple[str, str]] = []
 
     def accept(reply: Any) -> tuple[str | None, str, str]:
         raw = _raw_text(reply)
         if not raw.strip():
             return None, "the reply was empty", raw
         unlooped = strip_loop(raw)
-        text = clean_paragraph(unlooped)
+        cleaned = clean_paragraph(unlooped)
+        text = tidy(cleaned) if tidy else cleaned
         if count_words(text) < min_words:
             problem = f"reply has {count_words(text)} usable words, fewer than {min_words}"
-            if text and count_words(unlooped) >= min_words:
+            if count_words(unlooped) >= min_words:
                 # Prose wrapped in chatter: its prose, cleaned, is better than nothing if
                 # no attempt does better (never the chatter itself: a reader would see it).
-                softly_rejected.append((text, problem))
+                if text:
+                    softly_rejected.append((text, problem))
+                elif cleaned:
+                    untidy.append((cleaned, problem))
             return None, problem, raw
         objection = reject(text) if reject else None
         if objection:
@@ -573,8 +581,9 @@ async def ask_text(
                 feedback=feedback,
             )
         except LLMReplyError:
-            if not softly_rejected:
+            if not softly_rejected and not untidy:
                 raise
-    text, problem = softly_rejected[-1]
+    # Stopping the novel would lose more than one imperfect paragraph does.
+    text, problem = (softly_rejected or untidy)[-1]
     logger.warning("keeping the last %s reply although %s", role, problem)
     return text

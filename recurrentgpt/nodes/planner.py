@@ -43,7 +43,8 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
 
     The prompt is the shared frame of ``state``, then the summaries of the
     passages retrieved at the last step. A plan that does not read as a plan in the novel's language
-    is retried; when every attempt is spent, usable plans are kept and the rest
+    is retried; when every attempt is spent (with compact prompts, a small
+    model's, as soon as one plan is usable), usable plans are kept and the rest
     give way to the chapter's plan, and in auto mode a planner that never matched
     the schema gives way to it too (see the handler). A story in the fiction form
     gets the reader's three actions.
@@ -53,8 +54,14 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
     language = state.get("language") or "English"
     title = state.get("title") or ""
 
+    # A small model's reply with one usable plan is kept, its others mended at once:
+    # a retry cost it about 2 s and was as likely to miss (40 requests for 21 calls).
+    keeps_usable = context.compact_prompts and bool(chapter_plan(state))
+
     def not_plans(reply: prompt.Plans) -> str | None:
-        problems = (plan_problem(plan, language, title=title) for plan in reply.plans)
+        problems = [plan_problem(plan, language, title=title) for plan in reply.plans]
+        if keeps_usable and not all(problems):
+            return None
         return next(filter(None, problems), None)
 
     def mend(reply: prompt.Plans) -> prompt.Plans | None:
@@ -100,6 +107,9 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
             raise
         logger.warning("no usable planner reply: the chapter's plan is offered as the plans")
         return [fallback] * 3
+    if keeps_usable and (mended := mend(plans)) is not None and mended != plans:
+        logger.warning("planner plans that were not plans gave way to the chapter's plan")
+        plans = mended
     return [p.strip() for p in plans.plans]
 
 

@@ -24,11 +24,15 @@ from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story.fiction import is_fiction
-from recurrentgpt.story.replies import address_problem, narration_problem
-from recurrentgpt.text import overlap_ratio, truncate_words
+from recurrentgpt.story.replies import story_only
+from recurrentgpt.text import count_words, overlap_ratio, truncate_words
 
 MAX_OVERLAP_WITH_EARLIER_TEXT = 0.5
 """A paragraph sharing more of its 8-word sequences with an earlier one is a copy."""
+
+MIN_STORY_SHARE = 4
+"""A small model's paragraph must keep a 1/MIN_STORY_SHARE of the target length in
+sentences that tell the story, once its talk about the novel is cut."""
 
 MAX_PLAN_ENTRIES = 3
 """Most bible entries added for the plan on top of those the frame shows."""
@@ -61,9 +65,10 @@ async def compose_paragraph(
 
     The prompt is the shared frame of ``state``, then the passages (as
     ``shown_passages`` when given, e.g. their summaries) and the plan. A reply that
-    repeats the last paragraph or one of ``passages`` is retried; with compact
-    prompts (a small model) so is one that describes the novel instead of telling
-    it or (a novel in English) talks to "you".
+    repeats the last paragraph or one of ``passages`` is retried. With compact
+    prompts (a small model) its sentences that describe the novel or (a novel in
+    English) talk to "you" are cut (:func:`story_only`), and a reply with too
+    little left is retried.
     The paragraph is cut before any loop and capped at twice the target length.
     ``reject`` may name a further problem with a reply (it is retried, softly).
     """
@@ -83,19 +88,24 @@ async def compose_paragraph(
     )
     last_paragraph = state.get("last_paragraph", "")
     language = state.get("language") or context.language
+    min_story_words = max(5, context.words_per_paragraph // MIN_STORY_SHARE)
+
+    told_to_reader = is_fiction(state)
+    title = state.get("title") or ""
+
+    def story_sentences(paragraph: str) -> str:
+        return story_only(paragraph, language, told_to_reader=told_to_reader, title=title)
 
     def problem_with(paragraph: str) -> str | None:
         for earlier in (last_paragraph, *passages):
             if overlap_ratio(paragraph, earlier) > MAX_OVERLAP_WITH_EARLIER_TEXT:
                 return "it repeats an earlier paragraph instead of continuing the story"
-        # A small model's paragraph is checked at every step for what a hosted
-        # writer's prose is checked for only at the opening (a novel about a book
-        # says "the book"; dialogue in single quotes says "you").
-        small_model_problem = context.compact_prompts and (
-            narration_problem(paragraph)
-            or (None if is_fiction(state) else address_problem(paragraph, language))
-        )
-        return small_model_problem or (reject(paragraph) if reject else None)
+        # A small model's talk about the novel was cut (story_only); what is left
+        # must still be a paragraph. A hosted writer's prose is checked for such talk
+        # only at the opening: a novel about a book says "the book".
+        if context.compact_prompts and count_words(paragraph) < min_story_words:
+            return "too little of it tells the story: narrate the scene itself"
+        return reject(paragraph) if reject else None
 
     paragraph = await ask_text(
         model,
@@ -106,6 +116,7 @@ async def compose_paragraph(
         outage_seconds=context.model_outage_seconds,
         feedback=context.retry_feedback,
         reject=problem_with,
+        tidy=story_sentences if context.compact_prompts else None,
     )
     return truncate_words(paragraph, 2 * context.words_per_paragraph)
 

@@ -149,27 +149,6 @@ def chapter_outline_problem(outline: str, language: str) -> str | None:
 
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _ADDRESSED = re.compile(r"\byou(?:r|rs|rself|'re|'ve|'ll|'d)?\b", re.IGNORECASE)
-MAX_ADDRESSED_SHARE = 0.5
-"""Share of an English novel paragraph's sentences (outside quotes) that may speak to "you"."""
-
-
-def address_problem(paragraph: str, language: str) -> str | None:
-    """Why an English novel paragraph talks to "you" instead of telling the story, or None.
-
-    The bundled model, its context full of chat, answered with thanks and praise
-    ("Thank you for sharing your work... I'm so proud of you!") in place of a
-    scene on 2026-11-30. A novel narrates in the third or first person; speech
-    in quotation marks is not counted. Stories in the fiction form, told to the
-    reader, and other languages are not checked.
-    """
-    if language.strip().lower() != "english":
-        return None
-    narration = _QUOTED.sub(" ", paragraph)
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", narration) if count_words(s) >= 2]
-    addressed = [s for s in sentences if _ADDRESSED.search(s)]
-    if sentences and len(addressed) > MAX_ADDRESSED_SHARE * len(sentences):
-        return "it talks to 'you' instead of telling the story: narrate the scene itself"
-    return None
 
 
 def narration_problem(paragraph: str) -> str | None:
@@ -199,7 +178,7 @@ def summary_problem(summary: str) -> str | None:
     """
     if (
         talks_about_task(summary)
-        or _FORM_FIELD.match(summary)
+        or _FORM_FIELD.search(summary)
         or count_words(summary) < MIN_SUMMARY_WORDS
     ):
         return "the summary must tell what happens in the new paragraph, not talk about the task"
@@ -207,7 +186,116 @@ def summary_problem(summary: str) -> str | None:
 
 
 _FORM_FIELD = re.compile(
-    r"\s*(?:dropped sentences|rationale|updated memory|bible changes|next plans)\s*:", re.IGNORECASE
+    r"\b(?:dropped sentences|rationale|updated memory|bible changes|next plans)\s*:", re.IGNORECASE
 )
-"""Another field of the memory updater's form, echoed where the summary goes. ("In this
-paragraph, Arlo..." is a fair summary and passes.)"""
+"""Another field of the memory updater's form, echoed where the summary goes, at its start
+or after a list number ("2. Dropped sentences: ..."). ("In this paragraph, Arlo..." is a
+fair summary and passes.)"""
+
+
+_ABOUT_THE_TELLING = re.compile(
+    r"\b(?:his|her|their|its|the|this|our|my|your|a) (?:story|tale) (?:begins|began|starts|started"
+    r"|continues|ends|ended|has begun|is about|so far)\b"
+    r"|\b(?:this|one|two|three|next|last|final|previous|first|new) (?:pages?|scenes?)\b"
+    r"|\bpages? left\b|\bchapters?\b|\bparagraphs?\b|\bsentences?\b|\bthe reader\b"
+    r"|\b\d+ words\b|\bwhat(?:'s| is| happens) next\b|\bnarrative arc\b"
+    r"|\bintroduce (?:a|an|the) (?:new )?character\b|\bin one line\b|\bone-line\b"
+    r"|\b(?:writ(?:e|es|ing)|craft(?:s|ing)?|shar(?:e|es|ing)) (?:a |the |this |my )?"
+    r"(?:scenes?|stor(?:y|ies)|novel|tale)\b|\bcan'?t stop writing\b|\bfinishing up\b",
+    re.IGNORECASE,
+)
+"""Talk about the telling rather than the story ("His story begins with this image",
+"One scene continues from the previous ending", "we're just two pages left", "What's
+next? 289 words", "The end of this narrative arc is marked by an adj.", the writer's own
+"Introduce a new character" echoed, "I'm no longer just writing scenes, but crafting a
+story"): the bundled model's sentences between its scenes on 2026-11-30."""
+_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
+
+
+def _split_outside_quotes(line: str) -> list[str]:
+    """``line``'s sentences; a break inside a quotation does not end one."""
+    found, start = [], 0
+    for match in _SENTENCE_BREAK.finditer(line):
+        piece = line[start : match.end()]
+        if piece.count('"') % 2 or piece.count("“") > piece.count("”"):
+            continue
+        found.append(piece.strip())
+        start = match.end()
+    found.append(line[start:].strip())
+    return [sentence for sentence in found if sentence]
+
+
+_HANDLE = re.compile(r"(?<!\w)@\w")
+"""A social-media handle ("edited by @SternechterderFuhrei"): a post's credits, not a scene."""
+
+ENGLISH_FUNCTION_WORDS = frozenset(
+    {
+        "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "from",
+        "with", "as", "that", "this", "was", "were", "is", "are", "be", "been", "had", "has",
+        "have", "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "our",
+        "my", "him", "them", "not", "no", "there",
+    }
+)  # fmt: skip
+"""Words nearly every English sentence of some length holds (the bundled model wrote lines
+of made-up German into an English novel on 2026-11-30)."""
+MIN_WORDS_TO_JUDGE_LANGUAGE = 6
+"""A shorter sentence ("Silence, then rain.") may do without function words."""
+MIN_FUNCTION_WORD_SHARE = 0.15
+"""English prose runs at 30-50 % function words; the made-up German line at 7 %."""
+
+
+def _in_english(sentence: str) -> bool:
+    """Whether ``sentence`` reads as English (a short one always does)."""
+    found = [word.lower() for word in words(sentence)]
+    if len(found) < MIN_WORDS_TO_JUDGE_LANGUAGE:
+        return True
+    share = sum(word in ENGLISH_FUNCTION_WORDS for word in found) / len(found)
+    return share >= MIN_FUNCTION_WORD_SHARE
+
+
+def _tells_the_story(sentence: str, *, english: bool, to_reader: bool) -> bool:
+    """Whether ``sentence`` narrates (its quoted speech aside), not talks about the novel."""
+    narration = _QUOTED.sub(" ", sentence)
+    return not (
+        sentence.rstrip().endswith(":")
+        or _ABOUT_THE_NOVEL.search(narration)
+        or _ABOUT_THE_TELLING.search(narration)
+        or _HANDLE.search(narration)
+        or (english and not to_reader and _ADDRESSED.search(narration))
+        or (english and not _in_english(narration))
+    )
+
+
+def story_only(
+    paragraph: str, language: str, *, told_to_reader: bool = False, title: str = ""
+) -> str:
+    """``paragraph`` without the sentences that describe the novel or talk to the reader.
+
+    A small model tells a scene between sentences about its telling ("The story
+    begins with the first scene of chapter 2", "This is where you come in"): those
+    sentences go, and so does a lead-in ending in a colon ("His story begins with
+    this image:", the words after it kept); the scene's sentences stay as
+    written, line by line. An
+    English novel's sentences that speak to "you" outside quotation marks go too,
+    unless the story is ``told_to_reader`` (the fiction form, in the second person),
+    and so do its sentences that are not English, a line that is only the novel's
+    ``title`` (and a number) and a sentence naming a handle ("@name").
+    """
+    english = language.strip().lower() == "english"
+
+    def tells(sentence: str) -> bool:
+        return _tells_the_story(sentence, english=english, to_reader=told_to_reader)
+
+    def told(sentence: str) -> str:
+        # "The story begins with this image: He looks..." keeps what follows the label.
+        label, colon, rest = sentence.partition(": ")
+        if colon and not tells(label):
+            sentence = rest
+        return sentence if tells(sentence) else ""
+
+    lines = (
+        " ".join(filter(None, map(told, _split_outside_quotes(line))))
+        for line in paragraph.splitlines()
+        if not (title and _is_only(line, title))
+    )
+    return "\n".join(line for line in lines if line)

@@ -7,9 +7,9 @@ import pytest
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.replies import (
-    address_problem,
     narration_problem,
     plan_problem,
+    story_only,
     summary_problem,
     title_problem,
 )
@@ -222,22 +222,45 @@ def test_a_title_in_another_script_than_the_novels_language_is_caught() -> None:
     assert plan_problem("סום הדין נגַביכָא climbs the tower with a lamp", "English")
 
 
-def test_an_english_paragraph_that_talks_to_you_is_caught() -> None:
+def test_a_small_models_talk_about_the_novel_is_cut_and_its_scene_kept() -> None:
+    # The bundled model's paragraph on 2026-11-30, between its scene's sentences.
+    reply = (
+        "The story begins with the first scene of chapter 2. He walked to the shore.\n"
+        "His story begins with this image:\n"
+        "The story begins with this image: He looks at himself in a mirror. We're just "
+        "two pages left. What's next? This is where you come in. The gulls cried."
+    )
+    assert story_only(reply, "English") == (
+        "He walked to the shore.\nHe looks at himself in a mirror. The gulls cried."
+    )
+
+
+def test_an_english_paragraph_that_talks_to_you_keeps_only_its_scene() -> None:
     # The bundled model, its context full of chat, wrote thanks instead of a scene.
-    assert address_problem(
-        "Thank you for sharing your work with us. I'm so proud of you! Your kindness is "
-        "special. The lamp burned.",
-        "English",
+    thanks = "Thank you for sharing your work with us. I'm so proud of you! The lamp burned."
+    assert story_only(thanks, "English") == "The lamp burned."
+    # Speech in quotes (over several sentences) is the story's own, and so is a
+    # story told to the reader or in another language.
+    speech = '"You are late. Your boat is gone," Mara said. Arlo shrugged. He said: "Go."'
+    assert story_only(speech, "English") == speech
+    assert story_only("You open the door.", "English", told_to_reader=True) == "You open the door."
+    assert story_only("Du kamst spät. Du hast Angst.", "German") == "Du kamst spät. Du hast Angst."
+    assert story_only("Your story is the last chapter of a long narrative.", "English") == ""
+
+
+def test_an_english_novels_lines_in_another_language_its_title_and_credits_are_cut() -> None:
+    # The bundled model's lines in an English novel titled in made-up German (2026-11-30).
+    reply = (
+        "Sternechter der Führei 2.\n"
+        "Razien wie alte und kleine mein; dass die Verfälter eines Schickseln bist du. "
+        "She walked alone in the dark.\n"
+        "This text was edited by @Sternechter and @TheLastChapter.\n"
+        "Silence, then rain."
     )
-    # Speech in quotes and a stray "you" in narration are the story's own.
-    assert (
-        address_problem(
-            '"You are late," Mara said. "Your boat is gone." Arlo shrugged. He lit the lamp.',
-            "English",
-        )
-        is None
-    )
-    assert address_problem("Du kamst spät. Du hast Angst.", "German") is None
+    kept = "She walked alone in the dark.\nSilence, then rain."
+    assert story_only(reply, "English", title="Sternechter der Führei") == kept
+    german = "Mara ging allein durch die Dunkelheit und dachte an den Brief."
+    assert story_only(german, "German") == german
 
 
 def test_a_plan_that_is_the_title_or_the_task_is_caught() -> None:
@@ -253,5 +276,6 @@ def test_a_plan_that_is_the_title_or_the_task_is_caught() -> None:
 def test_a_summary_that_talks_about_the_task_is_caught() -> None:
     assert summary_problem("Dropped sentences: the numbers of the memory's sentences.")
     assert summary_problem("Your answer must contain two sentences about the keeper.")
+    assert summary_problem("2. Dropped sentences: 4. Bible changes: only one sentence.")
     assert summary_problem("Arlo asks Mara about the letter; she tells him to burn it.") is None
     assert summary_problem("In this paragraph, Arlo finds the key under the stairs.") is None

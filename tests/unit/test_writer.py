@@ -276,14 +276,83 @@ async def test_a_small_models_later_paragraph_that_describes_the_novel_is_retrie
                 "Your story is the last chapter of a long narrative about the sea. "
                 "The story follows the keeper as the protagonist of this novel."
             )
-        return f"Paragraph {n}: Arlo {fake_words(n)}."
+        return f"Paragraph {n}: {english_prose(n)}"
 
     model.overrides["text"] = writer
     context = context_factory(mode="auto-first", prompts="compact")
     values = await run_novel(graph, config, context, target_steps=1)
     assert described, "the scripted writer never described the novel after the opening"
-    assert len(step_writer_prompts(model)) == 2  # described, then retried
-    assert values["last_paragraph"].startswith("Paragraph ")
+    assert len(step_writer_prompts(model)) == 2  # nothing but talk, so retried
+    # The retry's label ("Paragraph 3:") is talk about the telling too.
+    assert values["last_paragraph"].startswith("Arlo ")
+
+
+def english_prose(n: int) -> str:
+    """A sentence of call ``n`` that reads as English (the scripted words alone do not:
+    a small model's sentences with too few English function words are cut)."""
+    return f"Arlo {fake_words(n, 12)} and the keeper was in the tower of the island with his lamp."
+
+
+async def test_a_small_models_talk_between_its_scenes_is_cut_without_a_retry(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" in prompt:
+            return english_prose(n)
+        return (
+            f"The story begins with the first scene of chapter 2. {english_prose(n)}\n"
+            "What's next? This is where you come in. Mara rowed out to the rocks at dusk."
+        )
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", prompts="compact")
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert len(step_writer_prompts(model)) == 1
+    paragraph = values["last_paragraph"]
+    assert paragraph.startswith("Arlo ")
+    assert paragraph.endswith("\nMara rowed out to the rocks at dusk.")
+    assert "story" not in paragraph and "you" not in paragraph
+
+
+async def test_a_small_model_that_only_talks_about_the_novel_does_not_stop_it(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    talk = "The story begins with chapter 2 and its first scene, as the outline says it should."
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        return f"Arlo {fake_words(n)}." if "of the novel's opening" in prompt else talk
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", prompts="compact", max_attempts=2)
+    values = await run_novel(graph, config, context, target_steps=1)
+    # Two rounds of attempts, then the last reply, cleaned only, rather than a stop.
+    assert len(step_writer_prompts(model)) == 4
+    assert values["step"] == 1
+    assert values["last_paragraph"] == talk
+
+
+async def test_a_small_models_plans_are_kept_when_one_is_usable(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def planner(schema: str, messages: list, n: int) -> dict:
+        return {
+            "plan_1": "5(1) { .",
+            "plan_2": f"Arlo climbs the tower at call {n} and finds the brass key.",
+            "plan_3": "Your plan has three sentences.",
+        }
+
+    model.overrides["Plans"] = planner
+    context = context_factory(prompts="compact", plans_by="planner")
+    values = await run_novel(graph, config, context, target_steps=1)
+    prompts = model.prompts_for("Plans")
+    assert len(set(prompts)) == len(prompts)  # a retry would send a prompt again
+    usable = [plan for plan in values["plans"] if plan.startswith("Arlo climbs")]
+    assert len(usable) == 1
+    # The others give way to the chapter's own plan, which its planner checked.
+    chapter = " ".join(values["chapter_outline"].split())
+    assert [plan for plan in values["plans"] if plan not in usable] == [chapter, chapter]
 
 
 async def test_a_reply_kept_although_short_is_its_prose_not_its_chatter(
