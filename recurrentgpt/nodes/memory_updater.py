@@ -31,7 +31,7 @@ from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import short_term
 from recurrentgpt.story.fiction import is_fiction
-from recurrentgpt.story.replies import plan_problem, summary_problem, words_problem
+from recurrentgpt.story.replies import plan_problem, story_only, summary_problem, words_problem
 from recurrentgpt.text import count_words, truncate_words
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,24 @@ async def rewrite_memory(
         )
     else:
         schema = prompt.MemoryUpdate if plans_wanted else prompt.MemoryUpdateWithoutPlans
-    cap = context.short_term_memory_words
+    cap = context.memory_words
+    language = state.get("language") or context.language
+    title = state.get("title") or ""
+
+    def story_summary(reply: prompt.MemoryUpdate | prompt.MemoryEdits) -> str:
+        # A small model's summary talks about the form ("Bible changes: only needed one
+        # sentence"), and an edited memory keeps it: only its story is kept.
+        summary = reply.paragraph_summary
+        if context.compact_prompts:
+            summary = story_only(summary, language, told_to_reader=is_fiction(state), title=title)
+        return summary
+
+    def summary_repaired(summary: str) -> str:
+        # The paragraph's own opening words summarise it better than talk about the task.
+        if summary_problem(summary) is None:
+            return summary
+        return truncate_words(new_paragraph, FALLBACK_SUMMARY_WORDS)
+
     reply = await ask_structured(
         model,
         schema,
@@ -98,18 +115,22 @@ async def rewrite_memory(
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
         feedback=context.retry_feedback,
-        reject=lambda reply: summary_problem(reply.paragraph_summary),
-        # The paragraph's own opening words summarise it better than talk about the task.
+        # A small model's summary is mended at once: a retry of the whole form cost
+        # it seconds and was as likely to talk about the task again.
+        reject=None
+        if context.compact_prompts
+        else lambda reply: summary_problem(story_summary(reply)),
         repair=lambda reply: reply.model_copy(
-            update={"paragraph_summary": truncate_words(new_paragraph, FALLBACK_SUMMARY_WORDS)}
+            update={"paragraph_summary": summary_repaired(story_summary(reply))}
         ),
     )
+    summary = summary_repaired(story_summary(reply))
     if isinstance(reply, prompt.MemoryEdits):
         memory = state.get("short_term_memory") or ""
         updated = short_term.apply_edits(
             "" if memory == NO_MEMORY_YET else memory,
             reply.dropped_sentences,
-            reply.paragraph_summary,
+            summary,
             cap,
         )
     else:
@@ -121,7 +142,7 @@ async def rewrite_memory(
     return prompt.MemoryUpdate.model_construct(
         rationale=reply.rationale,
         updated_memory=updated,
-        paragraph_summary=reply.paragraph_summary,
+        paragraph_summary=summary,
         bible_changes=reply.bible_changes,
         next_plans=plans,
     )

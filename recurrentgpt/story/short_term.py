@@ -31,7 +31,8 @@ def apply_edits(memory: str, dropped: Iterable[int], added: str, max_words: int)
     """
     drop = set(dropped)
     kept = [s for i, s in enumerate(sentences(memory), 1) if i not in drop]
-    kept += sentences(added)
+    # A lone list number ("2.") from a small model's summary is not a sentence.
+    kept += [sentence for sentence in sentences(added) if count_words(sentence) >= 2]
     while len(kept) > 1 and count_words(" ".join(kept)) > max_words:
         kept.pop(0)
     return truncate_words(" ".join(kept), max_words)

@@ -118,6 +118,19 @@ def test_the_simulated_human_revises_its_choice_unless_it_is_a_bundled_model(
     assert Context(**settings).simulated_human_revises is revises
 
 
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"model": "openai:gpt-4o-mini"}, 400),
+        ({"model": "local:smollm2"}, 150),
+        ({"model": "openai:gpt-4o-mini", "memory_model": "local:smollm2"}, 150),
+        ({"model": "local:smollm2", "short_term_memory_words": 300}, 300),
+    ],
+)
+def test_a_bundled_models_memory_is_capped_shorter_unless_set(settings: dict, words: int) -> None:
+    assert Context(**settings).memory_words == words
+
+
 def test_a_bad_human_revises_setting_is_named() -> None:
     with pytest.raises(ValueError, match="human_revises must be"):
         Context(human_revises="sometimes")  # type: ignore[arg-type]

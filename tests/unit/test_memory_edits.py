@@ -44,6 +44,12 @@ def test_an_edit_over_the_cap_lets_the_oldest_sentences_go() -> None:
     assert count_words(apply_edits("", [], "word " * 30 + ".", max_words=10)) == 10
 
 
+def test_a_lone_list_number_in_the_summary_is_not_added() -> None:
+    assert apply_edits(MEMORY, [1, 2, 3], "2. Arlo opened the cellar. 3.", 100) == (
+        "Arlo opened the cellar."
+    )
+
+
 def test_the_edits_schema_asks_for_numbers_not_a_new_memory() -> None:
     assert list(wire_schema(MemoryEditsWithoutPlans)["properties"]) == [
         "rationale",
@@ -104,3 +110,28 @@ async def test_a_summary_that_talks_about_the_task_gives_way_to_the_paragraphs_o
     assert "Dropped sentences" not in values["short_term_memory"]
     opening_words = " ".join(values["last_paragraph"].split()[:8])
     assert opening_words in values["short_term_memory"]
+
+
+async def test_a_small_models_summary_keeps_only_its_story_without_a_retry(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # The bundled model's summaries on 2026-11-30 went into the memory as they were.
+    def edits(schema: str, messages: list, n: int) -> dict[str, Any]:
+        return {
+            "rationale": "Add the new paragraph.",
+            "dropped_sentences": [],
+            "paragraph_summary": (
+                f"Arlo carried lamp {n} up to the tower and the keeper was with him. "
+                "Bible changes: only needed one sentence. A little about the new paragraph."
+            ),
+            "bible_changes": [],
+        }
+
+    model.overrides["MemoryUpdate"] = edits
+    context = context_factory(mode="auto-first", prompts="compact", memory_update="edits")
+    values = await run_novel(graph, config, context, target_steps=1)
+    memory = values["short_term_memory"]
+    assert "Arlo carried lamp" in memory
+    assert "Bible changes" not in memory and "paragraph" not in memory
+    prompts = model.prompts_for("MemoryUpdate")
+    assert len(set(prompts)) == len(prompts)  # a retry would send a prompt again
