@@ -54,6 +54,25 @@ def truncate_words(text: str, max_words: int) -> str:
     return head.rstrip()
 
 
+def last_words(text: str, max_words: int) -> str:
+    """The end of ``text`` in at most ``max_words`` words, from a sentence start if possible.
+
+    Text within the cap is returned unchanged; a cut one starts with "…".
+    """
+    if count_words(text) <= max_words:
+        return text
+    kept: list[str] = []
+    for sentence in reversed(sentences(text)):
+        if count_words(" ".join([sentence, *kept])) > max_words:
+            break
+        kept.insert(0, sentence)
+    if not kept:
+        # One long last sentence: its last words.
+        tail = _WORD.findall(text)[-max_words:]
+        return "…" + " ".join(tail)
+    return "…" + " ".join(kept)
+
+
 def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
     """Every run of ``n`` consecutive tokens, in order."""
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]

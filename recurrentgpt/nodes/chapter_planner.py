@@ -19,8 +19,13 @@ from recurrentgpt.prompts import chapter as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story import outline as story_outline
-from recurrentgpt.story.replies import arc_problem, chapter_outline_problem, title_problem
-from recurrentgpt.text import truncate_words
+from recurrentgpt.story.replies import (
+    arc_problem,
+    chapter_outline_problem,
+    story_only,
+    title_problem,
+)
+from recurrentgpt.text import clean_paragraph, truncate_words
 
 CHAPTER_OUTLINE_WORDS = 150
 """Cap on a chapter's detailed plan, in words."""
@@ -81,6 +86,17 @@ async def plan_chapter(
         brief = prompt.OUTLINED.format(**outline[number - 1])
     else:
         brief = prompt.NOT_OUTLINED
+    title = state.get("title") or ""
+
+    def tidied(reply: prompt.ChapterPlan) -> prompt.ChapterPlan:
+        # Every later prompt shows the chapter's plan: a small model's talk about the
+        # task in it ("In this chapter, we delve...", "To plan it up in one line")
+        # and markup ("{ {#4962-3781}") would be read as the story at every step.
+        if not context.compact_prompts:
+            return reply
+        outline = story_only(clean_paragraph(reply.outline), language, title=title)
+        return reply.model_copy(update={"outline": outline})
+
     reply = await ask_structured(
         model,
         prompt.ChapterPlan,
@@ -100,11 +116,12 @@ async def plan_chapter(
         max_attempts=context.max_attempts,
         outage_seconds=context.model_outage_seconds,
         feedback=context.retry_feedback,
-        reject=lambda reply: chapter_problem(reply, language),
+        reject=lambda reply: chapter_problem(tidied(reply), language),
         repair=lambda reply: mend_chapter(
-            reply, outline[number - 1] if number <= len(outline) else None, language
+            tidied(reply), outline[number - 1] if number <= len(outline) else None, language
         ),
     )
+    reply = tidied(reply)
     chapter = story_outline.clean_chapter(reply.title, reply.arc)
     return {
         "book_outline": story_outline.with_chapter(outline, number, chapter),

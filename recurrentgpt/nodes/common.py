@@ -17,7 +17,13 @@ from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story import short_term
+from recurrentgpt.text import last_words
 from recurrentgpt.users import owned_novel_id
+
+COMPACT_LAST_PARAGRAPH_WORDS = 80
+"""Words of the last paragraph a compact frame shows: its end, which the next paragraph
+continues. A small model's paragraph ran to 200-270 words, the largest part of every
+prompt of a step, and the writer copied from it."""
 
 _NOVEL_NAMESPACE = uuid.UUID("0b6f2f0e-7d0c-4d5e-9a55-2f3f8f7a6c01")
 
@@ -112,6 +118,8 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
     paragraph or the chapter outline name; the book outline only the chapters
     around the current one: both are bounded whatever the novel's length. When
     the memory is edited (``Context.memory_by_edits``) its sentences are numbered.
+    A compact frame (a small model's) shows the last paragraph's last
+    :data:`COMPACT_LAST_PARAGRAPH_WORDS` words.
     """
     chapter = state.get("chapter", 1)
     outline = list(state.get("book_outline") or [])
@@ -135,7 +143,12 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
             (short_term.numbered(memory) if context.memory_by_edits else memory)
             or frame_text.NOT_YET
         ),
-        "last_paragraph": last_paragraph or frame_text.NOT_YET,
+        "last_paragraph": (
+            last_words(last_paragraph, COMPACT_LAST_PARAGRAPH_WORDS)
+            if context.compact_prompts
+            else last_paragraph
+        )
+        or frame_text.NOT_YET,
     }
 
 

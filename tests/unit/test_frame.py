@@ -15,7 +15,7 @@ from recurrentgpt.prompts import chapter as chapter_prompt
 from recurrentgpt.prompts import frame as frame_prompt
 from recurrentgpt.prompts import memory as memory_prompt
 from recurrentgpt.story.bible import MAX_ENTRIES, MAX_PROMPT_ENTRIES
-from tests.fakes import FakeServices, ScriptedChatModel
+from tests.fakes import FakeServices, ScriptedChatModel, _default_answer
 from tests.unit.helpers import (
     OPENING_MARK,
     PREMISE,
@@ -354,6 +354,14 @@ async def test_a_local_writer_reads_the_passages_summaries_and_the_memory_update
     graph, model: ScriptedChatModel, config, context_factory, prompts, marker, plan_heading
 ) -> None:
     # The scripted model answers whatever the name; the name decides what is shown.
+    def memory_update(schema: str, messages: list, n: int) -> Any:
+        # A summary that tells the story: a small model's summary about "the
+        # paragraph" gives way to the paragraph's own opening words.
+        answer = dict(_default_answer(schema, messages, n))  # type: ignore[arg-type]
+        answer["paragraph_summary"] = f"Arlo kept the lamp of the tower lit at call {n}."
+        return answer
+
+    model.overrides["MemoryUpdate"] = memory_update
     context = context_factory(model="local:smollm2", retrieval_k=4, prompts=prompts)
     assert context.writer_reads_summaries
     values = await run_novel(graph, config, context, target_steps=6)

@@ -96,6 +96,29 @@ async def test_a_chapter_plan_of_symbols_takes_the_outlined_title_and_arc(
     assert values["chapter_outline"] == outlined["arc"]
 
 
+async def test_a_small_models_chapter_plan_keeps_only_its_story(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # The bundled model's chapter plan on 2026-11-30, which every later prompt showed.
+    def chapter(schema: str, messages: list, n: int) -> dict:
+        return {
+            "title": "The Letter",
+            "arc": "Mara finds the letter and opens it at last.",
+            "outline": (
+                "{ {#4962-3781} In this chapter, we delve into the world of the past. "
+                "Mara finds the letter under the stairs of the tower and reads it by the lamp. "
+                "We meet a young, To plan it up in one line is"
+            ),
+        }
+
+    model.overrides["ChapterPlan"] = chapter
+    context = context_factory(prompts="compact")
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert values["chapter_outline"] == (
+        "Mara finds the letter under the stairs of the tower and reads it by the lamp."
+    )
+
+
 async def test_a_memory_reply_with_a_loop_is_cut_at_the_loop_not_asked_again(
     graph, model: ScriptedChatModel, config, context_factory, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from recurrentgpt.text import count_words, find_loop_start, is_looping, strip_loop, truncate_words
+from recurrentgpt.text import (
+    count_words,
+    find_loop_start,
+    is_looping,
+    last_words,
+    strip_loop,
+    truncate_words,
+)
 
 LOOP = "a beacon of light, " * 10
 
@@ -84,3 +91,12 @@ def test_strip_loop_leaves_normal_text_alone_apart_from_whitespace() -> None:
 def test_punctuation_alone_is_not_a_word() -> None:
     assert count_words("一，二。") == 2
     assert count_words("Hello, world - ok 42!") == 4
+
+
+def test_last_words_keeps_the_end_from_a_sentence_start() -> None:
+    text = "Arlo woke early. The storm had passed in the night. Mara was already at the lamp."
+    assert last_words(text, 100) == text
+    end = "…The storm had passed in the night. Mara was already at the lamp."
+    assert last_words(text, 13) == end
+    assert last_words(text, 6) == "…Mara was already at the lamp."
+    assert last_words(text, 3) == "…at the lamp."
