@@ -66,7 +66,7 @@ def _plan_and_memory(prompt: str) -> tuple[str, str]:
 
 
 def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) -> Answer:
-    """A paragraph numbered by call ``n`` that quotes the plan and memory it was given.
+    """A paragraph of call ``n`` that quotes the plan and memory it was given.
 
     The opening's paragraphs get the scripted default answer. Each paragraph also
     draws words of its own, so none is a copy of another (the writer rejects copies).
@@ -85,13 +85,31 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
             raise ConnectionRefusedError(f"[Errno 111] the writer's model is slow ({SLOW_MODEL})")
     if not plan or "of the novel's opening" in plan:
         return _default_answer(schema, messages, n)
-    return (
-        f"Paragraph {n} follows the plan <{plan}> and remembers <{memory}> as {fake_words(n, 12)}."
-    )
+    # Told as a story: the served default is the bundled model, whose paragraphs lose
+    # their sentences about the telling ("Paragraph 3 ...").
+    words = fake_words(n, 12)
+    return f"At call {n} Arlo follows the plan <{plan}> and remembers <{memory}> as the {words}."
+
+
+def update_memory_with_a_story_summary(schema: str, messages: list[BaseMessage], n: int) -> Answer:
+    """The scripted memory update, its summary told as a story.
+
+    The served default is the bundled model, whose memory keeps only the sentences of a
+    summary that tell the story ("Summary of paragraph 3" would give way to the
+    paragraph's own opening words, which quote the memory in turn).
+    """
+    answer = dict(_default_answer(schema, messages, n))  # type: ignore[arg-type]
+    answer["paragraph_summary"] = f"Arlo kept the lamp of the tower lit at call {n}."
+    return answer
 
 
 services = FakeServices(
-    ScriptedChatModel(overrides={"text": write_echoing_paragraph}),
+    ScriptedChatModel(
+        overrides={
+            "text": write_echoing_paragraph,
+            "MemoryUpdate": update_memory_with_a_story_summary,
+        }
+    ),
     LongTermMemory(
         open_store(os.environ.get("RECURRENTGPT_QDRANT", ":memory:")),
         HashingEmbeddings(EMBEDDING_DIMS),

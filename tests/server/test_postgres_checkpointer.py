@@ -110,6 +110,8 @@ def test_the_cli_writes_resumes_and_exports_with_postgres_checkpoints(
     from recurrentgpt.cli import main
 
     monkeypatch.setenv("RECURRENTGPT_CHECKPOINTS", os.environ["POSTGRES_URI"])
+    # A hosted model's settings: the bundled one's writer cuts "Paragraph 3:" labels.
+    monkeypatch.setenv("RECURRENTGPT_MODEL", "openai:scripted")
     services = FakeServices(
         ScriptedChatModel(), LongTermMemory(QdrantClient(":memory:"), HashingEmbeddings(64))
     )
