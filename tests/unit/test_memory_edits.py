@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from recurrentgpt.llm import wire_schema
@@ -91,20 +92,27 @@ async def test_a_novel_with_edited_memory_keeps_what_was_not_dropped(
     assert values["memory_rationale"] == f"Drop the first sentence, add event {second}."
 
 
+def edits_adding(summary: Callable[[int], str]) -> Callable[[str, list, int], dict[str, Any]]:
+    """A scripted memory update that drops nothing and adds ``summary(call number)``."""
+
+    def edits(schema: str, messages: list, n: int) -> dict[str, Any]:
+        return {
+            "rationale": "Add the new paragraph.",
+            "dropped_sentences": [],
+            "paragraph_summary": summary(n),
+            "bible_changes": [],
+        }
+
+    return edits
+
+
 async def test_a_summary_that_talks_about_the_task_gives_way_to_the_paragraphs_opening(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
     # Seen with the bundled model (2026-11-30): the summary, which an edited memory
     # takes in, repeated the memory task; the next prompts showed it as the story.
-    def edits(schema: str, messages: list, n: int) -> dict[str, Any]:
-        return {
-            "rationale": "Add the new paragraph.",
-            "dropped_sentences": [],
-            "paragraph_summary": "Dropped sentences: the numbers of the memory's sentences.",
-            "bible_changes": [],
-        }
-
-    model.overrides["MemoryUpdate"] = edits
+    summary = "Dropped sentences: the numbers of the memory's sentences."
+    model.overrides["MemoryUpdate"] = edits_adding(lambda n: summary)
     context = context_factory(mode="auto-first", memory_update="edits", max_attempts=2)
     values = await run_novel(graph, config, context, target_steps=1)
     assert "Dropped sentences" not in values["short_term_memory"]
@@ -116,18 +124,12 @@ async def test_a_small_models_summary_keeps_only_its_story_without_a_retry(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
     # The bundled model's summaries on 2026-11-30 went into the memory as they were.
-    def edits(schema: str, messages: list, n: int) -> dict[str, Any]:
-        return {
-            "rationale": "Add the new paragraph.",
-            "dropped_sentences": [],
-            "paragraph_summary": (
-                f"Arlo carried lamp {n} up to the tower and the keeper was with him. "
-                "Bible changes: only needed one sentence. A little about the new paragraph."
-            ),
-            "bible_changes": [],
-        }
-
-    model.overrides["MemoryUpdate"] = edits
+    model.overrides["MemoryUpdate"] = edits_adding(
+        lambda n: (
+            f"Arlo carried lamp {n} up to the tower and the keeper was with him. "
+            "Bible changes: only needed one sentence. A little about the new paragraph."
+        )
+    )
     context = context_factory(mode="auto-first", prompts="compact", memory_update="edits")
     values = await run_novel(graph, config, context, target_steps=1)
     memory = values["short_term_memory"]

@@ -402,8 +402,8 @@ async def test_a_retry_tells_the_model_what_was_wrong_unless_prompts_are_compact
 async def test_a_hosted_writers_later_paragraph_about_a_book_is_kept(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
-    # A novel about a book says "the book" often; only the opening and a small
-    # model's paragraphs are checked for describing the novel.
+    # A novel about a book says "the book" often; only the opening is checked for
+    # describing the novel (a small model's paragraphs lose such sentences instead).
     about = "Arlo opened the book. The book smelled of salt. He read the story twice by the lamp."
 
     def writer(schema: str, messages: list, n: int) -> str:
