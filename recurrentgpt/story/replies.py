@@ -1,5 +1,7 @@
 """Does a reply read as what was asked? Checks for plans, outlines, facts and opening prose.
 
+A small model's paragraphs are cut to the sentences that tell the story (:func:`story_only`).
+
 Small models sometimes answer a plan with a few symbols ("5(1) { .") or open a
 novel by describing it ("This novel is about..."). These checks return the
 problem in words (shown to the model on retry), or None.
@@ -275,11 +277,11 @@ def story_only(
     begins with the first scene of chapter 2", "This is where you come in"): those
     sentences go, and so does a lead-in ending in a colon ("His story begins with
     this image:", the words after it kept); the scene's sentences stay as
-    written, line by line. An
-    English novel's sentences that speak to "you" outside quotation marks go too,
-    unless the story is ``told_to_reader`` (the fiction form, in the second person),
-    and so do its sentences that are not English, a line that is only the novel's
-    ``title`` (and a number) and a sentence naming a handle ("@name").
+    written, line by line. An English novel's sentences that speak to "you"
+    outside quotation marks go too, unless the story is ``told_to_reader`` (the
+    fiction form, in the second person), and so do its sentences that are not
+    English, a line that is only the novel's ``title`` (and a number) and a
+    sentence naming a handle ("@name").
     """
     english = language.strip().lower() == "english"
 
