@@ -32,7 +32,13 @@ from pydantic import BaseModel, ValidationError
 
 from recurrentgpt import faults, local_llm
 from recurrentgpt.streaming import send_event
-from recurrentgpt.text import clean_paragraph, count_words, is_looping, strip_loop
+from recurrentgpt.text import (
+    clean_paragraph,
+    count_words,
+    drop_unfinished_sentence,
+    is_looping,
+    strip_loop,
+)
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 T = TypeVar("T")
@@ -228,6 +234,12 @@ MODEL_RETRY = "model_retry"
 ``{"event": "model_retry", "role": str, "retry": int, "wait_seconds": float,
 "problem": str}``: the novel is waiting for the provider, nothing is lost.
 """
+
+
+def _cut_by_token_cap(message: Any) -> bool:
+    """Whether a reply stopped at its token cap (so its last sentence may break off)."""
+    metadata = getattr(message, "response_metadata", None) or {}
+    return metadata.get("finish_reason") == "length"
 
 
 def _raw_text(message: Any) -> str:
@@ -531,7 +543,8 @@ async def ask_text(
     ``feedback`` False a retry sends the same prompt again, as in
     :func:`ask_structured`. ``tidy`` may cut more from the cleaned reply (a small
     model's sentences about its task) before it is counted and checked; a reply
-    that nothing is left of is kept, cleaned only, as the very last resort.
+    that nothing is left of is kept, cleaned only, as the very last resort. A
+    reply that stopped at its token cap loses its unfinished last sentence.
 
     Raises:
         LLMReplyError: after ``max_attempts`` unusable replies.
@@ -546,6 +559,8 @@ async def ask_text(
         if not raw.strip():
             return None, "the reply was empty", raw
         unlooped = strip_loop(raw)
+        if _cut_by_token_cap(reply):
+            unlooped = drop_unfinished_sentence(unlooped)
         cleaned = clean_paragraph(unlooped)
         text = tidy(cleaned) if tidy else cleaned
         if count_words(text) < min_words:

@@ -19,6 +19,7 @@ _CJK = (
 _LETTER = rf"(?:(?![{_CJK}])[^\W_])"
 _WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]*{_LETTER}[^\s{_CJK}]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’」』)]*\s*")
+_ENDS_SENTENCE = re.compile(r"[.!?。！？…—][\"'”’」』)]*$")
 _SENTENCE = re.compile(r"[^.!?。！？…\n]+(?:[.!?。！？…]+[\"'”’」』)]*|$)")
 
 
@@ -177,7 +178,30 @@ _LINE_LABEL = re.compile(
 "[2] ...", the frame's numbering of the memory and the passages): the label goes, the line
 stays and is judged as prose."""
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
-_MARKUP = re.compile(r"[{}\[\]]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+_MARKUP = re.compile(r"[{}\[\]|]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+_TABLE_TAIL = re.compile(r"[\s,;:]*\d*\s*\|[\s|\d]*$", re.MULTILINE)
+"""A table's cell border at a line's end, with the column's number before it ("...keeper a
+sailor, 5 |": the bundled model's outline and paragraphs on 2026-11-30)."""
+
+
+def without_markup(text: str) -> str:
+    """``text`` without braces, brackets, bold markers, table borders and list bullets."""
+    return _MARKUP.sub("", _TABLE_TAIL.sub("", text))
+
+
+def drop_unfinished_sentence(text: str) -> str:
+    """``text`` without a last sentence that breaks off (a reply cut by its token cap).
+
+    Text that ends a sentence is returned unchanged, and so is text whose whole
+    sentences would be less than half of it: a cut sentence loses less than that.
+    """
+    text = text.rstrip()
+    if not text or _ENDS_SENTENCE.search(text):
+        return text
+    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    if not ends or count_words(text[: ends[-1]]) * 2 < count_words(text):
+        return text
+    return text[: ends[-1]].rstrip()
 
 
 MAX_LINE_OVERLAP = 0.5
@@ -203,7 +227,7 @@ def clean_paragraph(text: str) -> str:
     kept = [
         " ".join(
             sentence
-            for sentence in _SENTENCE_SPLIT.split(_unlabelled(line))
+            for sentence in map(_unlabelled, _SENTENCE_SPLIT.split(_unlabelled(line)))
             if not _META_SENTENCE.search(sentence) and not _TALK_SENTENCE.search(sentence)
         )
         for line in text.splitlines()
@@ -212,7 +236,7 @@ def clean_paragraph(text: str) -> str:
         and not _NUMBER_LINE.match(line)
         and not _LABEL_LINE.match(line)
     ]
-    cleaned = _MARKUP.sub("", _WORD_COUNT_NOTE.sub("", "\n".join(kept)))
+    cleaned = without_markup(_WORD_COUNT_NOTE.sub("", "\n".join(kept)))
     lines: list[str] = []
     for line in cleaned.splitlines():
         line = " ".join(line.split())

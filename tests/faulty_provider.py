@@ -6,7 +6,8 @@ closes the connection without a reply, ``("stall", seconds)`` waits before a
 good reply, ``("garbage",)`` answers 200 with a body that is not JSON,
 ``("truncate",)`` closes the connection halfway through a good reply (mid-body,
 or mid-stream with neither a finish reason nor ``[DONE]`` when the client
-streams), ``("empty",)`` answers 200 with empty content, ``("no_choices",)``
+streams), ``("length",)`` sends a good reply as one stopped at its token cap
+(finish reason ``length``), ``("empty",)`` answers 200 with empty content, ``("no_choices",)``
 answers 200 with no choices at all, ``("wrong_schema", arguments)`` answers a
 structured request with a tool call whose arguments are valid JSON of the wrong
 shape, ``("when", "stream" | "tools", fault)`` waits (answering well) for a request
@@ -86,7 +87,7 @@ class FaultyProvider:
             return {"role": "assistant", "content": ""}, "stop"
         answer = self.good_answer(request)
         if not tools:
-            return {"role": "assistant", "content": answer}, "stop"
+            return {"role": "assistant", "content": answer}, _finish(fault)
         arguments = fault[1] if fault[0] == "wrong_schema" else answer
         call = {
             "id": "call_1",
@@ -123,9 +124,14 @@ class FaultyProvider:
                 {"index": 0, "delta": {"content": word + " "}, "finish_reason": None}
                 for word in text.split()
             ]
-            deltas.append({"index": 0, "delta": {}, "finish_reason": "stop"})
+            deltas.append({"index": 0, "delta": {}, "finish_reason": _finish(fault)})
         events = [json.dumps({**base, "choices": [delta]}) for delta in deltas]
         return [f"data: {event}\n\n".encode() for event in [*events, "[DONE]"]]
+
+
+def _finish(fault: Fault) -> str:
+    """The finish reason of a text reply under ``fault``."""
+    return "length" if fault[0] == "length" else "stop"
 
 
 def _handler(provider: FaultyProvider) -> type[BaseHTTPRequestHandler]:

@@ -50,6 +50,16 @@ def plan_entries(state: State, plan: str, shown: str) -> str:
     return prompt.PLAN_ENTRIES.format(entries=story_bible.render(extra)) if extra else ""
 
 
+def frame_lines(state: State) -> list[str]:
+    """The lines of the frame a paragraph must not echo: the premise, chapter titles and arcs."""
+    chapters = list(state.get("book_outline") or [])
+    return [
+        state.get("premise") or "",
+        *(chapter["title"] for chapter in chapters),
+        *(chapter["arc"] for chapter in chapters),
+    ]
+
+
 async def compose_paragraph(
     model: BaseChatModel,
     context: Context,
@@ -92,9 +102,12 @@ async def compose_paragraph(
 
     told_to_reader = is_fiction(state)
     title = state.get("title") or ""
+    frame = frame_lines(state)
 
     def story_sentences(paragraph: str) -> str:
-        return story_only(paragraph, language, told_to_reader=told_to_reader, title=title)
+        return story_only(
+            paragraph, language, told_to_reader=told_to_reader, title=title, frame=frame
+        )
 
     def problem_with(paragraph: str) -> str | None:
         for earlier in (last_paragraph, *passages):

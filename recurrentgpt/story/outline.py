@@ -8,10 +8,11 @@ are told so.
 from __future__ import annotations
 
 import math
+import re
 
 from typing_extensions import TypedDict
 
-from recurrentgpt.text import truncate_words
+from recurrentgpt.text import truncate_words, without_markup
 
 OPENING_PARAGRAPHS = 3
 """Paragraphs written by the opening, before the first human turn."""
@@ -84,11 +85,24 @@ def chapter_is_complete(*, step: int, chapter_start_step: int, paragraphs_per_ch
     return step - chapter_start_step >= paragraphs_per_chapter
 
 
+_NUMBERED = re.compile(
+    r"^\s*chapter\s+(?:\d+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\s*[:.)\-\u2013\u2014]\s*(?=\S)",
+    re.IGNORECASE,
+)
+"""A title's own chapter number ("Chapter 1: The Lost Light"), which the book's headings
+add again ("Chapter 1: Chapter 1: The Lost Light", the bundled model's on 2026-11-30)."""
+
+
 def clean_chapter(title: str, arc: str) -> Chapter:
-    """A chapter with its title and arc stripped and capped in words."""
+    """A chapter with its title and arc stripped of markup and capped in words.
+
+    The title loses its own "Chapter N:" (a heading numbers it).
+    """
+    bare_title = _NUMBERED.sub("", without_markup(title))
     return Chapter(
-        title=truncate_words(" ".join(title.split()), TITLE_WORDS),
-        arc=truncate_words(" ".join(arc.split()), ARC_WORDS),
+        title=truncate_words(" ".join(bare_title.split()), TITLE_WORDS),
+        arc=truncate_words(" ".join(without_markup(arc).split()), ARC_WORDS),
     )
 
 

@@ -10,8 +10,9 @@ problem in words (shown to the model on retry), or None.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from recurrentgpt.text import count_words, find_loop_start, talks_about_task, words
+from recurrentgpt.text import count_words, find_loop_start, overlap_ratio, talks_about_task, words
 
 MIN_PLAN_WORDS = 5
 """A plan shorter than this is not a plan (a CJK character counts as a word)."""
@@ -268,8 +269,33 @@ def _tells_the_story(sentence: str, *, english: bool, to_reader: bool) -> bool:
     )
 
 
+MAX_FRAME_ECHO = 0.6
+"""A sentence sharing more of its 4-word sequences with a line of the frame (the premise,
+a chapter's title and arc) echoes the frame instead of telling the story."""
+MIN_ECHO_WORDS = 5
+"""A shorter sentence may share a name or a phrase with the frame and still narrate."""
+
+
+def _echoes(sentence: str, frame: Sequence[str]) -> bool:
+    """Whether ``sentence`` mostly repeats one of the ``frame``'s lines."""
+    return count_words(sentence) >= MIN_ECHO_WORDS and any(
+        overlap_ratio(sentence, line, n=4) > MAX_FRAME_ECHO for line in frame
+    )
+
+
+def _heading_from(label: str, frame: Sequence[str]) -> bool:
+    """Whether ``label`` (two words or more) is made only of one ``frame`` line's words."""
+    found = {word.lower() for word in words(label)}
+    return len(found) >= 2 and any(found <= {w.lower() for w in words(line)} for line in frame)
+
+
 def story_only(
-    paragraph: str, language: str, *, told_to_reader: bool = False, title: str = ""
+    paragraph: str,
+    language: str,
+    *,
+    told_to_reader: bool = False,
+    title: str = "",
+    frame: Sequence[str] = (),
 ) -> str:
     """``paragraph`` without the sentences that describe the novel or talk to the reader.
 
@@ -281,17 +307,23 @@ def story_only(
     outside quotation marks go too, unless the story is ``told_to_reader`` (the
     fiction form, in the second person), and so do its sentences that are not
     English, a line that is only the novel's ``title`` (and a number) and a
-    sentence naming a handle ("@name").
+    sentence naming a handle ("@name"). The ``frame``'s lines (the premise, the
+    chapters' titles and arcs the prompt showed) are not the story either: a
+    sentence that mostly repeats one goes, and so does a lead-in made of one's words
+    ("The Lost Light: ..."; the bundled model opened paragraph after paragraph
+    with its chapter's heading).
     """
     english = language.strip().lower() == "english"
 
     def tells(sentence: str) -> bool:
-        return _tells_the_story(sentence, english=english, to_reader=told_to_reader)
+        return not _echoes(sentence, frame) and _tells_the_story(
+            sentence, english=english, to_reader=told_to_reader
+        )
 
     def told(sentence: str) -> str:
         # "The story begins with this image: He looks..." keeps what follows the label.
         label, colon, rest = sentence.partition(": ")
-        if colon and not tells(label):
+        if colon and (not tells(label) or _heading_from(label, frame)):
             sentence = rest
         return sentence if tells(sentence) else ""
 

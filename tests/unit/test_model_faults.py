@@ -45,10 +45,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 async def write(
-    faults: list[Fault], *, max_attempts: int = 1, outage_seconds: float = 60.0
+    faults: list[Fault],
+    *,
+    max_attempts: int = 1,
+    outage_seconds: float = 60.0,
+    reply: str = REPLY,
 ) -> tuple[Any, int]:
     """Ask the writer role through the faulty endpoint; returns (outcome, requests sent)."""
-    with faulty_provider(faults, REPLY) as provider:
+    with faulty_provider(faults, reply) as provider:
         context = Context(model="openai:faulty", base_url=provider.base_url, api_key="k")
         model = services.build_chat_model("openai:faulty", context=context, max_tokens=64)
         try:
@@ -63,6 +67,16 @@ async def write(
         except Exception as error:  # the test inspects what was raised
             outcome = error
         return outcome, provider.requests
+
+
+async def test_a_reply_stopped_at_its_token_cap_loses_its_unfinished_sentence(
+    clock: FakeClock,
+) -> None:
+    ran_on = f"{REPLY} The keeper lit the lamp and watched the waves. Then she saw the"
+    outcome, _ = await write([("length",)], reply=ran_on)
+    assert outcome == f"{REPLY} The keeper lit the lamp and watched the waves."
+    finished, _ = await write([("ok",)], reply=ran_on)  # a reply that ends so on purpose
+    assert finished == ran_on
 
 
 @pytest.mark.parametrize(

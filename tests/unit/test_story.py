@@ -62,6 +62,22 @@ def test_outline_grows_only_at_its_end_and_keeps_edited_chapters() -> None:
     assert len(story_outline.with_chapter(grown, 5, first)) == 3
 
 
+@pytest.mark.parametrize(
+    ("title", "arc", "kept"),
+    [
+        # The bundled model's on 2026-11-30: headings "Chapter 1: Chapter 1: The Lost Light".
+        ("Chapter 1: The Lost Light", "A storm at the old lighthouse, 5 |", "The Lost Light"),
+        ("CHAPTER TWO - Storm", "**The** [storm] breaks the lamp.", "Storm"),
+        ("Chapter 3", "Arlo sails.", "Chapter 3"),  # nothing else: the title stays
+        ("The Chapter of Keys", "Arlo finds a key.", "The Chapter of Keys"),
+    ],
+)
+def test_a_chapter_title_loses_its_own_number_and_markup(title: str, arc: str, kept: str) -> None:
+    chapter = story_outline.clean_chapter(title, arc)
+    assert chapter["title"] == kept
+    assert not set("|*[]{}") & set(chapter["arc"]) and not chapter["arc"].endswith("5")
+
+
 def test_outline_window_is_bounded_and_shows_the_ending() -> None:
     outline = [story_outline.clean_chapter(f"Title {i}", f"Arc {i}.") for i in range(1, 51)]
     window = story_outline.render_outline_window(outline, 20, 50)
@@ -279,3 +295,16 @@ def test_a_summary_that_talks_about_the_task_is_caught() -> None:
     assert summary_problem("2. Dropped sentences: 4. Bible changes: only one sentence.")
     assert summary_problem("Arlo asks Mara about the letter; she tells him to burn it.") is None
     assert summary_problem("In this paragraph, Arlo finds the key under the stairs.") is None
+
+
+def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its_words() -> None:
+    premise = "A lighthouse keeper finds a letter addressed to someone who vanished long ago."
+    frame = [premise, "The Lost Light", "A stormy night at the old lighthouse with a sailor"]
+    reply = (
+        "The Lost Light: A stormy night at the old lighthouse with a sailor\n"
+        f"{premise} The keeper read the letter twice.\n"
+        "He whispered: run. The Lost Light burned on the rock."
+    )
+    assert story_only(reply, "English", frame=frame) == (
+        "The keeper read the letter twice.\nHe whispered: run. The Lost Light burned on the rock."
+    )

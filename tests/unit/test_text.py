@@ -6,6 +6,7 @@ import pytest
 
 from recurrentgpt.text import (
     count_words,
+    drop_unfinished_sentence,
     find_loop_start,
     is_looping,
     last_words,
@@ -100,3 +101,15 @@ def test_last_words_keeps_the_end_from_a_sentence_start() -> None:
     assert last_words(text, 13) == end
     assert last_words(text, 6) == "…Mara was already at the lamp."
     assert last_words(text, 3) == "…at the lamp."
+
+
+def test_drop_unfinished_sentence_cuts_only_a_sentence_that_breaks_off() -> None:
+    whole = "Arlo woke early. The storm had passed in the night. Mara was at the lamp."
+    assert drop_unfinished_sentence(f"{whole} She knew that every") == whole
+    assert drop_unfinished_sentence(whole) == whole
+    speech = 'Arlo woke early. "Is it over?" she asked. "It is."'
+    assert drop_unfinished_sentence(speech) == speech
+    # Whole sentences under half the text: the cut one is kept rather than most of it lost.
+    short = "Arlo woke. Then the long grey storm rolled in over the cliffs and the"
+    assert drop_unfinished_sentence(short) == short
+    assert drop_unfinished_sentence("林海醒了。风暴过去了。她看") == "林海醒了。风暴过去了。"

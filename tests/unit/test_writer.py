@@ -255,6 +255,14 @@ def test_clean_paragraph_drops_talk_to_the_writer_and_list_numbering() -> None:
     )
 
 
+def test_clean_paragraph_drops_numbering_inside_a_line_and_table_borders() -> None:
+    # The bundled model's on 2026-11-30: "...unchanged. 2 This morning..." and "sailor, 5 |".
+    raw = "The sea was unchanged. 2 This morning she woke early.\nA keeper and a sailor, 5 |"
+    assert clean_paragraph(raw) == (
+        "The sea was unchanged. This morning she woke early.\nA keeper and a sailor"
+    )
+
+
 def test_clean_paragraph_keeps_second_person_narration_and_numbers_in_prose() -> None:
     prose = (
         "You open the door and step into the storm. Your hands shake as you read the letter.\n"
@@ -313,6 +321,26 @@ async def test_a_small_models_talk_between_its_scenes_is_cut_without_a_retry(
     assert paragraph.startswith("Arlo ")
     assert paragraph.endswith("\nMara rowed out to the rocks at dusk.")
     assert "story" not in paragraph and "you" not in paragraph
+
+
+async def test_a_small_models_paragraph_loses_its_echoed_chapter_heading(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" in prompt:
+            return english_prose(n)
+        heading = re.search(r"Now chapter \d+, (.+?): ", prompt)
+        assert heading, "the compact frame names the chapter"
+        return f"{heading.group(1)}: {english_prose(n)}\n{english_prose(n + 1)}"
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", prompts="compact")
+    values = await run_novel(graph, config, context, target_steps=1)
+    title = values["book_outline"][0]["title"]
+    paragraph = values["last_paragraph"]
+    assert paragraph.startswith("Arlo ") and title not in paragraph
+    assert len(step_writer_prompts(model)) == 1
 
 
 async def test_a_small_model_that_only_talks_about_the_novel_does_not_stop_it(
