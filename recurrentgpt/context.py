@@ -267,7 +267,8 @@ class Context:
         default="auto",
         metadata={
             "description": "Whether the simulated human of auto mode revises the plan it "
-            "chooses ('yes') or only chooses, giving its reason ('no'); 'auto' = 'no' for a "
+            "chooses ('yes') or only chooses, giving its reason ('no'; on the planner's model "
+            "it does so in the planner's call, one call fewer a step); 'auto' = 'no' for a "
             "bundled local model ('local:...'), whose revisions cost about 80 generated tokens "
             "a step and are checked only as plans, else 'yes'. A person can always edit."
         },

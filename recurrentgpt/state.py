@@ -194,6 +194,9 @@ class State(InputState, total=False):
     proposed_plans: list[str]
     """Plans the memory updater proposed in its call, for the planner to pass on (empty:
     none usable, or made obsolete by a new chapter plan)."""
+    suggested_plan: int
+    """The plan (1-3) the planner's call chose for a simulated human that does not revise
+    (one call fewer a step); 0: none, the simulated human chooses in a call of its own."""
     chosen_plan: str
     """The plan the next paragraph follows (chosen, edited or written by the human)."""
     retrieved_passages: list[str]

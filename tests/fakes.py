@@ -14,7 +14,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -99,6 +99,9 @@ def fake_words(n: int, count: int = 26) -> str:
 
 def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     """A valid answer for ``schema`` (``"text"`` is the writer), numbered by call ``n``."""
+    if schema == "PlansAndChoice":  # the planner choosing for the simulated human too
+        plans = cast("dict[str, Any]", _default_answer("Plans", messages, n))
+        return {**plans, "reason": "More tension.", "chosen_plan": 2}
     prompt = "\n".join(str(m.content) for m in messages)
     language_is_chinese = "Chinese" in str(messages[0].content)
     if schema == "BookOutline":

@@ -258,7 +258,8 @@ def make_human_node(
     async def ask_simulated_human(state: State, context: Context) -> HumanDecision:
         """The simulated human's decision: its reason, its choice, its revised plan.
 
-        It revises only when ``context.simulated_human_revises``. A revised plan
+        A choice the planner's call made for it (``suggested_plan``) is taken as
+        made. It revises only when ``context.simulated_human_revises``. A revised plan
         that does not read as a plan falls back to the chosen one,
         and a simulated human that gives no usable reply at all takes the first
         plan as offered (logged): the plans were checked already, and a stand-in
@@ -268,6 +269,8 @@ def make_human_node(
         plans = list(state.get("plans") or [])
         if context.mode == "auto-first" or len(plans) < 3:
             return HumanDecision(plan_index=1)
+        if (suggested := state.get("suggested_plan", 0)) in (1, 2, 3):
+            return HumanDecision(plan_index=suggested)  # chosen in the planner's call
         model = await chat_model_for(services, "human", context)
         if fiction.is_fiction(state):
             return HumanDecision(plan_index=await choose_as_reader(model, context, state))
@@ -379,9 +382,9 @@ def make_human_node(
             update["plans"] = proposed
         else:
             planner = await chat_model_for(services, "planner", context)
-            update["plans"] = await propose_three_plans(
-                planner, context, cast(State, {**state, **update})
-            )
+            proposal = await propose_three_plans(planner, context, cast(State, {**state, **update}))
+            update["plans"] = proposal.plans
+        update["suggested_plan"] = 0
         return update
 
     async def human_turn(state: State, runtime: Runtime[Context]) -> Command[NextNode]:

@@ -2,12 +2,14 @@
 
 When the memory updater already proposed three usable plans in its call
 (``proposed_plans``), the planner passes them on without a call of its own.
+In auto mode, a simulated human that only chooses (does not revise) has its
+choice made in the planner's call: one call fewer a step.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -38,7 +40,32 @@ def chapter_plan(state: State) -> str:
     return " ".join((state.get("chapter_outline") or "").split())[:PLAN_CHARS]
 
 
-async def propose_three_plans(model: BaseChatModel, context: Context, state: State) -> list[str]:
+class Proposal(NamedTuple):
+    """Three plans, and the one the simulated human chose in the same call (0: none)."""
+
+    plans: list[str]
+    choice: int = 0
+
+
+def chooses_for_simulated_human(context: Context) -> bool:
+    """Whether the planner's call also makes the simulated human's choice.
+
+    So it does in auto mode when the simulated human only chooses (it revises
+    nothing) and plays the planner's model: its separate call would read the same
+    frame again, then the plans, to give a reason and a number (about 2 s a step
+    with the bundled model). A person, or a simulated human that revises, decides
+    at the human turn as before.
+    """
+    return (
+        context.mode == "auto"
+        and not context.simulated_human_revises
+        and context.model_for("human") == context.model_for("planner")
+    )
+
+
+async def propose_three_plans(
+    model: BaseChatModel, context: Context, state: State, *, choose: bool = False
+) -> Proposal:
     """Propose three different plans for the paragraph after ``state``'s last paragraph.
 
     The prompt is the shared frame of ``state``, then the summaries of the
@@ -46,13 +73,20 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
     is retried; when every attempt is spent (with compact prompts, a small
     model's, as soon as one plan is usable), usable plans are kept and the rest
     give way to the chapter's plan, and in auto mode a planner that never matched
-    the schema gives way to it too (see the handler). A story in the fiction form
-    gets the reader's three actions.
+    the schema gives way to it too (see the handler). With ``choose`` the reply
+    also gives a reason and chooses one of its plans for the simulated human (a
+    plan that gave way is chosen as the chapter's plan that took its place). A
+    story in the fiction form gets the reader's three actions, and no choice.
     """
     if is_fiction(state):
-        return await propose_reader_actions(model, context, state)
+        return Proposal(await propose_reader_actions(model, context, state))
     language = state.get("language") or "English"
     title = state.get("title") or ""
+    cjk = is_cjk_language(language)
+    if choose:
+        schema: type[prompt.Plans] = prompt.PlansAndChoice if cjk else prompt.SpacedPlansAndChoice
+    else:
+        schema = prompt.Plans if cjk else prompt.SpacedPlans
 
     # A small model's reply with one usable plan is kept, its others mended at once:
     # a retry cost it about 2 s and was as likely to miss (40 requests for 21 calls).
@@ -79,12 +113,13 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
     try:
         plans = await ask_structured(
             model,
-            prompt.Plans if is_cjk_language(language) else prompt.SpacedPlans,
+            schema,
             templates_for(context).messages(
                 "planner",
                 {
                     **frame_fields(state, context),
                     "retrieved_passages": passages_text(passage_briefs(state)),
+                    "choice_task": prompt.CHOICE_TASK if choose else "",
                 },
             ),
             role="planner",
@@ -106,23 +141,30 @@ async def propose_three_plans(model: BaseChatModel, context: Context, state: Sta
         if context.mode != "auto" or not fallback or plan_problem(fallback, language):
             raise
         logger.warning("no usable planner reply: the chapter's plan is offered as the plans")
-        return [fallback] * 3
+        return Proposal([fallback] * 3, 1 if choose else 0)
     if keeps_usable and (mended := mend(plans)) is not None and mended != plans:
         logger.warning("planner plans that were not plans gave way to the chapter's plan")
         plans = mended
-    return [p.strip() for p in plans.plans]
+    choice = plans.chosen_plan if isinstance(plans, prompt.PlansAndChoice) else 0
+    return Proposal([p.strip() for p in plans.plans], choice)
 
 
 def make_planner_node(services: Services) -> Any:
     """Build the node that proposes the next three plans."""
 
     async def propose_plans(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Propose three different plans for the next paragraph (or pass the proposed ones on)."""
+        """Propose three plans for the next paragraph, or pass the proposed ones on.
+
+        With the plans comes the simulated human's choice when the call makes it.
+        """
         proposed = list(state.get("proposed_plans") or [])
         if len(proposed) == 3:
-            return {"plans": proposed, "proposed_plans": []}
+            return {"plans": proposed, "proposed_plans": [], "suggested_plan": 0}
         context = runtime.context or Context()
         model = await chat_model_for(services, "planner", context)
-        return {"plans": await propose_three_plans(model, context, state), "proposed_plans": []}
+        plans, choice = await propose_three_plans(
+            model, context, state, choose=chooses_for_simulated_human(context)
+        )
+        return {"plans": plans, "proposed_plans": [], "suggested_plan": choice}
 
     return propose_plans

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self, cast
+from typing import ClassVar, Literal, Self, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
@@ -51,4 +51,31 @@ class SpacedPlans(Plans):
     model_config = ConfigDict(json_schema_extra=_plans_of_five_words)
 
     WIRE_NAME: ClassVar[str] = "Plans"
+    """Sent under the same tool name: the same role."""
+
+
+CHOICE_TASK = (
+    " Then, as the novel's editor, give your reason in one short sentence and choose the plan "
+    "that best continues the last paragraph."
+)
+"""The planner template's ``$choice_task`` when its call also makes the simulated human's
+choice (:func:`~recurrentgpt.nodes.planner.chooses_for_simulated_human`); empty otherwise."""
+
+
+class PlansAndChoice(Plans):
+    """The reply of the planner, with the simulated human's choice among its plans."""
+
+    reason: str = Field(
+        description="Why the chosen plan, in one short sentence.", min_length=1, max_length=300
+    )
+    # A Literal becomes an enum in the JSON schema, which a grammar can enforce.
+    chosen_plan: Literal[1, 2, 3] = Field(description="Number of the chosen plan: 1, 2 or 3.")
+
+
+class SpacedPlansAndChoice(PlansAndChoice):
+    """The reply of the planner, with the simulated human's choice among its plans."""
+
+    model_config = ConfigDict(json_schema_extra=_plans_of_five_words)
+
+    WIRE_NAME: ClassVar[str] = "PlansAndChoice"
     """Sent under the same tool name: the same role."""

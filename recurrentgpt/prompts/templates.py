@@ -60,7 +60,7 @@ ROLE_FIELDS: Mapping[str, frozenset[str]] = {
     | {"retrieved_passages", "plan_entries", "plan", "words_per_paragraph", "new_character"},
     "memory": FRAME_FIELDS
     | {"retrieved_passages", "new_paragraph", "max_words", "memory_task", "plans_task"},
-    "planner": FRAME_FIELDS | {"retrieved_passages"},
+    "planner": FRAME_FIELDS | {"retrieved_passages", "choice_task"},
     "human": FRAME_FIELDS | {"plan_1", "plan_2", "plan_3", "revise_task"},
 }
 """Every template of a novel, and the fields it may name."""

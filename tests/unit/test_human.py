@@ -608,7 +608,8 @@ async def test_a_simulated_human_that_does_not_revise_only_chooses(
         "reason": "Tension.",
         "chosen_plan": 2,
     }
-    context = context_factory(mode="auto", human_revises="no")
+    # A simulated human on a model of its own chooses in a call of its own.
+    context = context_factory(mode="auto", human_revises="no", human_model="openai:editor")
     await graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context)
     values = (await graph.aget_state(config)).values
     assert values["chosen_plan"].startswith("Plan two of call")
@@ -616,6 +617,44 @@ async def test_a_simulated_human_that_does_not_revise_only_chooses(
     human_prompt = model.prompts_for("HumanChoice")[0]
     assert "continues the last paragraph." in human_prompt
     assert "revise" not in human_prompt.split("Task:")[-1]
+    assert not model.prompts_for("PlansAndChoice")
+
+
+async def test_a_simulated_human_on_the_planners_model_chooses_in_the_planners_call(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # plans_by="planner": the memory updater's own plans would come without a choice.
+    context = context_factory(mode="auto", human_revises="no", plans_by="planner")
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 2}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert not model.prompts_for("HumanChoice")  # one call a step fewer
+    planner_prompts = model.prompts_for("PlansAndChoice")
+    assert len(planner_prompts) == 3  # after the opening and after each step
+    assert "give your reason in one short sentence and choose the plan" in planner_prompts[0]
+    assert values["last_decision"]["plan_index"] == 2
+    assert values["chosen_plan"].startswith("Plan two of call")
+    assert plan_of(step_writer_prompts(model)[-1]) == values["chosen_plan"]
+
+
+async def test_a_choice_of_a_plan_that_gave_way_is_the_chapters_plan_in_its_place(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    def planner(schema: str, messages: list, n: int) -> dict:
+        return {
+            "plan_1": f"Arlo rows out to the wreck at dawn ({n}).",
+            "plan_2": "5(1) { .",
+            "plan_3": f"Mara reads the letter by the lamp ({n}).",
+            "reason": "Plan two.",
+            "chosen_plan": 2,
+        }
+
+    model.overrides["PlansAndChoice"] = planner
+    # One attempt: the unusable plan then gives way to the chapter's plan at once.
+    context = context_factory(mode="auto", human_revises="no", plans_by="planner", max_attempts=1)
+    await graph.ainvoke({"premise": PREMISE, "target_steps": 1}, config, context=context)
+    values = (await graph.aget_state(config)).values
+    assert values["last_decision"]["plan_index"] == 2
+    assert values["chosen_plan"] == values["chapter_outline"] != "5(1) { ."
 
 
 def test_the_terminal_pause_shows_the_rationale_passages_and_chapter() -> None:

@@ -157,6 +157,9 @@ def test_the_writer_cap_leaves_room_for_the_kept_words_and_no_more(context_facto
     chinese = context_factory(words_per_paragraph=180, language="Chinese")
     assert max_tokens_for("writer", chinese) == 540
     assert max_tokens_for("writer", context_factory(words_per_paragraph=50)) == 256
+    # A small model runs on to its cap; the sentence the cap cuts is dropped (ask_text).
+    compact = context_factory(words_per_paragraph=180, prompts="compact")
+    assert max_tokens_for("writer", compact) == 288
 
 
 async def test_the_writer_is_sized_for_the_novels_language_not_the_default(
