@@ -94,7 +94,7 @@ async def plan_chapter(
         # and markup ("{ {#4962-3781}") would be read as the story at every step.
         if not context.compact_prompts:
             return reply
-        outline = story_only(clean_paragraph(reply.outline), language, title=title)
+        outline = story_only(clean_paragraph(reply.outline), language, titles=[title])
         return reply.model_copy(update={"outline": outline})
 
     reply = await ask_structured(

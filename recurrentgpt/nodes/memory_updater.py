@@ -83,7 +83,9 @@ async def rewrite_memory(
         # sentence"), and an edited memory keeps it: only its story is kept.
         summary = reply.paragraph_summary
         if context.compact_prompts:
-            summary = story_only(summary, language, told_to_reader=is_fiction(state), title=title)
+            summary = story_only(
+                summary, language, told_to_reader=is_fiction(state), titles=[title]
+            )
         return summary
 
     def summary_repaired(summary: str) -> str:

@@ -50,14 +50,21 @@ def plan_entries(state: State, plan: str, shown: str) -> str:
     return prompt.PLAN_ENTRIES.format(entries=story_bible.render(extra)) if extra else ""
 
 
-def frame_lines(state: State) -> list[str]:
-    """The lines of the frame a paragraph must not echo: the premise, chapter titles and arcs."""
+def frame_lines(state: State) -> tuple[list[str], list[str]]:
+    """What of the frame a paragraph must not echo: the titles, then the other lines.
+
+    The titles are the novel's and its chapters'; the other lines its opening
+    line ('"Title", a mystery novel.'), premise and chapter arcs.
+    """
     chapters = list(state.get("book_outline") or [])
-    return [
+    title = state.get("title") or ""
+    titles = [title, *(chapter["title"] for chapter in chapters)]
+    frame = [
+        f"{title}, a {state.get('genre') or ''} novel",
         state.get("premise") or "",
-        *(chapter["title"] for chapter in chapters),
         *(chapter["arc"] for chapter in chapters),
     ]
+    return titles, frame
 
 
 async def compose_paragraph(
@@ -101,12 +108,11 @@ async def compose_paragraph(
     min_story_words = max(5, context.words_per_paragraph // MIN_STORY_SHARE)
 
     told_to_reader = is_fiction(state)
-    title = state.get("title") or ""
-    frame = frame_lines(state)
+    titles, frame = frame_lines(state)
 
     def story_sentences(paragraph: str) -> str:
         return story_only(
-            paragraph, language, told_to_reader=told_to_reader, title=title, frame=frame
+            paragraph, language, told_to_reader=told_to_reader, titles=titles, frame=frame
         )
 
     def problem_with(paragraph: str) -> str | None:

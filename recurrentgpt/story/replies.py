@@ -276,10 +276,18 @@ MIN_ECHO_WORDS = 5
 """A shorter sentence may share a name or a phrase with the frame and still narrate."""
 
 
+def _bare(text: str) -> str:
+    """``text``'s words in lower case without their punctuation ('"The Lamp",' -> 'the lamp')."""
+    return " ".join(_LETTERS.findall(text.lower()))
+
+
+_LETTERS = re.compile(r"[^\W_]+")
+
+
 def _echoes(sentence: str, frame: Sequence[str]) -> bool:
     """Whether ``sentence`` mostly repeats one of the ``frame``'s lines."""
     return count_words(sentence) >= MIN_ECHO_WORDS and any(
-        overlap_ratio(sentence, line, n=4) > MAX_FRAME_ECHO for line in frame
+        overlap_ratio(_bare(sentence), _bare(line), n=4) > MAX_FRAME_ECHO for line in frame
     )
 
 
@@ -294,7 +302,7 @@ def story_only(
     language: str,
     *,
     told_to_reader: bool = False,
-    title: str = "",
+    titles: Sequence[str] = (),
     frame: Sequence[str] = (),
 ) -> str:
     """``paragraph`` without the sentences that describe the novel or talk to the reader.
@@ -306,13 +314,14 @@ def story_only(
     written, line by line. An English novel's sentences that speak to "you"
     outside quotation marks go too, unless the story is ``told_to_reader`` (the
     fiction form, in the second person), and so do its sentences that are not
-    English, a line that is only the novel's ``title`` (and a number) and a
-    sentence naming a handle ("@name"). The ``frame``'s lines (the premise, the
-    chapters' titles and arcs the prompt showed) are not the story either: a
-    sentence that mostly repeats one goes, and so does a lead-in made of one's words
-    ("The Lost Light: ..."; the bundled model opened paragraph after paragraph
-    with its chapter's heading).
+    English, and a sentence naming a handle ("@name"). The prompt's frame is not
+    the story either: a line that is only one of the ``titles`` (the novel's, its
+    chapters'; and a number) goes, a sentence that mostly repeats one of the
+    ``frame``'s lines (the premise, the chapters' arcs) goes, and so does a
+    lead-in made of a title's or a frame line's words ("The Lost Light: ...": the
+    bundled model opened paragraph after paragraph with its chapter's heading).
     """
+    headings = [*titles, *frame]
     english = language.strip().lower() == "english"
 
     def tells(sentence: str) -> bool:
@@ -323,13 +332,13 @@ def story_only(
     def told(sentence: str) -> str:
         # "The story begins with this image: He looks..." keeps what follows the label.
         label, colon, rest = sentence.partition(": ")
-        if colon and (not tells(label) or _heading_from(label, frame)):
+        if colon and (not tells(label) or _heading_from(label, headings)):
             sentence = rest
         return sentence if tells(sentence) else ""
 
     lines = (
         " ".join(filter(None, map(told, _split_outside_quotes(line))))
         for line in paragraph.splitlines()
-        if not (title and _is_only(line, title))
+        if not any(_is_only(line, title) for title in titles if title)
     )
     return "\n".join(line for line in lines if line)

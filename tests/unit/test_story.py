@@ -274,7 +274,7 @@ def test_an_english_novels_lines_in_another_language_its_title_and_credits_are_c
         "Silence, then rain."
     )
     kept = "She walked alone in the dark.\nSilence, then rain."
-    assert story_only(reply, "English", title="Sternechter der Führei") == kept
+    assert story_only(reply, "English", titles=["Sternechter der Führei"]) == kept
     german = "Mara ging allein durch die Dunkelheit und dachte an den Brief."
     assert story_only(german, "German") == german
 
@@ -299,12 +299,14 @@ def test_a_summary_that_talks_about_the_task_is_caught() -> None:
 
 def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its_words() -> None:
     premise = "A lighthouse keeper finds a letter addressed to someone who vanished long ago."
-    frame = [premise, "The Lost Light", "A stormy night at the old lighthouse with a sailor"]
+    titles = ["The Lamp", "The Lost Light"]
+    frame = ["The Lamp, a mystery novel", premise, "A stormy night at the old lighthouse"]
     reply = (
-        "The Lost Light: A stormy night at the old lighthouse with a sailor\n"
-        f"{premise} The keeper read the letter twice.\n"
+        "The Lost Light: A stormy night at the old lighthouse\n"
+        f'"The Lamp", a mystery novel. {premise} The keeper read the letter twice.\n'
+        "The Lost Light;\n"
         "He whispered: run. The Lost Light burned on the rock."
     )
-    assert story_only(reply, "English", frame=frame) == (
+    assert story_only(reply, "English", titles=titles, frame=frame) == (
         "The keeper read the letter twice.\nHe whispered: run. The Lost Light burned on the rock."
     )
