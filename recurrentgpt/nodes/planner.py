@@ -28,6 +28,7 @@ from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import is_cjk_language, plan_problem
+from recurrentgpt.text import drop_unfinished_sentence
 
 PLAN_CHARS = 600
 """Longest plan the planner's schema allows, in characters."""
@@ -82,11 +83,9 @@ async def propose_three_plans(
         return Proposal(await propose_reader_actions(model, context, state))
     language = state.get("language") or "English"
     title = state.get("title") or ""
-    cjk = is_cjk_language(language)
-    if choose:
-        schema: type[prompt.Plans] = prompt.PlansAndChoice if cjk else prompt.SpacedPlansAndChoice
-    else:
-        schema = prompt.Plans if cjk else prompt.SpacedPlans
+    schema = prompt.planner_schema(
+        spaced=not is_cjk_language(language), choose=choose, short=context.compact_prompts
+    )
 
     # A small model's reply with one usable plan is kept, its others mended at once:
     # a retry cost it about 2 s and was as likely to miss (40 requests for 21 calls).
@@ -146,7 +145,10 @@ async def propose_three_plans(
         logger.warning("planner plans that were not plans gave way to the chapter's plan")
         plans = mended
     choice = plans.chosen_plan if isinstance(plans, prompt.PlansAndChoice) else 0
-    return Proposal([p.strip() for p in plans.plans], choice)
+    kept = [plan.strip() for plan in plans.plans]
+    if context.compact_prompts:  # a plan its grammar cut (SHORT_PLAN_CHARACTERS) ends a sentence
+        kept = [drop_unfinished_sentence(plan) for plan in kept]
+    return Proposal(kept, choice)
 
 
 def make_planner_node(services: Services) -> Any:

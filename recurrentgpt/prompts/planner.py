@@ -79,3 +79,47 @@ class SpacedPlansAndChoice(PlansAndChoice):
 
     WIRE_NAME: ClassVar[str] = "PlansAndChoice"
     """Sent under the same tool name: the same role."""
+
+
+SHORT_PLAN_CHARACTERS = 240
+"""The longest plan a small model's tool schema allows (compact prompts): two sentences.
+It ran on to 300-600 characters of plans that retell the last paragraph, about 1 s of
+decoding a step on a CPU; a plan its grammar cuts loses its unfinished sentence."""
+SHORT_REASON_CHARACTERS = 120
+"""The longest reason a small model's tool schema allows for its choice: one sentence."""
+
+
+def _short_plans_of_five_words(schema: JsonDict) -> None:
+    _plans_of_five_words(schema)
+    properties = cast("dict[str, JsonDict]", schema["properties"])
+    for name in ("plan_1", "plan_2", "plan_3"):
+        properties[name]["maxLength"] = SHORT_PLAN_CHARACTERS
+    if "reason" in properties:
+        properties["reason"]["maxLength"] = SHORT_REASON_CHARACTERS
+
+
+# Only the tool schema differs, as for SpacedPlans: a local model's grammar enforces the caps.
+class ShortSpacedPlans(SpacedPlans):
+    """The reply of the planner."""
+
+    model_config = ConfigDict(json_schema_extra=_short_plans_of_five_words)
+
+
+class ShortSpacedPlansAndChoice(SpacedPlansAndChoice):
+    """The reply of the planner, with the simulated human's choice among its plans."""
+
+    model_config = ConfigDict(json_schema_extra=_short_plans_of_five_words)
+
+
+def planner_schema(*, spaced: bool, choose: bool, short: bool) -> type[Plans]:
+    """The planner's reply schema.
+
+    Its plans are at least five words long in a language that spaces its words
+    (``spaced``), come with the simulated human's choice (``choose``) and are capped
+    for a small model (``short``).
+    """
+    if not spaced:
+        return PlansAndChoice if choose else Plans
+    if short:
+        return ShortSpacedPlansAndChoice if choose else ShortSpacedPlans
+    return SpacedPlansAndChoice if choose else SpacedPlans

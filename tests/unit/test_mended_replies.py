@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
-from recurrentgpt.prompts.planner import SPACED_MIN_PLAN_CHARACTERS
+from recurrentgpt.prompts.planner import (
+    SHORT_PLAN_CHARACTERS,
+    SHORT_REASON_CHARACTERS,
+    SPACED_MIN_PLAN_CHARACTERS,
+)
 from tests.fakes import ScriptedChatModel, _default_answer
 from tests.unit.helpers import PREMISE, run_novel
 
@@ -166,3 +170,47 @@ async def test_the_plans_schema_asks_for_a_plan_of_five_words_where_words_are_sp
     values = await run_novel(graph, config, context, target_steps=1)
     assert values["status"] == "finished"
     assert sent and set(sent) == {expected}
+
+
+async def test_a_small_models_plans_and_choice_are_capped_and_end_a_sentence(
+    graph,
+    model: ScriptedChatModel,
+    config,
+    context_factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The bundled model ran on to 300-600 characters of plans and reasons; its grammar
+    # enforces maxLength, and a plan it cut loses its unfinished sentence.
+    sent: list[dict[str, Any]] = []
+    answer = ScriptedChatModel._answer
+
+    def recording(self: ScriptedChatModel, messages: list, tools: Any) -> Any:
+        if tools:
+            sent.append(tools[0]["function"])
+        return answer(self, messages, tools)
+
+    def planner(schema: str, messages: list, n: int) -> dict:
+        return {
+            "plan_1": f"Arlo rows out to the wreck at dawn ({n}). The oars creak and the",
+            "plan_2": f"Mara reads the letter by the lamp ({n}).",
+            "plan_3": f"A gull strikes the lantern glass in the storm ({n}).",
+            "reason": "Tension.",
+            "chosen_plan": 3,
+        }
+
+    monkeypatch.setattr(ScriptedChatModel, "_answer", recording)
+    model.overrides["PlansAndChoice"] = planner
+    model.overrides["text"] = lambda schema, messages, n: (
+        f"Arlo {n} climbed to the lamp and the keeper was in the tower with his dog."
+    )
+    context = context_factory(
+        mode="auto", human_revises="no", prompts="compact", plans_by="planner"
+    )
+    values = await run_novel(graph, config, context, target_steps=1)
+    tools = [tool for tool in sent if tool["name"] == "PlansAndChoice"]
+    assert tools and not [tool for tool in sent if tool["name"] in ("Plans", "HumanChoice")]
+    properties = tools[0]["parameters"]["properties"]
+    assert [properties[f"plan_{n}"]["maxLength"] for n in (1, 2, 3)] == [SHORT_PLAN_CHARACTERS] * 3
+    assert properties["reason"]["maxLength"] == SHORT_REASON_CHARACTERS
+    assert values["plans"][0].endswith(").") and "oars" not in values["plans"][0]
+    assert values["chosen_plan"].startswith("A gull strikes the lantern glass")
