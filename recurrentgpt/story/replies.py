@@ -124,11 +124,22 @@ def plan_problem(plan: str, language: str, *, title: str = "") -> str | None:
     return problem
 
 
+_LETTERS = re.compile(r"[^\W_]+")
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _bare_words(text: str) -> list[str]:
+    """``text``'s words in lower case without their punctuation ('"The Lamp",' -> the, lamp)."""
+    return _LETTERS.findall(text.lower())
+
+
 def _is_only(text: str, title: str) -> bool:
-    """Whether ``text`` is ``title`` and little else (a number, one more word)."""
-    title_words = {word.lower() for word in words(title)}
+    """Whether ``text`` is ``title`` and little else (articles, a number, one more word)."""
+    title_words = set(_bare_words(title))
     extra = [
-        word for word in words(text) if word.lower() not in title_words and not _NUMBER.match(word)
+        word
+        for word in _bare_words(text)
+        if word not in title_words and word not in _ARTICLES and not word.isdigit()
     ]
     return bool(title_words) and len(extra) <= 1
 
@@ -203,15 +214,20 @@ _ABOUT_THE_TELLING = re.compile(
     r"|\bpages? left\b|\bchapters?\b|\bparagraphs?\b|\bsentences?\b|\bthe reader\b"
     r"|\b\d+ words\b|\bwhat(?:'s| is| happens) next\b|\bnarrative arc\b"
     r"|\bintroduce (?:a|an|the) (?:new )?character\b|\bin one line\b|\bone-line\b"
-    r"|\b(?:writ(?:e|es|ing)|craft(?:s|ing)?|shar(?:e|es|ing)) (?:a |the |this |my )?"
-    r"(?:scenes?|stor(?:y|ies)|novel|tale)\b|\bcan'?t stop writing\b|\bfinishing up\b",
+    r"|\b(?:writ(?:e|es|ing)|craft(?:s|ing)?|shar(?:e|es|ing)|working on) "
+    r"(?:a |an |the |this |my )?(?:scenes?|stor(?:y|ies)|novel|tale|essay)\b"
+    r"|\bcan'?t stop writing\b|\bfinishing up\b"
+    r"|\b(?:is|was) (?:not )?(?:just )?(?:a|an|the) (?:\w+ )?(?:story|tale) (?:of|about)\b"
+    r"|\ba (?:thrilling|gripping|captivating|compelling) (?:tale|story)\b",
     re.IGNORECASE,
 )
 """Talk about the telling rather than the story ("His story begins with this image",
 "One scene continues from the previous ending", "we're just two pages left", "What's
 next? 289 words", "The end of this narrative arc is marked by an adj.", the writer's own
 "Introduce a new character" echoed, "I'm no longer just writing scenes, but crafting a
-story"): the bundled model's sentences between its scenes on 2026-11-30."""
+story"): the bundled model's sentences between its scenes on 2026-11-30; and on 2026-12-01
+"I've been working on an essay about the mystery of ..., a thrilling tale set against...",
+"It is not just a story of the sea"."""
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
 
 
@@ -256,11 +272,17 @@ def _in_english(sentence: str) -> bool:
     return share >= MIN_FUNCTION_WORD_SHARE
 
 
+_ASIDE = re.compile(r"\([^()]*\)[.!?]?")
+"""A sentence wholly in brackets ("(It also goes to the mainland and tells of another
+story.)"): the bundled model's aside about its story."""
+
+
 def _tells_the_story(sentence: str, *, english: bool, to_reader: bool) -> bool:
     """Whether ``sentence`` narrates (its quoted speech aside), not talks about the novel."""
     narration = _QUOTED.sub(" ", sentence)
     return not (
         sentence.rstrip().endswith(":")
+        or _ASIDE.fullmatch(sentence.strip())
         or _ABOUT_THE_NOVEL.search(narration)
         or _ABOUT_THE_TELLING.search(narration)
         or _HANDLE.search(narration)
@@ -276,25 +298,18 @@ MIN_ECHO_WORDS = 5
 """A shorter sentence may share a name or a phrase with the frame and still narrate."""
 
 
-def _bare(text: str) -> str:
-    """``text``'s words in lower case without their punctuation ('"The Lamp",' -> 'the lamp')."""
-    return " ".join(_LETTERS.findall(text.lower()))
-
-
-_LETTERS = re.compile(r"[^\W_]+")
-
-
 def _echoes(sentence: str, frame: Sequence[str]) -> bool:
     """Whether ``sentence`` mostly repeats one of the ``frame``'s lines."""
+    bare = " ".join(_bare_words(sentence))
     return count_words(sentence) >= MIN_ECHO_WORDS and any(
-        overlap_ratio(_bare(sentence), _bare(line), n=4) > MAX_FRAME_ECHO for line in frame
+        overlap_ratio(bare, " ".join(_bare_words(line)), n=4) > MAX_FRAME_ECHO for line in frame
     )
 
 
-def _heading_from(label: str, frame: Sequence[str]) -> bool:
-    """Whether ``label`` (two words or more) is made only of one ``frame`` line's words."""
-    found = {word.lower() for word in words(label)}
-    return len(found) >= 2 and any(found <= {w.lower() for w in words(line)} for line in frame)
+def _heading_from(label: str, headings: Sequence[str]) -> bool:
+    """Whether ``label`` (two words or more, articles aside) is made of a heading's words."""
+    found = set(_bare_words(label)) - _ARTICLES
+    return len(found) >= 2 and any(found <= set(_bare_words(line)) for line in headings)
 
 
 def story_only(
@@ -321,7 +336,8 @@ def story_only(
     lead-in made of a title's or a frame line's words ("The Lost Light: ...": the
     bundled model opened paragraph after paragraph with its chapter's heading).
     """
-    headings = [*titles, *frame]
+    all_titles = " ".join(titles)
+    headings = [all_titles, *frame]
     english = language.strip().lower() == "english"
 
     def tells(sentence: str) -> bool:
@@ -339,6 +355,6 @@ def story_only(
     lines = (
         " ".join(filter(None, map(told, _split_outside_quotes(line))))
         for line in paragraph.splitlines()
-        if not any(_is_only(line, title) for title in titles if title)
+        if not (all_titles.strip() and _is_only(line, all_titles))
     )
     return "\n".join(line for line in lines if line)

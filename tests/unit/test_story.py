@@ -310,3 +310,14 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
     assert story_only(reply, "English", titles=titles, frame=frame) == (
         "The keeper read the letter twice.\nHe whispered: run. The Lost Light burned on the rock."
     )
+    # The bundled model's on 2026-12-01: headings with another article, joined, and asides.
+    later = (
+        "A Lost Light: The Lamp, 172 feet from the coast.\n"
+        "The Lost Light \u2014 The Lamp.\n"
+        "(It also goes to the mainland and tells of another story.)\n"
+        "I've been working on an essay about the Lamp, a thrilling tale. Jack stood up.\n"
+        "It is not just a story of the sea. Jack (the keeper) lit the lamp."
+    )
+    assert story_only(later, "English", titles=titles, frame=frame) == (
+        "The Lamp, 172 feet from the coast.\nJack stood up.\nJack (the keeper) lit the lamp."
+    )
