@@ -334,7 +334,10 @@ def story_only(
     chapters'; and a number) goes, a sentence that mostly repeats one of the
     ``frame``'s lines (the premise, the chapters' arcs) goes, and so does a
     lead-in made of a title's or a frame line's words ("The Lost Light: ...": the
-    bundled model opened paragraph after paragraph with its chapter's heading).
+    bundled model opened paragraph after paragraph with its chapter's heading), a
+    line that reads as a heading (capitals, no sentence end), a lead-in counting
+    replies ("The next one:") and a sentence with a bracket it never opened ("180
+    days to kill).").
     """
     all_titles = " ".join(titles)
     headings = [all_titles, *frame]
@@ -348,13 +351,76 @@ def story_only(
     def told(sentence: str) -> str:
         # "The story begins with this image: He looks..." keeps what follows the label.
         label, colon, rest = sentence.partition(": ")
-        if colon and (not tells(label) or _heading_from(label, headings)):
+        while colon and (
+            not tells(label)
+            or _heading_from(label, headings)
+            or _TALK_LABEL.fullmatch(label)
+            or _is_heading(label)
+        ):
             sentence = rest
-        return sentence if tells(sentence) else ""
+            label, colon, rest = sentence.partition(": ")
+        return sentence if tells(sentence) and sentence.count(")") <= sentence.count("(") else ""
 
     lines = (
         " ".join(filter(None, map(told, _split_outside_quotes(line))))
         for line in paragraph.splitlines()
         if not (all_titles.strip() and _is_only(line, all_titles))
     )
+    return "\n".join(line for line in lines if line and not _is_heading(line))
+
+
+_TALK_LABEL = re.compile(r"\s*(?:the )?(?:next|first|last|new) one\s*", re.IGNORECASE)
+"""A lead-in that counts the model's own replies ("The next one: She walked...")."""
+_SMALL_WORDS = frozenset(
+    {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with", "from"}
+)
+MIN_HEADING_WORDS = 3
+"""A shorter line in capitals may be a name called out; a longer one is a heading."""
+
+
+def _is_heading(line: str) -> bool:
+    """Whether ``line`` is a heading.
+
+    A heading has no sentence end, and every word but the small ones is in
+    capitals or a number ("180 Days of Haunting the Lighthouse Keeper").
+    """
+    found = words(line)
+    if len(found) < MIN_HEADING_WORDS or line.rstrip()[-1:] in _CLOSING:
+        return False
+    return all(
+        word.lower() in _SMALL_WORDS or not word[:1].isalpha() or word[:1].isupper()
+        for word in (w.strip(_WRAPPING) for w in found)
+        if word
+    )
+
+
+_CLOSING = ".!?\"'\u201d\u2019\u2026"
+"""What a sentence ends with: its stop, or a closing quotation mark."""
+_WRAPPING = "\"'\u201c\u201d\u2018\u2019([{,;:\u2014-"
+"""Quotation marks, brackets and punctuation around a word."""
+
+
+MAX_SENTENCE_REPEAT = 0.5
+"""A sentence sharing more of its 5-word sequences with earlier text retells it."""
+MIN_REPEAT_WORDS = 6
+"""A shorter sentence ("She smiled.") may recur in any story."""
+
+
+def unrepeated(paragraph: str, earlier: Sequence[str]) -> str:
+    """``paragraph`` without the sentences that retell ``earlier`` text (line by line).
+
+    The bundled model wrote paragraph after paragraph that retold the last one
+    with a sentence or two new ("She walked across the room and she saw that her
+    family was gone." in eight paragraphs of twenty on 2026-12-01); what is new
+    in them stays.
+    """
+    told = " ".join(" ".join(_bare_words(text)) for text in earlier)
+
+    def new(sentence: str) -> bool:
+        bare = " ".join(_bare_words(sentence))
+        return count_words(bare) < MIN_REPEAT_WORDS or (
+            overlap_ratio(bare, told, n=5) <= MAX_SENTENCE_REPEAT
+        )
+
+    lines = (" ".join(filter(new, _split_outside_quotes(line))) for line in paragraph.splitlines())
     return "\n".join(line for line in lines if line)

@@ -12,6 +12,7 @@ from recurrentgpt.story.replies import (
     story_only,
     summary_problem,
     title_problem,
+    unrepeated,
 )
 from recurrentgpt.text import count_words
 
@@ -321,3 +322,30 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
     assert story_only(later, "English", titles=titles, frame=frame) == (
         "The Lamp, 172 feet from the coast.\nJack stood up.\nJack (the keeper) lit the lamp."
     )
+    headings = (
+        "The Lamp: 180 Days of Haunting the Lighthouse Keeper\n"
+        "180 Days of Haunting K, 2: She stood at the glass door. 180 days to kill).\n"
+        "The next one: She walked across the room.\n"
+        '"Captain Elias Crane!"\nMara and Jack ran.\nHer orders: Run.'
+    )
+    assert story_only(headings, "English", titles=titles, frame=frame) == (
+        'She stood at the glass door.\nShe walked across the room.\n"Captain Elias Crane!"\n'
+        "Mara and Jack ran.\nHer orders: Run."
+    )
+
+
+def test_unrepeated_cuts_the_sentences_that_retell_earlier_text() -> None:
+    last = (
+        "She walked across the room and she saw that her family was gone. "
+        "The people who had been with her were gone. She smiled."
+    )
+    reply = (
+        "She walked across the room, and she saw that her family was gone! "
+        "The wind rose over the cliffs and the lamp went dark.\n"
+        'She smiled. "Where are they?" she asked the keeper at the door.'
+    )
+    assert unrepeated(reply, [last]) == (
+        "The wind rose over the cliffs and the lamp went dark.\n"
+        'She smiled. "Where are they?" she asked the keeper at the door.'
+    )
+    assert unrepeated(reply, []) == reply
