@@ -24,7 +24,7 @@ from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
 from recurrentgpt.story import bible as story_bible
 from recurrentgpt.story.fiction import is_fiction
-from recurrentgpt.story.replies import story_only
+from recurrentgpt.story.replies import story_only, unrepeated
 from recurrentgpt.text import count_words, overlap_ratio, truncate_words
 
 MAX_OVERLAP_WITH_EARLIER_TEXT = 0.5
@@ -84,8 +84,9 @@ async def compose_paragraph(
     ``shown_passages`` when given, e.g. their summaries) and the plan. A reply that
     repeats the last paragraph or one of ``passages`` is retried. With compact
     prompts (a small model) its sentences that describe the novel or (a novel in
-    English) talk to "you" are cut (:func:`story_only`), and a reply with too
-    little left is retried.
+    English) talk to "you" are cut (:func:`story_only`), and so are those that
+    retell the last paragraph or the passages (:func:`unrepeated`); a reply with
+    too little left is retried.
     The paragraph is cut before any loop and capped at twice the target length.
     ``reject`` may name a further problem with a reply (it is retried, softly).
     """
@@ -111,9 +112,10 @@ async def compose_paragraph(
     titles, frame = frame_lines(state)
 
     def story_sentences(paragraph: str) -> str:
-        return story_only(
+        story = story_only(
             paragraph, language, told_to_reader=told_to_reader, titles=titles, frame=frame
         )
+        return unrepeated(story, [last_paragraph, *passages])
 
     def problem_with(paragraph: str) -> str | None:
         for earlier in (last_paragraph, *passages):

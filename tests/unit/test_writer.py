@@ -346,6 +346,27 @@ async def test_a_small_models_paragraph_loses_its_echoed_chapter_heading(
     assert len(step_writer_prompts(model)) == 1
 
 
+async def test_a_small_models_paragraph_loses_what_retells_the_last_one_without_a_retry(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    retold: list[str] = []
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        if "of the novel's opening" in prompt:
+            return english_prose(n)
+        last = prompt.split("The last paragraph:\n")[-1].split("\n")[0]
+        retold.append(last.removeprefix("\u2026").split(". ")[0])
+        return f"{retold[-1]}. {english_prose(n)}"
+
+    model.overrides["text"] = writer
+    context = context_factory(mode="auto-first", prompts="compact")
+    values = await run_novel(graph, config, context, target_steps=1)
+    assert len(step_writer_prompts(model)) == 1
+    assert len(retold[0].split()) > 8 and retold[0] not in values["last_paragraph"]
+    assert values["last_paragraph"].startswith("Arlo ")
+
+
 async def test_a_small_model_that_only_talks_about_the_novel_does_not_stop_it(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
