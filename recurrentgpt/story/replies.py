@@ -218,7 +218,9 @@ _ABOUT_THE_TELLING = re.compile(
     r"(?:a |an |the |this |my )?(?:scenes?|stor(?:y|ies)|novel|tale|essay)\b"
     r"|\bcan'?t stop writing\b|\bfinishing up\b"
     r"|\b(?:is|was) (?:not )?(?:just )?(?:a|an|the) (?:\w+ )?(?:story|tale) (?:of|about)\b"
-    r"|\ba (?:thrilling|gripping|captivating|compelling) (?:tale|story)\b",
+    r"|\ba (?:thrilling|gripping|captivating|compelling) (?:tale|story)\b"
+    r"|\b(?:first|second|third|old|original|other) plans?\b|\b(?:i am|i'm) (?:still )?writing\b"
+    r"|\breaders\b",
     re.IGNORECASE,
 )
 """Talk about the telling rather than the story ("His story begins with this image",
@@ -227,7 +229,8 @@ next? 289 words", "The end of this narrative arc is marked by an adj.", the writ
 "Introduce a new character" echoed, "I'm no longer just writing scenes, but crafting a
 story"): the bundled model's sentences between its scenes on 2026-11-30; and on 2026-12-01
 "I've been working on an essay about the mystery of ..., a thrilling tale set against...",
-"It is not just a story of the sea"."""
+"It is not just a story of the sea", "The second plan is a different version of the first
+one", "there are many others that I am still writing", "every one of those readers"."""
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
 
 

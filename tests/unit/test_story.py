@@ -317,7 +317,9 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
         "The Lost Light \u2014 The Lamp.\n"
         "(It also goes to the mainland and tells of another story.)\n"
         "I've been working on an essay about the Lamp, a thrilling tale. Jack stood up.\n"
-        "It is not just a story of the sea. Jack (the keeper) lit the lamp."
+        "It is not just a story of the sea. Jack (the keeper) lit the lamp.\n"
+        "The second plan is a different version of the first one. I am still writing.\n"
+        "This tale has left its mark on every one of those readers."
     )
     assert story_only(later, "English", titles=titles, frame=frame) == (
         "The Lamp, 172 feet from the coast.\nJack stood up.\nJack (the keeper) lit the lamp."
