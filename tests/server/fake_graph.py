@@ -86,9 +86,11 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
     if not plan or "of the novel's opening" in plan:
         return _default_answer(schema, messages, n)
     # Told as a story: the served default is the bundled model, whose paragraphs lose
-    # their sentences about the telling ("Paragraph 3 ...").
+    # their sentences about the telling ("Paragraph 3 ...") and those that retell the
+    # last paragraph (the memory quoted again), so the plan and the memory get
+    # sentences of their own.
     words = fake_words(n, 12)
-    return f"At call {n} Arlo follows the plan <{plan}> and remembers <{memory}> as the {words}."
+    return f"At call {n} Arlo follows the plan <{plan}> as the {words}. He remembers <{memory}>."
 
 
 def update_memory_with_a_story_summary(schema: str, messages: list[BaseMessage], n: int) -> Answer:
