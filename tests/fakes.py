@@ -14,6 +14,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
+from importlib import resources
 from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -97,6 +98,44 @@ def fake_words(n: int, count: int = 26) -> str:
     return " ".join(random.Random(n).sample(VOCABULARY_EN, count))
 
 
+COMPACT_OPENING_PLAN_END = (
+    resources.files("recurrentgpt.prompts")
+    .joinpath("compact/opening_plan.txt")
+    .read_text(encoding="utf-8")
+    .split("$chapter_outline")[-1]
+    .strip()
+)
+"""What the compact opening plan says after the chapter's plan (a fake tells the opening by it)."""
+
+
+def is_opening(prompt: str) -> bool:
+    """Whether a writer's prompt asks for one of the opening's paragraphs."""
+    return bool(_FULL_OPENING.search(prompt)) or COMPACT_OPENING_PLAN_END in prompt
+
+
+_FULL_OPENING = re.compile(r"paragraph (\d) of 3 of the novel's opening", re.IGNORECASE)
+
+
+def opening_number(prompt: str) -> int | None:
+    """Which of the opening's three paragraphs a writer's prompt asks for (None: no opening).
+
+    The full opening plan names its number; the compact one does not, so the
+    last paragraph the frame shows tells it (a scripted opening paragraph's
+    successor, else the first).
+    """
+    if match := _FULL_OPENING.search(prompt):
+        return int(match.group(1))
+    if not is_opening(prompt):
+        return None
+    last = prompt.split("The last paragraph:\n", 1)[-1]
+    for texts in (OPENING_EN, OPENING_ZH):
+        for number, text in enumerate(texts[:2], 2):
+            # As kept: a small model's paragraph loses a label ("Opening paragraph two:").
+            if last.startswith((text, text.split(": ", 1)[-1])):
+                return number
+    return 1
+
+
 def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
     """A valid answer for ``schema`` (``"text"`` is the writer), numbered by call ``n``."""
     if schema == "PlansAndChoice":  # the planner choosing for the simulated human too
@@ -133,9 +172,7 @@ def _default_answer(schema: str, messages: list[BaseMessage], n: int) -> Answer:
             "arc": f"Arlo follows the key of call {n}.",
             "outline": f"Detailed outline of call {n}: Arlo takes the key to the tower door.",
         }
-    opening = re.search(r"paragraph (\d) of 3 of the novel's opening", prompt, re.IGNORECASE)
-    if schema == "text" and opening:
-        number = int(opening.group(1))
+    if schema == "text" and (number := opening_number(prompt)):
         if language_is_chinese:
             return OPENING_ZH[number - 1]
         return OPENING_EN[number - 1]

@@ -220,7 +220,9 @@ _ABOUT_THE_TELLING = re.compile(
     r"|\b(?:is|was) (?:not )?(?:just )?(?:a|an|the) (?:\w+ )?(?:story|tale) (?:of|about)\b"
     r"|\ba (?:thrilling|gripping|captivating|compelling) (?:tale|story)\b"
     r"|\b(?:first|second|third|old|original|other) plans?\b|\b(?:i am|i'm) (?:still )?writing\b"
-    r"|\breaders\b",
+    r"|\breaders\b|\bnovels\b|\bfirst draft\b|\bshort stor(?:y|ies)\b|\bso many ideas\b"
+    r"|\b(?:planning|going|want|plan) to (?:write|create|start) (?:a |an |the |my |two |more "
+    r"|another )?(?:\w+ )?(?:novels?|books?|stor(?:y|ies))\b",
     re.IGNORECASE,
 )
 """Talk about the telling rather than the story ("His story begins with this image",
@@ -230,7 +232,9 @@ next? 289 words", "The end of this narrative arc is marked by an adj.", the writ
 story"): the bundled model's sentences between its scenes on 2026-11-30; and on 2026-12-01
 "I've been working on an essay about the mystery of ..., a thrilling tale set against...",
 "It is not just a story of the sea", "The second plan is a different version of the first
-one", "there are many others that I am still writing", "every one of those readers"."""
+one", "there are many others that I am still writing", "every one of those readers", and
+a whole novel about writing novels ("I have so many ideas now... write my first draft", "I am
+planning to write two more novels!", "I'll start a new book based on Emily's dreams")."""
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
 
 

@@ -26,7 +26,14 @@ from recurrentgpt.graphs.fiction import build_fiction_graph
 from recurrentgpt.graphs.tool import TOOL_GRAPH_NAME, build_tool_graph
 from recurrentgpt.memory import LongTermMemory, open_store
 from recurrentgpt.prompts.writer import NEW_CHARACTER
-from tests.fakes import Answer, FakeServices, ScriptedChatModel, _default_answer, fake_words
+from tests.fakes import (
+    Answer,
+    FakeServices,
+    ScriptedChatModel,
+    _default_answer,
+    fake_words,
+    is_opening,
+)
 
 EMBEDDING_DIMS = 64
 MODEL_DOWN = "MODEL DOWN"
@@ -83,7 +90,7 @@ def write_echoing_paragraph(schema: str, messages: list[BaseMessage], n: int) ->
         since = _slow_since.setdefault(plan, time.monotonic())
         if time.monotonic() - since < SLOW_MODEL_SECONDS:
             raise ConnectionRefusedError(f"[Errno 111] the writer's model is slow ({SLOW_MODEL})")
-    if not plan or "of the novel's opening" in plan:
+    if not plan or is_opening(prompt):
         return _default_answer(schema, messages, n)
     # Told as a story: the served default is the bundled model, whose paragraphs lose
     # their sentences about the telling ("Paragraph 3 ...") and those that retell the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from recurrentgpt.memory import LongTermMemory
-from tests.fakes import ScriptedChatModel
+from tests.fakes import ScriptedChatModel, is_opening
 
 PREMISE = "a lighthouse keeper finds a key"
 
@@ -27,7 +27,7 @@ def thread(name: str) -> dict[str, Any]:
 
 def step_writer_prompts(model: ScriptedChatModel) -> list[str]:
     """Writer prompts of the steps (the opening paragraphs also go through the writer)."""
-    return [p for p in model.prompts_for("text") if OPENING_MARK not in p]
+    return [p for p in model.prompts_for("text") if not is_opening(p)]
 
 
 def section(prompt: str, heading: str, next_heading: str) -> str:

@@ -16,8 +16,7 @@ from recurrentgpt.cli import main
 from recurrentgpt.cli.terminal import render_pause
 from recurrentgpt.embeddings import HashingEmbeddings
 from recurrentgpt.memory import LongTermMemory
-from tests.fakes import FakeServices, ScriptedChatModel, _default_answer
-from tests.unit.helpers import OPENING_MARK
+from tests.fakes import FakeServices, ScriptedChatModel, _default_answer, is_opening
 
 SMALL = ["--words-per-paragraph", "40"]
 
@@ -229,7 +228,7 @@ def test_a_rejected_attempt_never_shows_as_story_text(data_dir, services, capsys
     rejected = iter(["Rejected draft."])
 
     def writer(schema, messages, n):
-        if OPENING_MARK in str(messages[-1].content):
+        if is_opening(str(messages[-1].content)):
             return _default_answer(schema, messages, n)
         return next(rejected, None) or _default_answer(schema, messages, n)
 
@@ -244,7 +243,7 @@ def test_a_rejected_attempt_never_shows_as_story_text(data_dir, services, capsys
 def test_a_trimmed_reply_is_shown_as_kept(data_dir, services, capsys):
     def writer(schema, messages, n):
         paragraph = _default_answer(schema, messages, n)
-        if OPENING_MARK in str(messages[-1].content):
+        if is_opening(str(messages[-1].content)):
             return paragraph
         return f"Sure! Here is the next paragraph:\n{paragraph}"
 
