@@ -222,7 +222,9 @@ _ABOUT_THE_TELLING = re.compile(
     r"|\b(?:first|second|third|old|original|other) plans?\b|\b(?:i am|i'm) (?:still )?writing\b"
     r"|\breaders\b|\bnovels\b|\bfirst draft\b|\bshort stor(?:y|ies)\b|\bso many ideas\b"
     r"|\b(?:planning|going|want|plan) to (?:write|create|start) (?:a |an |the |my |two |more "
-    r"|another )?(?:\w+ )?(?:novels?|books?|stor(?:y|ies))\b",
+    r"|another )?(?:\w+ )?(?:novels?|books?|stor(?:y|ies))\b"
+    r"|\b(?:my|your) (?:first|last|previous|next) messages?\b|\bevery (?:last )?message\b"
+    r"|\bwhat i(?:'ve)? (?:said|been saying)\b",
     re.IGNORECASE,
 )
 """Talk about the telling rather than the story ("His story begins with this image",
@@ -234,7 +236,8 @@ story"): the bundled model's sentences between its scenes on 2026-11-30; and on 
 "It is not just a story of the sea", "The second plan is a different version of the first
 one", "there are many others that I am still writing", "every one of those readers", and
 a whole novel about writing novels ("I have so many ideas now... write my first draft", "I am
-planning to write two more novels!", "I'll start a new book based on Emily's dreams")."""
+planning to write two more novels!", "I'll start a new book based on Emily's dreams"), or
+a chat about its messages ("This is what I said in my previous message")."""
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
 
 

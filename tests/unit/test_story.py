@@ -321,11 +321,13 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
         "The second plan is a different version of the first one. I am still writing.\n"
         "This tale has left its mark on every one of those readers.\n"
         "I have so many ideas now. I'll write my first draft in a new way. Jack ran.\n"
-        "I am planning to write two more novels! I'm going to start a new book on Emily."
+        "I am planning to write two more novels! I'm going to start a new book on Emily.\n"
+        "That's what I said in my first message. This is what I said in every last message.\n"
+        "She read the message again."
     )
     assert story_only(later, "English", titles=titles, frame=frame) == (
         "The Lamp, 172 feet from the coast.\nJack stood up.\nJack (the keeper) lit the lamp.\n"
-        "Jack ran."
+        "Jack ran.\nShe read the message again."
     )
     headings = (
         "The Lamp: 180 Days of Haunting the Lighthouse Keeper\n"
