@@ -123,11 +123,16 @@ async def plan_chapter(
     )
     reply = tidied(reply)
     chapter = story_outline.clean_chapter(reply.title, reply.arc)
+    book_outline = story_outline.with_chapter(outline, number, chapter)
+    # A small model's plan can be all talk, tidied away to nothing (its arc mended
+    # in was talk too): the chapter's arc in the book outline stands in, so every
+    # later prompt, the opening's plan and the planner's fallback have its story.
+    plan = reply.outline if reply.outline.strip() else book_outline[number - 1]["arc"]
     return {
-        "book_outline": story_outline.with_chapter(outline, number, chapter),
+        "book_outline": book_outline,
         "chapter": number,
         "chapter_start_step": state.get("step", 0),
-        "chapter_outline": truncate_words(" ".join(reply.outline.split()), CHAPTER_OUTLINE_WORDS),
+        "chapter_outline": truncate_words(" ".join(plan.split()), CHAPTER_OUTLINE_WORDS),
         # Plans proposed before this chapter was planned do not know it: the planner
         # writes new ones.
         "proposed_plans": [],

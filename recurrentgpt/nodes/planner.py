@@ -37,8 +37,16 @@ logger = logging.getLogger(__name__)
 
 
 def chapter_plan(state: State) -> str:
-    """The chapter's own plan as one plan (the chapter planner checked it); may be empty."""
-    return " ".join((state.get("chapter_outline") or "").split())[:PLAN_CHARS]
+    """The chapter's own plan as one plan (the chapter planner checked it), else its arc.
+
+    Empty only when neither is known (a person emptied both).
+    """
+    plan = state.get("chapter_outline") or ""
+    chapters = list(state.get("book_outline") or [])
+    number = state.get("chapter", 1)
+    if not plan.strip() and 0 < number <= len(chapters):
+        plan = chapters[number - 1]["arc"]
+    return " ".join(plan.split())[:PLAN_CHARS]
 
 
 class Proposal(NamedTuple):

@@ -123,6 +123,34 @@ async def test_a_small_models_chapter_plan_keeps_only_its_story(
     )
 
 
+async def test_a_small_models_chapter_plan_that_is_all_talk_gives_way_to_its_arc(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # On 2026-12-01 the bundled model's chapter plan (its talk, then the arc mended in)
+    # was tidied to nothing, the planner had no chapter's plan to fall back on, and a
+    # step failed.
+    def chapter(schema: str, messages: list, n: int) -> dict:
+        return {
+            "title": "The Letter",
+            "arc": "The story begins as Mara finds the letter and opens it at last.",
+            "outline": "In this chapter, we delve into the story. What's next? Write in English.",
+        }
+
+    def planner(schema: str, messages: list, n: int) -> dict:
+        return {"plan_1": "3. 4. 5. 6. 7.", "plan_2": "8. 9. 10.", "plan_3": "11. 12. 13."}
+
+    model.overrides["ChapterPlan"] = chapter
+    model.overrides["Plans"] = planner
+    context = context_factory(
+        prompts="compact", mode="auto", human_revises="yes", plans_by="planner"
+    )
+    values = await run_novel(graph, config, context, target_steps=2)
+    assert values["status"] == "finished"
+    arc = values["book_outline"][0]["arc"]  # the book outline's, as outlined at the start
+    assert values["chapter_outline"] == arc == "Arlo faces trial 1 at the lighthouse."
+    assert values["plans"] == [arc] * 3
+
+
 async def test_a_memory_reply_with_a_loop_is_cut_at_the_loop_not_asked_again(
     graph, model: ScriptedChatModel, config, context_factory, caplog: pytest.LogCaptureFixture
 ) -> None:
