@@ -224,7 +224,10 @@ _ABOUT_THE_TELLING = re.compile(
     r"|\b(?:planning|going|want|plan) to (?:write|create|start) (?:a |an |the |my |two |more "
     r"|another )?(?:\w+ )?(?:novels?|books?|stor(?:y|ies))\b"
     r"|\b(?:my|your) (?:first|last|previous|next) messages?\b|\bevery (?:last )?message\b"
-    r"|\bwhat i(?:'ve)? (?:said|been saying)\b",
+    r"|\bwhat i(?:'ve)? (?:said|been saying)\b"
+    r"|\bi (?:added|changed|removed|replaced|corrected) (?:an? |the )?(?:apostrophes?|commas?"
+    r"|words?|phrases?|quotes?|quotation marks?|text|lines?)\b|\bi changed\s+to\b"
+    r"|\bthe original text\b|\bto indicate possession\b|\bfor clarity\b",
     re.IGNORECASE,
 )
 """Talk about the telling rather than the story ("His story begins with this image",
@@ -237,7 +240,8 @@ story"): the bundled model's sentences between its scenes on 2026-11-30; and on 
 one", "there are many others that I am still writing", "every one of those readers", and
 a whole novel about writing novels ("I have so many ideas now... write my first draft", "I am
 planning to write two more novels!", "I'll start a new book based on Emily's dreams"), or
-a chat about its messages ("This is what I said in my previous message")."""
+a chat about its messages ("This is what I said in my previous message") or its edits ("I
+added an apostrophe before "Dossier" to indicate possession")."""
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
 
 
@@ -345,9 +349,9 @@ def story_only(
     ``frame``'s lines (the premise, the chapters' arcs) goes, and so does a
     lead-in made of a title's or a frame line's words ("The Lost Light: ...": the
     bundled model opened paragraph after paragraph with its chapter's heading), a
-    line that reads as a heading (capitals, no sentence end), a lead-in counting
-    replies ("The next one:") and a sentence with a bracket it never opened ("180
-    days to kill).").
+    line that reads as a heading (capitals, no sentence end), a line of a word or
+    two without a sentence end ("The"), a lead-in counting replies ("The next
+    one:") and a sentence with a bracket it never opened ("180 days to kill).").
     """
     all_titles = " ".join(titles)
     headings = [all_titles, *frame]
@@ -376,7 +380,9 @@ def story_only(
         for line in paragraph.splitlines()
         if not (all_titles.strip() and _is_only(line, all_titles))
     )
-    return "\n".join(line for line in lines if line and not _is_heading(line))
+    return "\n".join(
+        line for line in lines if line and not _is_heading(line) and not _is_stub(line)
+    )
 
 
 _TALK_LABEL = re.compile(r"\s*(?:the )?(?:next|first|last|new) one\s*", re.IGNORECASE)
@@ -402,6 +408,11 @@ def _is_heading(line: str) -> bool:
         for word in (w.strip(_WRAPPING) for w in found)
         if word
     )
+
+
+def _is_stub(line: str) -> bool:
+    """Whether ``line`` is a word or two without a sentence end ("The", "narrative")."""
+    return len(words(line)) < MIN_HEADING_WORDS and line.rstrip()[-1:] not in _CLOSING
 
 
 _CLOSING = ".!?\"'\u201d\u2019\u2026"

@@ -323,11 +323,13 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
         "I have so many ideas now. I'll write my first draft in a new way. Jack ran.\n"
         "I am planning to write two more novels! I'm going to start a new book on Emily.\n"
         "That's what I said in my first message. This is what I said in every last message.\n"
-        "She read the message again."
+        "She read the message again.\nThe\nnarrative\n"
+        'I added an apostrophe before "Dossier" to indicate possession. I changed "They" to '
+        '"We". She changed her mind.'
     )
     assert story_only(later, "English", titles=titles, frame=frame) == (
         "The Lamp, 172 feet from the coast.\nJack stood up.\nJack (the keeper) lit the lamp.\n"
-        "Jack ran.\nShe read the message again."
+        "Jack ran.\nShe read the message again.\nShe changed her mind."
     )
     headings = (
         "The Lamp: 180 Days of Haunting the Lighthouse Keeper\n"
