@@ -45,13 +45,16 @@ def chapter_problem(reply: prompt.ChapterPlan, language: str) -> str | None:
 
 
 def mend_chapter(
-    reply: prompt.ChapterPlan, outlined: story_outline.Chapter | None, language: str
+    reply: prompt.ChapterPlan,
+    outlined: story_outline.Chapter | None,
+    language: str,
+    premise: str = "",
 ) -> prompt.ChapterPlan | None:
     """``reply`` with its parts that are not words replaced from what the story has.
 
     The book outline's title and arc for the chapter come first, then the
-    reply's own usable parts (an arc from its outline, a title from its arc);
-    None when nothing usable is left.
+    reply's own usable parts (an arc from its outline, a title from its arc),
+    then the ``premise`` as the arc; None when nothing usable is left.
     """
     plan_usable = chapter_outline_problem(reply.outline, language) is None
     if arc_problem(reply.arc, language, what="the chapter arc") is None:
@@ -60,6 +63,11 @@ def mend_chapter(
         arc = outlined["arc"] if outlined else ""
     if not arc and plan_usable:
         arc = truncate_words(" ".join(reply.outline.split()), story_outline.ARC_WORDS)
+    if not arc:
+        # The bundled model's book outline had no usable chapter and its chapter plans
+        # were markup ("}, {"), three times over (2026-12-01): the premise is the story
+        # the chapter has, and a novel that stopped at its start would have nothing.
+        arc = truncate_words(" ".join(premise.split()), story_outline.ARC_WORDS)
     if not arc:
         return None
     if title_problem(reply.title, language, what="the chapter title") is None:
@@ -118,7 +126,10 @@ async def plan_chapter(
         feedback=context.retry_feedback,
         reject=lambda reply: chapter_problem(tidied(reply), language),
         repair=lambda reply: mend_chapter(
-            tidied(reply), outline[number - 1] if number <= len(outline) else None, language
+            tidied(reply),
+            outline[number - 1] if number <= len(outline) else None,
+            language,
+            state.get("premise") or "",
         ),
     )
     reply = tidied(reply)

@@ -47,6 +47,28 @@ async def test_an_outline_that_is_never_words_keeps_its_good_chapters(
     assert "kept a mended start reply" in caplog.text
 
 
+async def test_a_start_with_no_usable_chapter_or_chapter_plan_takes_the_premise_as_its_arc(
+    graph, model: ScriptedChatModel, config, context_factory
+) -> None:
+    # The bundled model on 2026-12-01: every arc of the book outline and every chapter
+    # plan was markup, and the novel stopped at its start.
+    def outline(schema: str, messages: list, n: int) -> dict:
+        return {"title": "The Key", "chapters": [{"title": "One", "arc": "100584},{},{"}]}
+
+    def chapter(schema: str, messages: list, n: int) -> dict:
+        return {
+            "title": "The Last Chapter",
+            "arc": "1.1-2.3-4.5",
+            "outline": "}, {\n content: 1.5 }, {",
+        }
+
+    model.overrides["BookOutline"] = outline
+    model.overrides["ChapterPlan"] = chapter
+    values = await run_novel(graph, config, context_factory(), target_steps=1)
+    assert values["status"] == "finished"
+    assert values["chapter_outline"] == values["book_outline"][0]["arc"] == PREMISE
+
+
 async def test_plans_that_are_never_plans_give_way_to_the_chapter_plan(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
