@@ -144,9 +144,22 @@ def _is_only(text: str, title: str) -> bool:
     return bool(title_words) and len(extra) <= 1
 
 
+MAX_TITLE_WORDS = 12
+"""A longer title (in a language that spaces its words) is a sentence or a synopsis: the
+bundled model titled a novel "A Lighthouse keeper on a remote island: A mystery novel in
+one chapter. In this story, a lighthouse keeper is sent to a" (2026-12-01)."""
+
+
 def title_problem(title: str, language: str, *, what: str) -> str | None:
-    """Why ``title`` (the novel's or a chapter's, named by ``what``) is not words, or None."""
-    return words_problem(title, language, min_words=MIN_TITLE_WORDS, what=what)
+    """Why ``title`` (the novel's or a chapter's, named by ``what``) is not a title, or None.
+
+    A title is words, and in a language that spaces its words at most
+    :data:`MAX_TITLE_WORDS` of them.
+    """
+    problem = words_problem(title, language, min_words=MIN_TITLE_WORDS, what=what)
+    if problem is None and not is_cjk_language(language) and count_words(title) > MAX_TITLE_WORDS:
+        problem = f"{what} is a few words, not a sentence: {title.strip()[:60]!r} is not"
+    return problem
 
 
 def arc_problem(arc: str, language: str, *, what: str) -> str | None:
@@ -385,8 +398,9 @@ def story_only(
     )
 
 
-_TALK_LABEL = re.compile(r"\s*(?:the )?(?:next|first|last|new) one\s*", re.IGNORECASE)
-"""A lead-in that counts the model's own replies ("The next one: She walked...")."""
+_TALK_LABEL = re.compile(r"\s*(?:(?:the )?(?:next|first|last|new) one|[^\W_])\s*", re.IGNORECASE)
+"""A lead-in that counts the model's own replies ("The next one: She walked...") or lists
+them by a letter or a digit ("C: In 1987, five men vanished")."""
 _SMALL_WORDS = frozenset(
     {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with", "from"}
 )

@@ -236,6 +236,9 @@ def test_a_title_in_another_script_than_the_novels_language_is_caught() -> None:
     assert title_problem("עברי לנודעסאמ", "English", what="the title")
     assert title_problem("Éclair au café", "French", what="the title") is None
     assert title_problem("Пётр и море", "Russian", what="the title") is None
+    synopsis = "A keeper on a remote island: A mystery novel in one chapter. In this story, a"
+    assert title_problem(synopsis, "English", what="the title")
+    assert title_problem("The Last Pages of the Lighthouse", "English", what="the title") is None
     assert plan_problem("סום הדין נגַביכָא climbs the tower with a lamp", "English")
 
 
@@ -334,11 +337,12 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
     headings = (
         "The Lamp: 180 Days of Haunting the Lighthouse Keeper\n"
         "180 Days of Haunting K, 2: She stood at the glass door. 180 days to kill).\n"
-        "The next one: She walked across the room.\n"
+        "The next one: She walked across the room.\nC: In 1987, five men vanished.\n"
         '"Captain Elias Crane!"\nMara and Jack ran.\nHer orders: Run.'
     )
     assert story_only(headings, "English", titles=titles, frame=frame) == (
-        'She stood at the glass door.\nShe walked across the room.\n"Captain Elias Crane!"\n'
+        "She stood at the glass door.\nShe walked across the room.\nIn 1987, five men vanished.\n"
+        '"Captain Elias Crane!"\n'
         "Mara and Jack ran.\nHer orders: Run."
     )
 
