@@ -170,13 +170,13 @@ the 3rd sentence of the chapter.)"): the bundled model's, not the story's."""
 _NUMBER_LINE = re.compile(r"^[\W_]*\d[\W\d_]*$")
 """A line of numbers and punctuation only ("1", "1 1", "3."): a list's numbering, not prose."""
 _LINE_LABEL = re.compile(
-    r"^\s*(?:(?:sentence|step|part|plan|option)\s*\d+\s*[:.)-]|\d{1,2}(?=\s+[A-Z])"
-    r"|[(\[]\d{1,2}[)\]])\s*",
+    r"^\s*(?:(?:sentence|step|part|plan|option)\s*\d+\s*[:.)-]"
+    r"|(?:[^\W\d_]+:\s*)?\d{1,2}[.)]?(?=\s+[A-Z])|[(\[]\d{1,2}[)\]])\s*",
     re.IGNORECASE,
 )
-"""A numbered restatement's label ("Sentence 2:", "2 A lighthouse keeper...", "(1) ..." or
-"[2] ...", the frame's numbering of the memory and the passages): the label goes, the line
-stays and is judged as prose."""
+"""A numbered restatement's label ("Sentence 2:", "2 A lighthouse keeper...", "2. He has",
+"She: 4 Her eyes...", "(1) ..." or "[2] ...", the frame's numbering of the memory and the
+passages): the label goes, the line stays and is judged as prose."""
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+")
 _MARKUP = re.compile(r"[{}\[\]|]|\*\*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 _TABLE_TAIL = re.compile(r"[\s,;:]*\d*\s*\|[\s|\d]*$", re.MULTILINE)
@@ -228,7 +228,9 @@ def clean_paragraph(text: str) -> str:
         " ".join(
             sentence
             for sentence in map(_unlabelled, _SENTENCE_SPLIT.split(_unlabelled(line)))
-            if not _META_SENTENCE.search(sentence) and not _TALK_SENTENCE.search(sentence)
+            if not _META_SENTENCE.search(sentence)
+            and not _TALK_SENTENCE.search(sentence)
+            and not _NUMBER_LINE.match(sentence)
         )
         for line in text.splitlines()
         if not _CHATTER_LINE.search(line)

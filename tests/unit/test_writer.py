@@ -264,6 +264,11 @@ def test_clean_paragraph_drops_numbering_inside_a_line_and_table_borders() -> No
     assert clean_paragraph(raw) == (
         "The sea was unchanged. This morning she woke early.\nA keeper and a sailor"
     )
+    # And on 2026-12-01: "She: 4 Her eyes...", "...a dream. 2. He has no idea... 3. 4."
+    raw = "She: 4 Her eyes wandered.\nIt was a dream. 2. He has no idea how. 3. 4.\n6 He ran."
+    assert (
+        clean_paragraph(raw) == "Her eyes wandered.\nIt was a dream. He has no idea how.\nHe ran."
+    )
 
 
 def test_clean_paragraph_keeps_second_person_narration_and_numbers_in_prose() -> None:
