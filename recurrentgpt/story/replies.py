@@ -240,7 +240,9 @@ _ABOUT_THE_TELLING = re.compile(
     r"|\bwhat i(?:'ve)? (?:said|been saying)\b"
     r"|\bi (?:added|changed|removed|replaced|corrected) (?:an? |the )?(?:apostrophes?|commas?"
     r"|words?|phrases?|quotes?|quotation marks?|text|lines?)\b|\bi changed\s+to\b"
-    r"|\bthe original text\b|\bto indicate possession\b|\bfor clarity\b",
+    r"|\bthe original text\b|\bto indicate possession\b|\bfor clarity\b"
+    r"|\bwhat they do next\b|\b(?:a|an) (?:\w+ )?novel\b(?! (?:idea|way|approach|thought))"
+    r"|\ba (?:\w+ )?story (?:about|of)\b|\bwe(?:'re| are) (?:not )?(?:just )?talking about\b",
     re.IGNORECASE,
 )
 """Talk about the telling rather than the story ("His story begins with this image",
@@ -254,7 +256,10 @@ one", "there are many others that I am still writing", "every one of those reade
 a whole novel about writing novels ("I have so many ideas now... write my first draft", "I am
 planning to write two more novels!", "I'll start a new book based on Emily's dreams"), or
 a chat about its messages ("This is what I said in my previous message") or its edits ("I
-added an apostrophe before "Dossier" to indicate possession")."""
+added an apostrophe before "Dossier" to indicate possession"); and after a compact opening
+plan, "The Lamp by the Sea Show what they do next." (its words echoed), "It is a mystery
+novel set in the past", "This is the beginning of a story about a very special case",
+"We're not just talking about a murderous story"."""
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'\u201d\u2019)]*\s+")
 
 

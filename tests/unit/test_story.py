@@ -328,11 +328,14 @@ def test_story_only_cuts_the_frame_echoed_back_but_not_narration_that_shares_its
         "That's what I said in my first message. This is what I said in every last message.\n"
         "She read the message again.\nThe\nnarrative\n"
         'I added an apostrophe before "Dossier" to indicate possession. I changed "They" to '
-        '"We". She changed her mind.'
+        '"We". She changed her mind.\n'
+        "The Lamp by the Sea Show what they do next. It is a mystery novel set in the past. "
+        "This is the beginning of a story about a lamp. We're not just talking about a lamp. "
+        "It was a novel idea."
     )
     assert story_only(later, "English", titles=titles, frame=frame) == (
         "The Lamp, 172 feet from the coast.\nJack stood up.\nJack (the keeper) lit the lamp.\n"
-        "Jack ran.\nShe read the message again.\nShe changed her mind."
+        "Jack ran.\nShe read the message again.\nShe changed her mind.\nIt was a novel idea."
     )
     headings = (
         "The Lamp: 180 Days of Haunting the Lighthouse Keeper\n"
