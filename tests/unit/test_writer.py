@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -309,19 +310,33 @@ def english_prose(n: int) -> str:
     return f"Arlo {fake_words(n, 12)} and the keeper was in the tower of the island with his lamp."
 
 
+def after_the_opening(
+    step: Callable[[str, int], str], opening: Callable[[int], str] = english_prose
+) -> Callable[[str, list, int], str]:
+    """A scripted writer: ``opening(n)`` for the opening's paragraphs, then ``step(prompt, n)``."""
+
+    def writer(schema: str, messages: list, n: int) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        return opening(n) if is_opening(prompt) else step(prompt, n)
+
+    return writer
+
+
+def labelled(n: int) -> str:
+    """An opening paragraph with the scripted label a small model's paragraph loses."""
+    return f"Paragraph {n}: Arlo {fake_words(n)}."
+
+
 async def test_a_small_models_talk_between_its_scenes_is_cut_without_a_retry(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
-    def writer(schema: str, messages: list, n: int) -> str:
-        prompt = "\n".join(str(m.content) for m in messages)
-        if is_opening(prompt):
-            return english_prose(n)
+    def talking(prompt: str, n: int) -> str:
         return (
             f"The story begins with the first scene of chapter 2. {english_prose(n)}\n"
             "What's next? This is where you come in. Mara rowed out to the rocks at dusk."
         )
 
-    model.overrides["text"] = writer
+    model.overrides["text"] = after_the_opening(talking)
     context = context_factory(mode="auto-first", prompts="compact")
     values = await run_novel(graph, config, context, target_steps=1)
     assert len(step_writer_prompts(model)) == 1
@@ -350,15 +365,12 @@ async def test_a_small_models_opening_is_planned_by_the_chapters_plan_not_by_tal
 async def test_a_small_models_paragraph_loses_its_echoed_chapter_heading(
     graph, model: ScriptedChatModel, config, context_factory
 ) -> None:
-    def writer(schema: str, messages: list, n: int) -> str:
-        prompt = "\n".join(str(m.content) for m in messages)
-        if is_opening(prompt):
-            return english_prose(n)
+    def headed(prompt: str, n: int) -> str:
         heading = re.search(r"Now chapter \d+, (.+?): ", prompt)
         assert heading, "the compact frame names the chapter"
         return f"{heading.group(1)}: {english_prose(n)}\n{english_prose(n + 1)}"
 
-    model.overrides["text"] = writer
+    model.overrides["text"] = after_the_opening(headed)
     context = context_factory(mode="auto-first", prompts="compact")
     values = await run_novel(graph, config, context, target_steps=1)
     title = values["book_outline"][0]["title"]
@@ -372,15 +384,12 @@ async def test_a_small_models_paragraph_loses_what_retells_the_last_one_without_
 ) -> None:
     retold: list[str] = []
 
-    def writer(schema: str, messages: list, n: int) -> str:
-        prompt = "\n".join(str(m.content) for m in messages)
-        if is_opening(prompt):
-            return english_prose(n)
+    def retelling(prompt: str, n: int) -> str:
         last = prompt.split("The last paragraph:\n")[-1].split("\n")[0]
         retold.append(last.removeprefix("\u2026").split(". ")[0])
         return f"{retold[-1]}. {english_prose(n)}"
 
-    model.overrides["text"] = writer
+    model.overrides["text"] = after_the_opening(retelling)
     context = context_factory(mode="auto-first", prompts="compact")
     values = await run_novel(graph, config, context, target_steps=1)
     assert len(step_writer_prompts(model)) == 1
@@ -437,13 +446,7 @@ async def test_a_reply_kept_although_short_is_its_prose_not_its_chatter(
         "happy to help with anything else you might need for your novel today."
     )
 
-    def writer(schema: str, messages: list, n: int) -> str:
-        prompt = "\n".join(str(m.content) for m in messages)
-        if is_opening(prompt):
-            return f"Paragraph {n}: Arlo {fake_words(n)}."
-        return chatter
-
-    model.overrides["text"] = writer
+    model.overrides["text"] = after_the_opening(lambda prompt, n: chatter, labelled)
     context = context_factory(mode="auto-first", max_attempts=1)
     values = await run_novel(graph, config, context, target_steps=1)
     assert values["last_paragraph"] == "Arlo lit the lamp and waited."
@@ -479,13 +482,9 @@ async def test_a_hosted_writers_later_paragraph_about_a_book_is_kept(
     # describing the novel (a small model's paragraphs lose such sentences instead).
     about = "Arlo opened the book. The book smelled of salt. He read the story twice by the lamp."
 
-    def writer(schema: str, messages: list, n: int) -> str:
-        prompt = "\n".join(str(m.content) for m in messages)
-        if is_opening(prompt):
-            return f"Paragraph {n}: Arlo {fake_words(n)}."
-        return f"{about} {fake_words(n)}."
-
-    model.overrides["text"] = writer
+    model.overrides["text"] = after_the_opening(
+        lambda prompt, n: f"{about} {fake_words(n)}.", labelled
+    )
     values = await run_novel(graph, config, context_factory(mode="auto-first"), target_steps=1)
     assert values["last_paragraph"].startswith(about)
     assert len(model.prompts_for("text")) == 3 + 1  # the opening, then one attempt
