@@ -52,7 +52,7 @@ from recurrentgpt.context import DEFAULT_EMBEDDER, Context
 from recurrentgpt.memory import LongTermMemory, close_stores
 from recurrentgpt.prompts.start import OPENING_PARAGRAPHS
 from recurrentgpt.services import DefaultServices, Role
-from tests.fakes import ScriptedChatModel, _default_answer
+from tests.fakes import ScriptedChatModel, _default_answer, is_opening
 
 GOAL = 0.95
 """Share of the steps needing a planted fact whose writer prompt holds it."""
@@ -119,7 +119,7 @@ class ProbeScript:
         """A ScriptedChatModel responder for every schema."""
         prompt = "\n".join(str(m.content) for m in messages)
         rng = self.rng
-        if schema == "text" and "of the novel's opening" in prompt:
+        if schema == "text" and is_opening(prompt):
             return synthetic.paragraph(rng, WORDS_PER_PARAGRAPH)
         if schema == "text":
             self.step += 1
