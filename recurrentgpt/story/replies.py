@@ -434,8 +434,8 @@ def _is_stub(line: str) -> bool:
     return len(words(line)) < MIN_HEADING_WORDS and line.rstrip()[-1:] not in _CLOSING
 
 
-_CLOSING = ".!?\"'\u201d\u2019\u2026"
-"""What a sentence ends with: its stop, or a closing quotation mark."""
+_CLOSING = ".!?\"'\u201d\u2019\u2026\u3002\uff01\uff1f\u300d"
+"""What a sentence ends with: its stop (a CJK one too), or a closing quotation mark."""
 _WRAPPING = "\"'\u201c\u201d\u2018\u2019([{,;:\u2014-"
 """Quotation marks, brackets and punctuation around a word."""
 

@@ -265,6 +265,8 @@ def test_an_english_paragraph_that_talks_to_you_keeps_only_its_scene() -> None:
     assert story_only(speech, "English") == speech
     assert story_only("You open the door.", "English", told_to_reader=True) == "You open the door."
     assert story_only("Du kamst spät. Du hast Angst.", "German") == "Du kamst spät. Du hast Angst."
+    # A short line with a CJK stop is a sentence, not a stub.
+    assert story_only("好。\n林海走了。", "Chinese") == "好。\n林海走了。"
     assert story_only("Your story is the last chapter of a long narrative.", "English") == ""
 
 
