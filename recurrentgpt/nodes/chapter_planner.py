@@ -90,10 +90,8 @@ async def plan_chapter(
     outline = list(state.get("book_outline") or [])
     total = chapters_total(state, context)
     language = state.get("language") or "English"
-    if number <= len(outline):
-        brief = prompt.OUTLINED.format(**outline[number - 1])
-    else:
-        brief = prompt.NOT_OUTLINED
+    outlined = story_outline.outlined_chapter(outline, number)
+    brief = prompt.OUTLINED.format(**outlined) if outlined else prompt.NOT_OUTLINED
     title = state.get("title") or ""
 
     def tidied(reply: prompt.ChapterPlan) -> prompt.ChapterPlan:
@@ -126,10 +124,7 @@ async def plan_chapter(
         feedback=context.retry_feedback,
         reject=lambda reply: chapter_problem(tidied(reply), language),
         repair=lambda reply: mend_chapter(
-            tidied(reply),
-            outline[number - 1] if number <= len(outline) else None,
-            language,
-            state.get("premise") or "",
+            tidied(reply), outlined, language, state.get("premise") or ""
         ),
     )
     reply = tidied(reply)

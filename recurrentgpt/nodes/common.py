@@ -126,6 +126,7 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
     memory = state.get("short_term_memory") or ""
     last_paragraph = state.get("last_paragraph") or ""
     chapter_outline = state.get("chapter_outline") or ""
+    current = story_outline.outlined_chapter(outline, chapter)
     relevant = story_bible.select_relevant(
         list(state.get("bible") or []), [memory, last_paragraph, chapter_outline]
     )
@@ -135,7 +136,7 @@ def frame_fields(state: State, context: Context) -> dict[str, Any]:
             outline, chapter, chapters_total(state, context)
         ),
         "chapter_number": chapter,
-        "chapter_title": outline[chapter - 1]["title"] if chapter <= len(outline) else "",
+        "chapter_title": current["title"] if current else "",
         "chapter_outline": chapter_outline or frame_text.NOT_YET,
         "progress": progress_note(state, context),
         "bible": story_bible.render(relevant) or frame_text.NOT_YET,

@@ -26,6 +26,7 @@ from recurrentgpt.nodes.reader import propose_reader_actions
 from recurrentgpt.prompts import planner as prompt
 from recurrentgpt.services import Services, chat_model_for
 from recurrentgpt.state import State
+from recurrentgpt.story import outline as story_outline
 from recurrentgpt.story.fiction import is_fiction
 from recurrentgpt.story.replies import is_cjk_language, plan_problem
 from recurrentgpt.text import drop_unfinished_sentence
@@ -42,10 +43,11 @@ def chapter_plan(state: State) -> str:
     Empty only when neither is known (a person emptied both).
     """
     plan = state.get("chapter_outline") or ""
-    chapters = list(state.get("book_outline") or [])
-    number = state.get("chapter", 1)
-    if not plan.strip() and 0 < number <= len(chapters):
-        plan = chapters[number - 1]["arc"]
+    if not plan.strip():
+        outlined = story_outline.outlined_chapter(
+            list(state.get("book_outline") or []), state.get("chapter", 1)
+        )
+        plan = outlined["arc"] if outlined else ""
     return " ".join(plan.split())[:PLAN_CHARS]
 
 

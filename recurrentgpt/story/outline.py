@@ -106,6 +106,11 @@ def clean_chapter(title: str, arc: str) -> Chapter:
     )
 
 
+def outlined_chapter(outline: list[Chapter], number: int) -> Chapter | None:
+    """Chapter ``number`` (1-based) of ``outline``, or None when the outline does not reach it."""
+    return outline[number - 1] if 0 < number <= len(outline) else None
+
+
 def with_chapter(outline: list[Chapter], number: int, chapter: Chapter) -> list[Chapter]:
     """``outline`` with chapter ``number`` (1-based) added when the outline does not reach it.
 
