@@ -49,7 +49,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recurrentgpt.local_llm import DEFAULT_PROMPT_CACHE_MB, PROMPT_CACHE_ENV
+from recurrentgpt.local_llm import (
+    DEFAULT_PROMPT_CACHE_MB,
+    MODEL_FILENAME,
+    PROMPT_CACHE_ENV,
+    SHIPPED_FILENAME,
+)
 
 CACHE_ON_MB = 256
 """Prompt-state cache size of the ``--prompt-cache on`` runs."""
@@ -583,9 +588,10 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/offline_model.py` on "
         f"{platform.machine()} with {os.cpu_count()} cores ({platform.python_version()}); "
-        f"load average before the runs: {load}. Model SmolLM2-135M-Instruct Q4_1 on "
-        "llama-cpp-python's server, embedder all-mpnet-base-v2, embedded Qdrant, `--auto` "
-        "(an LLM plays the human), everything through the `recurrentgpt` command line.",
+        f"load average before the runs: {load}. Model {MODEL_FILENAME} (re-encoded from "
+        f"{SHIPPED_FILENAME}) on llama-cpp-python's server, embedder all-mpnet-base-v2, "
+        "embedded Qdrant, `--auto` (an LLM plays the human), everything through the "
+        "`recurrentgpt` command line.",
         "",
     ]
     if setup is not None:
@@ -743,8 +749,11 @@ def main() -> None:
         else:
             cache_dir.mkdir()
             home_cache = Path.home() / ".cache" / "recurrentgpt"
-            installed = home_cache / "SmolLM2-135M-Instruct.Q4_1.gguf"
-            shutil.copy(installed, cache_dir / installed.name)
+            # The served file when installed (a cache from before the re-encoding has only
+            # the shipped one, which the server's start re-encodes, once).
+            for name in (SHIPPED_FILENAME, MODEL_FILENAME):
+                if (home_cache / name).is_file():
+                    shutil.copy(home_cache / name, cache_dir / name)
             # The embedder models (420 MB) are read, never written: a link will do.
             (cache_dir / "embedders").symlink_to(home_cache / "embedders", True)
         runs = []

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, SecretStr
 pytest.importorskip("llama_cpp")
 pytest.importorskip("langchain_openai")
 
+import llama_cpp
 from langchain_openai import ChatOpenAI
 
 from recurrentgpt import local_llm
@@ -249,3 +250,36 @@ def test_start_failure_reports_the_server_log(
     not_a_model.write_bytes(b"this is not a GGUF file")
     with pytest.raises(LocalLLMError, match="exited with code"):
         LocalLLMServer(not_a_model)
+
+
+def test_a_cache_with_only_the_shipped_file_serves_its_q8_0_re_encoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cache installed before the re-encoding holds only the wheel's Q4_1 file.
+    installed = local_llm.find_default_model().with_name(local_llm.SHIPPED_FILENAME)
+    monkeypatch.setenv(local_llm.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(local_llm.MODEL_PATH_ENV, raising=False)
+    (tmp_path / local_llm.SHIPPED_FILENAME).symlink_to(installed)
+
+    served = local_llm.find_default_model()
+
+    assert served == tmp_path / local_llm.MODEL_FILENAME
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [local_llm.SHIPPED_FILENAME, local_llm.MODEL_FILENAME]
+    )  # no partial file left behind
+    model = llama_cpp.Llama(model_path=str(served), n_ctx=256, n_threads=1, verbose=False)
+    assert model.metadata.get("general.file_type") == str(llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0)
+    assert model.tokenize(b"lighthouse")
+    assert local_llm.install_default_model() == served  # already there: nothing redone
+
+
+def test_a_failed_re_encoding_names_the_file_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(local_llm.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(local_llm.MODEL_PATH_ENV, raising=False)
+    (tmp_path / local_llm.SHIPPED_FILENAME).write_bytes(b"truncated download")
+
+    with pytest.raises(LocalLLMError, match=r"Could not re-encode .*Q4_1\.gguf as Q8_0"):
+        local_llm.find_default_model()
+    assert [p.name for p in tmp_path.iterdir()] == [local_llm.SHIPPED_FILENAME]
