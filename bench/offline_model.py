@@ -52,6 +52,7 @@ from typing import Any
 from recurrentgpt.local_llm import (
     DEFAULT_PROMPT_CACHE_MB,
     MODEL_FILENAME,
+    MODEL_PATH_ENV,
     PROMPT_CACHE_ENV,
     SHIPPED_FILENAME,
 )
@@ -581,6 +582,14 @@ def _parse_table(runs: list[RunStats]) -> list[str]:
     return lines
 
 
+def served_model_name() -> str:
+    """The GGUF file the runs serve: the re-encoded default, or the one the environment names."""
+    configured = os.environ.get(MODEL_PATH_ENV)
+    if configured:
+        return f"{Path(configured).name} (from {MODEL_PATH_ENV})"
+    return f"{MODEL_FILENAME} (re-encoded from {SHIPPED_FILENAME})"
+
+
 def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str:
     """The Markdown summary."""
     lines = [
@@ -588,8 +597,8 @@ def report(setup: dict[str, Any] | None, runs: list[RunStats], load: str) -> str
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/offline_model.py` on "
         f"{platform.machine()} with {os.cpu_count()} cores ({platform.python_version()}); "
-        f"load average before the runs: {load}. Model {MODEL_FILENAME} (re-encoded from "
-        f"{SHIPPED_FILENAME}) on llama-cpp-python's server, embedder all-mpnet-base-v2, "
+        f"load average before the runs: {load}. Model {served_model_name()} on "
+        "llama-cpp-python's server, embedder all-mpnet-base-v2, "
         "embedded Qdrant, `--auto` (an LLM plays the human), everything through the "
         "`recurrentgpt` command line.",
         "",

@@ -52,7 +52,7 @@ def test_the_compact_set_replaces_some_roles_and_a_users_template_still_wins(
 ) -> None:
     compact = load_templates("", True)
     replaced = {path.stem for path in (PACKAGE_PROMPTS / COMPACT_SET).glob("*.txt")}
-    assert {"system", "frame", "writer"} <= replaced
+    assert {"system", "frame", "writer", "chapter"} <= replaced
     for name in ROLE_FIELDS:
         folder = f"{COMPACT_SET}/" if name in replaced else ""
         assert compact.sources[name] == f"recurrentgpt/prompts/{folder}{name}.txt"
