@@ -1,9 +1,10 @@
 """Replacing a method of ``llama_cpp.Llama`` in this process, and giving it back.
 
-The local model's server changes llama-cpp-python in two places, each by wrapping one
-method of ``llama_cpp.Llama``: grammar sampling (``_init_sampler``,
-:mod:`recurrentgpt.lazy_grammar`) and thread counts (``eval``,
-:mod:`recurrentgpt.local_threads`). The original method is kept on the class under a
+The local model's server changes llama-cpp-python in three places, each by wrapping
+one method of ``llama_cpp.Llama``: grammar sampling (``_init_sampler``,
+:mod:`recurrentgpt.lazy_grammar`), thread counts (``eval``,
+:mod:`recurrentgpt.local_threads`) and detokenizing (``detokenize``,
+:mod:`recurrentgpt.piece_table`). The original method is kept on the class under a
 name of its own, so replacing twice wraps once and :func:`restore` gives it back.
 """
 

@@ -127,6 +127,9 @@ def _exit_when_orphaned(parent: int = os.getppid()) -> None:
     os._exit(0)
 
 threading.Thread(target=_exit_when_orphaned, daemon=True).start()
+from recurrentgpt import piece_table
+
+piece_table.install()
 if os.environ.get({EAGER_GRAMMAR_ENV!r}) != "1":
     from recurrentgpt import lazy_grammar
 
@@ -144,6 +147,7 @@ runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 """Runs ``python -m llama_cpp.server`` and ends it within a second of its parent's
 death, so a parent killed without running ``atexit`` (SIGTERM, SIGKILL) leaks nothing.
+Replies are detokenized from a table of pieces (:mod:`recurrentgpt.piece_table`).
 Structured replies are sampled by :mod:`recurrentgpt.lazy_grammar` unless
 :data:`EAGER_GRAMMAR_ENV` is 1; given :data:`_ADAPTIVE_THREADS_ARG`, the model's threads
 follow the machine's load (:mod:`recurrentgpt.local_threads`)."""
