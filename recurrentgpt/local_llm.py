@@ -69,7 +69,7 @@ threads evaluated prompts at 237 tokens/s from the Q4_1 file and 405 from its Q8
 re-encoding, and decoded 87 against 96 tokens/s; in the server, over 20-step novels,
 prompts ran at 182-204 against 282-341 tokens/s, while decoding was no faster (71-79
 against 66-84: a Q8_0 token reads 1.5 times the bytes). Q8_0 stores each 4-bit value within
-1/254 of its block's range, so nothing the model knew is lost: over 600 tokens of
+1/254 of its block's largest one, so nothing the model knew is lost: over 600 tokens of
 text, the KL divergence of the next-token distribution from the weights' exact
 (float16) expansion was 0.0036 for Q8_0 and 0.0029 for Q4_1 itself (top token agreed
 95.5 and 96.3 % of the time), where a Q4_0 re-encoding, faster still, lost 0.21 and
