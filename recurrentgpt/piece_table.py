@@ -61,7 +61,7 @@ def detokenize(llama: Any, tokens: Sequence[int], *, special: bool = False) -> b
             found = table[token] = piece(model, token, special=special)
         parts.append(found)
     output = b"".join(parts)
-    if tokens and tokens[0] == model.token_bos() and output[:1] == b" ":
+    if len(tokens) > 0 and tokens[0] == model.token_bos() and output[:1] == b" ":
         return output[1:]
     return output
 
