@@ -51,7 +51,10 @@ def detokenize(llama: Any, tokens: Sequence[int], *, special: bool = False) -> b
 
     As there, a leading space is dropped when the first token is the BOS token.
     """
-    tables: tuple[dict[int, bytes], dict[int, bytes]] = llama.__dict__.setdefault(_TABLES, ({}, {}))
+    tables: tuple[dict[int, bytes], dict[int, bytes]] | None = llama.__dict__.get(_TABLES)
+    if tables is None:
+        # Made once per model, not per call: this runs a few times for every token.
+        tables = llama.__dict__[_TABLES] = ({}, {})
     table = tables[special]
     model = llama._model
     parts = []
